@@ -1,0 +1,66 @@
+"""acs_auth: the sign-in portal of an allowlist-authorized chatbot service."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from acs_auth import checks, cli, errors, security
+from acs_auth.extensions import bcrypt, csrf, db, limiter, login_manager, mail, migrate
+from acs_auth.services import mail as mail_service
+from config import CONFIGS, env_str
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+
+
+def create_app(config_name: str | None = None, **overrides) -> Flask:
+    """Build the application: configuration, extensions, blueprints, handlers, commands."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_relative_config=True,
+    )
+    register_config(app, config_name, overrides)
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def register_config(app: Flask, config_name: str | None, overrides: dict) -> None:
+    """Load the class named by ACS_CONFIG, then explicit overrides, then validate."""
+    name = config_name or env_str("ACS_CONFIG", "development")
+    app.config.from_object(CONFIGS[name])
+    app.config.update(overrides)
+    checks.apply_defaults(app)
+    checks.refuse_weak_settings(app)
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extensions of acs_auth.extensions to this app."""
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    bcrypt.init_app(app)
+    mail.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    security.init_login_manager(login_manager)
+    mail_service.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount every feature blueprint; the API is CSRF-exempt because it never reads cookies."""
+    from acs_auth import account, admin, api, auth, passwords, programs, registration
+
+    for module in (auth, registration, passwords, account, programs, admin):
+        app.register_blueprint(module.bp)
+    csrf.exempt(api.bp)
+    app.register_blueprint(api.bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    """Proxy handling, request ids, security headers and cache rules."""
+    security.init_app(app)

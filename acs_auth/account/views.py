@@ -1,0 +1,5 @@
+"""account views."""
+
+from flask import Blueprint
+
+bp = Blueprint("account", __name__)

@@ -1,0 +1,5 @@
+"""admin views."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__)

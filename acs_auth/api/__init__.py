@@ -1,0 +1,5 @@
+"""The api blueprint."""
+
+from acs_auth.api.views import bp
+
+__all__ = ["bp"]

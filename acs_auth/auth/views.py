@@ -1,0 +1,5 @@
+"""auth views."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)

@@ -1,0 +1,5 @@
+"""`flask allowlist …` commands."""
+
+from flask.cli import AppGroup
+
+group = AppGroup("allowlist", help="allowlist commands.")

@@ -1,0 +1,3 @@
+"""Maintenance commands: cleanup and demo seeding."""
+
+commands: list = []

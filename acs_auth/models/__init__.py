@@ -1,0 +1,25 @@
+"""The data model (DESIGN §3); importing this package registers every table."""
+
+from acs_auth.models.allowlist import AllowlistEntry, AllowlistImport
+from acs_auth.models.audit import AuditEvent
+from acs_auth.models.base import UTCDateTime, utcnow
+from acs_auth.models.mail import OutboxMessage
+from acs_auth.models.session import ApiKey, AuthSession, SessionKind
+from acs_auth.models.user import PasswordHistory, Role, Source, User, UserProgram
+
+__all__ = [
+    "AllowlistEntry",
+    "AllowlistImport",
+    "ApiKey",
+    "AuditEvent",
+    "AuthSession",
+    "OutboxMessage",
+    "PasswordHistory",
+    "Role",
+    "SessionKind",
+    "Source",
+    "UTCDateTime",
+    "User",
+    "UserProgram",
+    "utcnow",
+]

@@ -1,0 +1,127 @@
+"""Accounts, their programs and their password history."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from acs_auth.extensions import db
+from acs_auth.models.base import UTCDateTime, utcnow
+
+
+class Role(enum.StrEnum):
+    """What an account may do; read from the database on every request."""
+
+    ADMIN = "admin"
+    USER = "user"
+    DEVELOPER = "developer"
+    GUEST = "guest"
+    SERVICE_ACCOUNT = "service_account"
+
+
+class Source(enum.StrEnum):
+    """How an account came to exist."""
+
+    CSV = "csv"
+    ADMIN = "admin"
+    API = "api"
+
+
+class User(UserMixin, db.Model):
+    """A person (or service) who can sign in. ``password_hash`` NULL means setup is pending."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    # Lower-cased email: the unique, indexed key for case-insensitive lookups.
+    email_key: Mapped[str] = mapped_column(String(254), unique=True)
+    username: Mapped[str | None] = mapped_column(String(64))
+    username_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    password_hash: Mapped[str | None] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(20), default=Role.USER.value, index=True)
+    is_active_flag: Mapped[bool] = mapped_column("is_active", default=True, index=True)
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_login_ip: Mapped[str | None] = mapped_column(String(45))
+    visit_count: Mapped[int] = mapped_column(default=0)
+    failed_login_count: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    source: Mapped[str] = mapped_column(String(10), default=Source.ADMIN.value)
+
+    programs: Mapped[list[UserProgram]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="UserProgram.lo_root_id"
+    )
+
+    __table_args__ = (
+        Index("ix_users_last_name", "last_name"),
+        Index("ix_users_created_at", "created_at"),
+    )
+
+    # Set by the session loader: the auth session this request is authenticated through.
+    auth_session = None
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login reads this
+        return bool(self.is_active_flag)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN.value
+
+    @property
+    def has_password(self) -> bool:
+        return self.password_hash is not None
+
+    @property
+    def program_ids(self) -> list[str]:
+        return [p.lo_root_id for p in self.programs]
+
+    @property
+    def display_name(self) -> str:
+        name = " ".join(part for part in (self.first_name, self.last_name) if part)
+        return name or self.email
+
+    def is_locked(self, now: datetime | None = None) -> bool:
+        return self.locked_until is not None and self.locked_until > (now or utcnow())
+
+    def get_id(self) -> str:
+        """Flask-Login's id is the auth session's public id, never the user's row id."""
+        if self.auth_session is None:
+            raise RuntimeError("User has no auth session; sign in through services.sessions")
+        return self.auth_session.public_id
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email_key}>"
+
+
+class UserProgram(db.Model):
+    """An LO Root ID (program) that a user may use."""
+
+    __tablename__ = "user_programs"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    lo_root_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    user: Mapped[User] = relationship(back_populates="programs")
+
+
+class PasswordHistory(db.Model):
+    """Earlier password hashes, so the last few cannot be reused."""
+
+    __tablename__ = "password_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,5 @@
+"""passwords views."""
+
+from flask import Blueprint
+
+bp = Blueprint("passwords", __name__)

@@ -1,0 +1,5 @@
+"""The programs blueprint."""
+
+from acs_auth.programs.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,5 @@
+"""programs views."""
+
+from flask import Blueprint
+
+bp = Blueprint("programs", __name__)

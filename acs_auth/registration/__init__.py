@@ -1,0 +1,5 @@
+"""The registration blueprint."""
+
+from acs_auth.registration.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,5 @@
+"""registration views."""
+
+from flask import Blueprint
+
+bp = Blueprint("registration", __name__)

@@ -1,0 +1,97 @@
+"""Request-level security: proxy trust, request ids, headers, the session loader, safe redirects."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from urllib.parse import urlsplit
+
+from flask import Flask, g, request
+from flask_login import LoginManager
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from acs_auth import messages
+from acs_auth.services import sessions
+
+CSP = (
+    "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'"
+)
+# Endpoints whose pages carry credentials or tokens: never cached, never leak a Referer.
+NO_REFERRER_PREFIXES = ("/reset-password/", "/setup-password/", "/register/confirm/")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def init_app(app: Flask) -> None:
+    """Install ProxyFix for the configured hops, request ids and the response headers."""
+    hops = app.config["PROXY_FIX_X_FOR"]
+    if hops:
+        # Only the configured number of proxy hops is trusted; anything a client adds to
+        # X-Forwarded-For beyond them is ignored.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=app.config["PROXY_FIX_X_PROTO"])
+    app.before_request(_assign_request_id)
+    app.after_request(_set_headers)
+
+
+def _assign_request_id() -> None:
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(8)
+
+
+def _set_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    headers["X-Request-ID"] = g.get("request_id", "")
+    if request.path.startswith(NO_REFERRER_PREFIXES):
+        headers["Referrer-Policy"] = "no-referrer"
+    from flask import current_app
+
+    if current_app.config.get("HSTS"):
+        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    # Every HTML page depends on who is signed in; none of them may be stored by a cache.
+    if response.mimetype == "text/html" or request.path.startswith("/api/"):
+        headers.setdefault("Cache-Control", "no-store")
+    headers.pop("Server", None)
+    return response
+
+
+def init_login_manager(login_manager: LoginManager) -> None:
+    """Flask-Login resolves its id to a live auth session, so revocation ends the cookie."""
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = messages.LOGIN_REQUIRED
+    login_manager.login_message_category = "info"
+    # Protection "strong" would drop remember-me on a changed IP; the server-side session row
+    # already gives revocation, so "basic" is enough and mobile users are not signed out.
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(public_id: str):
+        row = sessions.load_live(public_id, kind="browser")
+        if row is None:
+            return None
+        sessions.touch(row)
+        return row.user
+
+
+def safe_next(target: str | None) -> str | None:
+    """Return ``target`` when it is a same-site absolute path; otherwise None.
+
+    Refuses scheme-relative (``//host``) and backslash tricks (``/\\host``), control characters
+    (``/%09/host`` decodes to a tab that browsers strip) and anything with a scheme or host.
+    """
+    if not target or len(target) > 2048:
+        return None
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or _CONTROL.search(target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target

@@ -1,0 +1,125 @@
+"""Account self-service and account administration shared by pages, API and CLI."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+
+from acs_auth.extensions import db
+from acs_auth.models import AuthSession, Role, Source, User, UserProgram, utcnow
+from acs_auth.services import audit, mail, passwords, sessions
+from acs_auth.services.emails import email_key, validate_address
+
+
+class CurrentPasswordWrong(ValueError):
+    """The current password given to a change-password request is wrong."""
+
+
+class AccountExists(ValueError):
+    """An account with this email (or username) already exists."""
+
+
+def change_password(user: User, current: str, new: str, keep: AuthSession | None) -> None:
+    """Change the password after checking the current one; other sessions end (one commit)."""
+    if not passwords.verify_password(user.password_hash, current or ""):
+        audit.record("password.change_failed", actor=user, target=user)
+        db.session.commit()
+        raise CurrentPasswordWrong()
+    try:
+        passwords.apply_new_password(user, new)
+    except passwords.PasswordStateChanged:
+        db.session.rollback()
+        raise CurrentPasswordWrong() from None
+    sessions.revoke_all(user, reason="password_changed", keep=keep)
+    mail.queue("password_changed", user.email, user=user, when=utcnow())
+    audit.record("password.changed", actor=user, target=user)
+    db.session.commit()
+
+
+def update_profile(
+    user: User, *, first_name: str | None, last_name: str | None, username: str | None
+) -> None:
+    """Update the names and username a person may change themselves (one commit)."""
+    user.first_name = (first_name or "").strip() or None
+    user.last_name = (last_name or "").strip() or None
+    username = (username or "").strip() or None
+    user.username = username
+    user.username_key = username.lower() if username else None
+    audit.record("account.profile_updated", actor=user, target=user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise AccountExists("username") from None
+
+
+def create_user(
+    email: str,
+    *,
+    role: str = Role.USER.value,
+    actor: User | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    programs: list[str] | None = None,
+    source: Source = Source.ADMIN,
+    send_setup: bool = True,
+) -> User:
+    """Create an account without a password and queue its setup email (one commit)."""
+    from acs_auth.services.recovery import queue_setup_link
+
+    address = validate_address(email)
+    user = User(
+        email=address,
+        email_key=email_key(address),
+        role=Role(role).value,
+        first_name=first_name,
+        last_name=last_name,
+        source=source.value,
+    )
+    user.programs = [UserProgram(lo_root_id=p) for p in sorted(set(programs or []))]
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise AccountExists("email") from None
+    audit.record("user.created", actor=actor, target=user, role=user.role)
+    if send_setup:
+        queue_setup_link(user, actor=actor, welcome=True)
+    db.session.commit()
+    return user
+
+
+def unlock(user: User, actor: User | None = None) -> None:
+    """Clear the failed-sign-in counter and lock (one commit)."""
+    user.failed_login_count = 0
+    user.locked_until = None
+    audit.record("account.unlocked", actor=actor, target=user)
+    db.session.commit()
+
+
+def sign_out(row: AuthSession) -> None:
+    """End one session (logout) (one commit)."""
+    sessions.revoke(row, "logout")
+    audit.record("logout", actor=row.user, target=row.user)
+    db.session.commit()
+
+
+def sign_out_session(user: User, public_id: str) -> bool:
+    """End one of the user's own sessions; False when it is not theirs or not live."""
+    row = sessions.find_own(user, public_id)
+    if row is None:
+        return False
+    sessions.revoke(row, "signed_out_by_user")
+    audit.record("session.revoked", actor=user, target=user)
+    db.session.commit()
+    return True
+
+
+def sign_out_everywhere(
+    user: User, actor: User | None = None, keep: AuthSession | None = None
+) -> int:
+    """End all of the user's sessions (all but ``keep``), browser and API alike (one commit)."""
+    count = sessions.revoke_all(user, reason="signed_out_everywhere", keep=keep)
+    audit.record("session.revoked_all", actor=actor or user, target=user, count=count)
+    db.session.commit()
+    return count

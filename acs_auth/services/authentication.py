@@ -1,0 +1,106 @@
+"""Sign-in: credential check, atomic lockout counting and the session it opens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app, has_request_context, request
+from sqlalchemy import and_, case, literal, or_, select, update
+
+from acs_auth.extensions import db
+from acs_auth.models import AuthSession, User, UTCDateTime, utcnow
+from acs_auth.services import audit, sessions
+from acs_auth.services.emails import email_key
+from acs_auth.services.passwords import verify_password
+
+
+@dataclass
+class SignIn:
+    """A successful sign-in: the user and the session just opened."""
+
+    user: User
+    session: AuthSession
+
+
+def find_by_identifier(identifier: str) -> User | None:
+    """The account whose email or username matches ``identifier`` case-insensitively."""
+    key = email_key(identifier or "")
+    if not key or len(key) > 254:
+        return None
+    return db.session.scalar(
+        select(User).where(or_(User.email_key == key, User.username_key == key))
+    )
+
+
+def _count_failure(user: User) -> bool:
+    """Add one failure in a single UPDATE so that every worker agrees; True when now locked."""
+    cfg = current_app.config
+    now = utcnow()
+    until = now + timedelta(minutes=cfg["LOCKOUT_DURATION_MINUTES"])
+    expired = and_(User.locked_until.is_not(None), User.locked_until <= now)
+    new_count = case((expired, 1), else_=User.failed_login_count + 1)
+    stmt = (
+        update(User)
+        .where(User.id == user.id)
+        .values(
+            failed_login_count=new_count,
+            locked_until=case(
+                (new_count >= cfg["MAX_LOGIN_ATTEMPTS"], literal(until, UTCDateTime())),
+                (expired, literal(None, UTCDateTime())),
+                else_=User.locked_until,
+            ),
+        )
+        .returning(User.failed_login_count, User.locked_until)
+        .execution_options(synchronize_session=False)
+    )
+    count, locked_until = db.session.execute(stmt).one()
+    return locked_until is not None and locked_until > now and count == cfg["MAX_LOGIN_ATTEMPTS"]
+
+
+def _record_success(user: User) -> None:
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(
+            visit_count=User.visit_count + 1,
+            failed_login_count=0,
+            locked_until=None,
+            last_login_at=utcnow(),
+            last_login_ip=request.remote_addr if has_request_context() else None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def sign_in(identifier: str, password: str, kind: str, remember: bool = False) -> SignIn | None:
+    """Check the credentials and open a session; None for every kind of failure alike.
+
+    Unknown, wrong password, locked, inactive and not-yet-set-up accounts all pay one bcrypt
+    check and all return None, so neither the answer nor its timing tells them apart.
+    """
+    user = find_by_identifier(identifier)
+    password_ok = verify_password(user.password_hash if user else None, password or "")
+    if user is None:
+        audit.record("login.failed", target_label=(identifier or "")[:254], reason="unknown")
+        db.session.commit()
+        return None
+    if user.is_locked():
+        audit.record("login.failed", target=user, reason="locked")
+    elif not password_ok:
+        locked = _count_failure(user)
+        audit.record("login.failed", target=user, reason="password")
+        if locked:
+            audit.record("account.locked", target=user)
+    elif not user.is_active:
+        audit.record("login.failed", target=user, reason="inactive")
+    else:
+        _record_success(user)
+        row = sessions.open_session(user, kind, remember)
+        audit.record("login.succeeded", actor=user, target=user, kind=str(kind))
+        db.session.commit()
+        db.session.refresh(user)
+        user.auth_session = row
+        return SignIn(user=user, session=row)
+    db.session.commit()
+    return None

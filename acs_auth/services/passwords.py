@@ -1,0 +1,158 @@
+"""Password policy, hashing and history: one implementation for every path that sets a password."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import delete, select, update
+from zxcvbn import zxcvbn
+
+from acs_auth import messages
+from acs_auth.extensions import bcrypt, db
+from acs_auth.models import PasswordHistory, User, utcnow
+
+# Hash of a random string, computed once per process: unknown accounts are checked against it
+# so that a sign-in for an unknown email costs the same bcrypt work as a real one.
+_dummy_hash: str | None = None
+
+
+class PasswordRejected(ValueError):
+    """The password does not meet the policy; ``str(exc)`` is the reason to show."""
+
+
+@dataclass(frozen=True)
+class PolicyContext:
+    """Words zxcvbn should treat as guessable for this person."""
+
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+
+    def words(self) -> list[str]:
+        words: list[str] = []
+        if self.email:
+            local, _, domain = self.email.partition("@")
+            words += [self.email, local, domain.split(".")[0]]
+        words += [w for w in (self.first_name, self.last_name) if w]
+        return [w.lower() for w in words if w]
+
+    @classmethod
+    def of(cls, user: User) -> PolicyContext:
+        return cls(email=user.email, first_name=user.first_name, last_name=user.last_name)
+
+
+def check_policy(password: str, context: PolicyContext | None = None) -> None:
+    """Raise PasswordRejected with the reason when ``password`` breaks the policy."""
+    cfg = current_app.config
+    length = len(password)  # Python counts code points, which is what the policy means.
+    if length < cfg["PASSWORD_MIN_LENGTH"]:
+        raise PasswordRejected(messages.PASSWORD_TOO_SHORT.format(n=cfg["PASSWORD_MIN_LENGTH"]))
+    if length > cfg["PASSWORD_MAX_LENGTH"]:
+        raise PasswordRejected(messages.PASSWORD_TOO_LONG.format(n=cfg["PASSWORD_MAX_LENGTH"]))
+    if cfg["PASSWORD_REQUIRE_CHARACTER_CLASSES"] and not (
+        any(c.islower() for c in password)
+        and any(c.isupper() for c in password)
+        and any(c.isdigit() for c in password)
+    ):
+        raise PasswordRejected(messages.PASSWORD_NEEDS_CLASSES)
+    # zxcvbn is slow on very long inputs and its estimate saturates well before 100 characters.
+    result = zxcvbn(password[:100], user_inputs=(context or PolicyContext()).words())
+    if result["score"] < cfg["PASSWORD_MIN_SCORE"]:
+        hint = result["feedback"].get("warning") or ""
+        raise PasswordRejected(" ".join(filter(None, [messages.PASSWORD_TOO_WEAK, hint])))
+
+
+def hash_password(password: str) -> str:
+    """bcrypt hash; Flask-Bcrypt pre-hashes with SHA-256 so long passwords are never truncated."""
+    return bcrypt.generate_password_hash(password).decode("ascii")
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Check ``password`` against ``password_hash``; a missing hash still costs one bcrypt check."""
+    if not password:
+        password = "\0"
+    if password_hash is None:
+        bcrypt.check_password_hash(_dummy(), password)
+        return False
+    return bcrypt.check_password_hash(password_hash, password)
+
+
+def _dummy() -> str:
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = hash_password("dummy password for timing equality")
+    return _dummy_hash
+
+
+def was_used_recently(user: User, password: str) -> bool:
+    """True when ``password`` is the current one or one of the last PASSWORD_HISTORY ones."""
+    hashes = [user.password_hash] if user.password_hash else []
+    hashes += db.session.scalars(
+        select(PasswordHistory.password_hash)
+        .where(PasswordHistory.user_id == user.id)
+        .order_by(PasswordHistory.id.desc())
+        .limit(current_app.config["PASSWORD_HISTORY"])
+    ).all()
+    return any(bcrypt.check_password_hash(h, password) for h in hashes)
+
+
+class PasswordStateChanged(RuntimeError):
+    """Another request changed this password first (a link used twice in parallel)."""
+
+
+def apply_new_password(user: User, password: str) -> None:
+    """Validate and set ``password`` on ``user`` in the current transaction (no commit).
+
+    The hash is swapped with a compare-and-set UPDATE against the hash the caller saw, so of
+    two requests racing with one emailed link exactly one wins (PasswordStateChanged for the
+    other). Keeps the old hash in the history, clears any lock, bumps password_changed_at; the
+    new hash also invalidates every emailed token bound to the old one.
+    """
+    check_policy(password, PolicyContext.of(user))
+    if was_used_recently(user, password):
+        raise PasswordRejected(messages.PASSWORD_REUSED)
+    old = user.password_hash
+    new = hash_password(password)
+    now = utcnow()
+    same_state = User.password_hash.is_(None) if old is None else User.password_hash == old
+    swapped = db.session.execute(
+        update(User)
+        .where(User.id == user.id, same_state)
+        .values(
+            password_hash=new,
+            password_changed_at=now,
+            updated_at=now,
+            failed_login_count=0,
+            locked_until=None,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if swapped != 1:
+        raise PasswordStateChanged()
+    if old:
+        db.session.add(PasswordHistory(user_id=user.id, password_hash=old))
+        _trim_history(user)
+    db.session.refresh(
+        user, ["password_hash", "password_changed_at", "failed_login_count", "locked_until"]
+    )
+
+
+def _trim_history(user: User) -> None:
+    keep = current_app.config["PASSWORD_HISTORY"]
+    db.session.flush()
+    ids = db.session.scalars(
+        select(PasswordHistory.id)
+        .where(PasswordHistory.user_id == user.id)
+        .order_by(PasswordHistory.id.desc())
+        .offset(keep)
+    ).all()
+    if ids:
+        db.session.execute(delete(PasswordHistory).where(PasswordHistory.id.in_(ids)))
+
+
+def fingerprint(password_hash: str | None) -> str:
+    """A short digest of the password state that emailed tokens are bound to."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, (password_hash or "<none>").encode(), "sha256").hexdigest()[:24]

@@ -1,0 +1,134 @@
+"""Auth sessions: one row per sign-in, browser or API, checked on every authenticated request."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app, has_request_context, request
+from sqlalchemy import select, update
+from sqlalchemy.orm import contains_eager
+
+from acs_auth.extensions import db
+from acs_auth.models import AuthSession, SessionKind, User, utcnow
+
+# last_used_at is refreshed at most this often, so a busy session does not write on every request.
+TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def lifetime(kind: str, remember: bool) -> timedelta:
+    """The absolute lifetime of a new session; rotation and activity never extend it."""
+    cfg = current_app.config
+    if kind == SessionKind.API:
+        days = cfg["REMEMBER_ME_DAYS"] if remember else cfg["REFRESH_TOKEN_EXPIRE_DAYS"]
+        return timedelta(days=days)
+    if remember:
+        return timedelta(days=cfg["REMEMBER_ME_DAYS"])
+    return timedelta(hours=cfg["BROWSER_SESSION_HOURS"])
+
+
+def open_session(user: User, kind: str, remember: bool = False) -> AuthSession:
+    """Add a new session for ``user`` to the current transaction and attach it to the user."""
+    now = utcnow()
+    row = AuthSession(
+        public_id=secrets.token_urlsafe(24),
+        user=user,
+        kind=str(kind),
+        remember=remember,
+        created_at=now,
+        last_used_at=now,
+        expires_at=now + lifetime(kind, remember),
+    )
+    if has_request_context():
+        row.ip = request.remote_addr
+        row.user_agent = (request.user_agent.string or "")[:255] or None
+    db.session.add(row)
+    user.auth_session = row
+    return row
+
+
+def load_live(public_id: str | None, kind: str | None = None) -> AuthSession | None:
+    """The live session with ``public_id`` and its active user, in one query; else None."""
+    if not public_id or not isinstance(public_id, str) or len(public_id) > 64:
+        return None
+    now = utcnow()
+    stmt = (
+        select(AuthSession)
+        .join(AuthSession.user)
+        .options(contains_eager(AuthSession.user))
+        .where(
+            AuthSession.public_id == public_id,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > now,
+            User.is_active_flag.is_(True),
+        )
+    )
+    if kind is not None:
+        stmt = stmt.where(AuthSession.kind == str(kind))
+    row = db.session.execute(stmt).unique().scalar_one_or_none()
+    if row is not None:
+        row.user.auth_session = row
+    return row
+
+
+def touch(row: AuthSession) -> None:
+    """Record activity on ``row``, at most once per TOUCH_INTERVAL, and commit that alone."""
+    now = utcnow()
+    if now - row.last_used_at < TOUCH_INTERVAL:
+        return
+    db.session.execute(update(AuthSession).where(AuthSession.id == row.id).values(last_used_at=now))
+    db.session.commit()
+
+
+def revoke(row: AuthSession, reason: str) -> None:
+    """Mark one session revoked in the current transaction (no commit)."""
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        row.revoked_reason = reason
+
+
+def revoke_all(user: User, reason: str, keep: AuthSession | None = None) -> int:
+    """Revoke every live session of ``user`` except ``keep``; returns how many (no commit)."""
+    stmt = (
+        update(AuthSession)
+        .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    if keep is not None:
+        stmt = stmt.where(AuthSession.id != keep.id)
+    return db.session.execute(stmt).rowcount
+
+
+def list_live(user: User) -> list[AuthSession]:
+    """The user's live sessions, newest activity first."""
+    return db.session.scalars(
+        select(AuthSession)
+        .where(
+            AuthSession.user_id == user.id,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > utcnow(),
+        )
+        .order_by(AuthSession.last_used_at.desc())
+    ).all()
+
+
+def find_own(user: User, public_id: str) -> AuthSession | None:
+    """The user's own live session with ``public_id``; another user's answers None (a 404)."""
+    return db.session.scalar(
+        select(AuthSession).where(
+            AuthSession.user_id == user.id,
+            AuthSession.public_id == public_id,
+            AuthSession.revoked_at.is_(None),
+        )
+    )
+
+
+def purge_expired(before: datetime) -> int:
+    """Delete sessions that expired or were revoked before ``before`` (no commit)."""
+    from sqlalchemy import delete, or_
+
+    stmt = delete(AuthSession).where(
+        or_(AuthSession.expires_at < before, AuthSession.revoked_at < before)
+    )
+    return db.session.execute(stmt).rowcount
