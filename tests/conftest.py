@@ -345,3 +345,28 @@ def read_db(app, fn):
 @pytest.fixture
 def fixtures_dir() -> Path:
     return Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def login_as(app, client):
+    """Sign ``user_id`` in on ``client`` without the login form (for tests of other features).
+
+    Opens a real auth session through the service and stores its public id the way
+    Flask-Login does, so every guard and loader runs as in production.
+    """
+    from acs_auth.services import sessions
+
+    def sign_in(user_id: int, remember: bool = False, on=None) -> str:
+        target = on or client
+        with app.test_request_context():
+            user = db.session.get(User, user_id)
+            row = sessions.open_session(user, "browser", remember)
+            db.session.commit()
+            public_id = row.public_id
+            db.session.remove()
+        with target.session_transaction() as sess:
+            sess["_user_id"] = public_id
+            sess["_fresh"] = True
+        return public_id
+
+    return sign_in
