@@ -18,7 +18,7 @@ CSP = (
     "form-action 'self'"
 )
 # Endpoints whose pages carry credentials or tokens: never cached, never leak a Referer.
-NO_REFERRER_PREFIXES = ("/reset-password/", "/setup-password/", "/register/confirm/")
+NO_REFERRER_PREFIXES = ("/reset-password/", "/setup-password/", "/register/password/")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 

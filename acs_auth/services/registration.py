@@ -40,7 +40,7 @@ def send_registration_link(entry: AllowlistEntry, actor: User | None = None) -> 
     """Queue the email that fits the entry (no commit): link, setup, or already registered."""
     user = account_for(entry)
     if user is None:
-        link = current_app.config["APP_URL"] + f"/register/confirm/{tokens.for_entry(entry)}"
+        link = current_app.config["APP_URL"] + f"/register/password/{tokens.for_entry(entry)}"
         mail.queue(
             "registration_link",
             entry.email,
