@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from html import escape
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -18,15 +19,57 @@ PAGE_MESSAGES = {
     400: messages.BAD_REQUEST,
     403: messages.FORBIDDEN,
     404: messages.NOT_FOUND,
+    405: messages.METHOD_NOT_ALLOWED,
     413: messages.TOO_LARGE,
     429: messages.RATE_LIMITED,
     500: messages.SERVER_ERROR,
     503: messages.UNAVAILABLE,
 }
+# Response headers an error must keep: what methods are allowed, and when to come back.
+KEPT_HEADERS = ("Allow", "Retry-After")
 
 
 def _is_api() -> bool:
     return request.path.startswith("/api/") or request.path == "/api"
+
+
+def _message(exc: HTTPException, code: int) -> str:
+    """A view may abort with its own message (abort(403, messages.X)); otherwise the default.
+
+    A rate limit keeps the fixed message: its description would reveal the configured limits.
+    """
+    if code < 500 and code != 429 and exc.description and exc.description != type(exc).description:
+        return exc.description
+    return PAGE_MESSAGES.get(code, exc.description if code < 500 else messages.SERVER_ERROR)
+
+
+def _retry_after(exc: HTTPException) -> str | None:
+    """Seconds until a rate limit lets the client in again (Flask-Limiter refines it later)."""
+    seconds = getattr(exc, "retry_after", None)
+    limit = getattr(getattr(exc, "limit", None), "limit", None)
+    if seconds is None and limit is not None:
+        seconds = limit.get_expiry()
+    return str(int(seconds)) if seconds else None
+
+
+def _headers(exc: HTTPException, code: int) -> dict:
+    kept = {k: v for k, v in exc.get_headers() if k in KEPT_HEADERS}
+    if code == 429 and "Retry-After" not in kept:
+        retry = _retry_after(exc)
+        if retry:
+            kept["Retry-After"] = retry
+    return kept
+
+
+def _page(code: int, title: str, message: str):
+    try:
+        return render_template("errors/error.html", code=code, title=title, message=message)
+    except Exception:
+        # The page itself failed (the database is down and the layout asks who is signed in):
+        # answer with a bare page rather than a second, unhandled error.
+        log.exception("error page %s could not be rendered", code)
+        db.session.rollback()
+        return f"<!doctype html><title>{code}</title><h1>{code}</h1><p>{escape(message)}</p>"
 
 
 def render_error(exc: HTTPException):
@@ -36,12 +79,7 @@ def render_error(exc: HTTPException):
 
         return from_http_exception(exc)
     code = exc.code or 500
-    message = PAGE_MESSAGES.get(code, exc.description if code < 500 else messages.SERVER_ERROR)
-    response = render_template("errors/error.html", code=code, title=exc.name, message=message)
-    headers = {}
-    if code == 429 and getattr(exc, "retry_after", None):
-        headers["Retry-After"] = str(exc.retry_after)
-    return response, code, headers
+    return _page(code, exc.name, _message(exc, code)), code, _headers(exc, code)
 
 
 def init_app(app: Flask) -> None:
@@ -56,9 +94,7 @@ def init_app(app: Flask) -> None:
         exc.description = messages.CSRF_FAILED
         if _is_api():
             return render_error(exc)
-        return render_template(
-            "errors/error.html", code=400, title="Bad Request", message=messages.CSRF_FAILED
-        ), 400
+        return _page(400, "Bad Request", messages.CSRF_FAILED), 400
 
     @app.errorhandler(OperationalError)
     def _database_down(exc: OperationalError):

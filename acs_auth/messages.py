@@ -57,3 +57,169 @@ NOT_FOUND = "This page does not exist."
 TOO_LARGE = "The request is too large."
 SERVER_ERROR = "Something went wrong on our side. Please try again."
 UNAVAILABLE = "The service is temporarily unavailable. Please try again shortly."
+
+# Sign-in pages (A1)
+METHOD_NOT_ALLOWED = "This page cannot be used that way."
+USERNAME_INVALID = (
+    "Use 3 to 64 letters, digits, dots, hyphens or underscores, starting with a letter or digit."
+)
+USERNAME_TAKEN = "This username is already taken."
+FIELD_INVALID_CHARACTERS = "This value contains characters that are not allowed."
+
+# Registration and passwords (A2)
+PASSWORD_PERSONAL = "Do not build the password from your name or email address."
+PASSWORD_INVALID_CHARACTERS = "The password contains characters that cannot be used."
+REGISTRATION_START_AGAIN = "Please enter your last name and email address to register."
+
+# Command line and operations (set-up/CLI)
+CLI_ACCOUNT_EXISTS = "An account already exists for {email}."
+CLI_NO_ACCOUNT = "No account has the email {email}."
+CLI_ADMIN_CREATED = "Administrator {email} created."
+CLI_PASSWORD_ONCE = "Password (shown only this once; store it safely): {password}"
+CLI_USER_CREATED = "User {email} created with role {role}; the password setup email is queued."
+CLI_MAIL_SENT_NOW = "Mail delivery: {sent} sent, {failed} failed (failed mail stays queued)."
+CLI_UNLOCKED = "{email} is unlocked; failed sign-ins were reset."
+CLI_MAIL_COUNTS = "Sent {sent}, failed {failed}; {pending} still queued."
+CLI_WORKER_STARTED = "Mail worker started (every {interval:g} s); stop with Ctrl-C or SIGTERM."
+CLI_WORKER_STOPPED = "Mail worker stopped."
+CLI_WORKER_OUTAGE = "The outbox could not be read; see the log above. Nothing was lost."
+CLI_CLEANUP_DONE = (
+    "Removed {sessions} ended sessions and {mail} sent emails older than {days} days."
+)
+CLI_SEED_IMPORTED = (
+    "Demo allowlist: {added} added, {changed} changed, {unchanged} unchanged, {removed} removed."
+)
+CLI_SEED_IMPORT_FAILED = "The demo allowlist was not imported:"
+CLI_SEED_ADMIN_EXISTS = (
+    "Demo administrator {email} already exists; its password is not shown again "
+    "(use Forgot password, or create another administrator with `flask users create-admin`)."
+)
+CLI_SEED_PRODUCTION = "seed-demo adds a demo administrator and refuses to run in production."
+
+# Admin console and allowlist (issue 3)
+CSV_EMPTY = "The file is empty."
+CSV_TOO_LARGE = "The file is larger than the limit of {limit}."
+CSV_TOO_MANY_ROWS = "The file has more than {limit} rows (the limit is ALLOWLIST_MAX_ROWS)."
+CSV_BAD_ENCODING = "The file is neither UTF-8 nor Windows-1252 text. Save it as “CSV UTF-8”."
+CSV_MISSING_COLUMNS = (
+    "Missing required column(s): {columns}. The first row must name the columns "
+    "last_name, email and lo_root_ids (first_name is optional)."
+)
+CSV_DUPLICATE_COLUMN = "The columns “{first}” and “{second}” both mean {field}."
+CSV_MALFORMED = "The file is not valid CSV near line {line}: {reason}."
+CSV_ROW_LAST_NAME_EMPTY = "The last name is empty."
+CSV_ROW_TOO_LONG = "The {field} is longer than {limit} characters."
+CSV_ROW_CONTROL = "The {field} contains control characters."
+CSV_ROW_EMAIL_EMPTY = "The email is empty."
+CSV_ROW_EMAIL_INVALID = "“{value}” is not a valid email address."
+CSV_ROW_NO_IDS = "No LO Root ID is given."
+CSV_ROW_BAD_ID = "“{value}” is not a valid LO Root ID (letters, digits and . _ : -, at most 64)."
+CSV_ROW_TOO_MANY_IDS = "More than {limit} LO Root IDs are given."
+CSV_ROW_NAME_CONFLICT = "{email} has the last name “{name}” here but “{other}” on line {line}."
+ADMIN_SELF_LOCKOUT = (
+    "This change would leave you, or the portal, without an active administrator."
+)
+ADMIN_SELF_DELETE = "You cannot delete your own account or the last active administrator."
+ADMIN_SETUP_NOT_NEEDED = (
+    "This account already has a password; the person can use “Forgot password” instead."
+)
+ADMIN_ACCOUNT_INACTIVE = "This account is deactivated; activate it first."
+
+# JSON API (issue 4)
+API_AUTH_REQUIRED = (
+    "Authentication is required: send an access token as `Authorization: Bearer <token>` or "
+    "an API key in `X-API-Key`. The credential may be missing, invalid, expired or revoked."
+)
+API_TOKEN_INVALID = "The token is invalid, expired, or its session has ended."
+API_REFRESH_INVALID = "The refresh token is invalid, expired or has already been used."
+API_KEY_NOT_ALLOWED = "An API key cannot do this; sign in and use an access token."
+API_KEY_READ_ONLY = "This API key is read-only."
+API_ADMIN_ONLY = "This requires the admin role."
+API_CREDENTIALS_IN_URL = "Credentials are never accepted in the URL; send them in a header."
+API_JSON_REQUIRED = "Send the request body as JSON (Content-Type: application/json)."
+API_MALFORMED_JSON = "The request body is not valid JSON."
+API_BODY_NOT_OBJECT = "The request body must be a JSON object."
+API_VALIDATION_FAILED = "Some fields are missing or invalid."
+API_FIELD_UNKNOWN = "This field is not accepted."
+API_FIELD_TYPE = "Expected {kind}."
+API_FIELD_TOO_SHORT = "This value is too short."
+API_FIELD_CHOICE = "Expected one of: {choices}."
+API_FIELD_FORMAT = "This value does not have the expected format."
+API_FIELD_RANGE = "Expected a number from {low} to {high}."
+API_FIELD_TOO_MANY = "At most {n} items are accepted."
+API_LOGIN_IDENTIFIER = "Send either an email or a username (not both)."
+API_NOT_FOUND = "There is no such resource."
+API_METHOD_NOT_ALLOWED = "This method is not allowed here."
+API_USER_NOT_FOUND = "There is no such user."
+API_SESSION_NOT_FOUND = "There is no such session."
+API_KEY_NOT_FOUND = "There is no such API key."
+API_TOO_MANY_KEYS = "You have too many active API keys; revoke one first."
+API_SELF_CHANGE = "You cannot change your own role or deactivate your own account."
+API_CSV_REQUIRED = "Send the allowlist as a text/csv body or as a multipart form field named file."
+API_ALLOWLIST_INVALID = "The file has errors; nothing was applied."
+ADMIN_CONFIRM_REQUIRED = "Tick the box to confirm."
+ADMIN_FILE_REQUIRED = "Choose a CSV file to upload."
+ADMIN_PROGRAMS_INVALID = "“{value}” is not a valid LO Root ID (letters, digits and . _ : -)."
+ADMIN_PROGRAMS_TOO_MANY = "Give at most {limit} LO Root IDs."
+ADMIN_ROLE_INVALID = "Choose one of the roles listed."
+ADMIN_DATE_RANGE = "The start date must not be after the end date."
+ADMIN_USER_CREATED = "Account created for {email}; the password setup email is on its way."
+ADMIN_USER_UPDATED = "The account has been updated."
+ADMIN_USER_UNCHANGED = "Nothing was changed."
+ADMIN_USER_UNLOCKED = "The account is unlocked."
+ADMIN_USER_SIGNED_OUT = "Signed out everywhere: {count} session(s) ended."
+ADMIN_SETUP_SENT = "A new password setup email is on its way."
+ADMIN_USER_DELETED = "The account {email} has been deleted."
+ADMIN_UPLOAD_EXPIRED = (
+    "That upload has expired or was already applied. Please upload the file again."
+)
+ADMIN_PREVIEW_OUTDATED = (
+    "The allowlist changed since this preview was made. "
+    "Review the updated preview and confirm again."
+)
+ADMIN_IMPORT_HAS_ERRORS = (
+    "Some rows are invalid. Fix the file and upload it again, or tick the box to skip them."
+)
+ADMIN_IMPORT_MASS_REMOVAL = (
+    "This import removes {count} of {total} entries ({percent}), more than the {limit} allowed "
+    "without confirmation. Tick the box to confirm the removal."
+)
+ADMIN_IMPORT_DONE = (
+    "Import applied: {added} added, {changed} changed, {unchanged} unchanged, {removed} removed."
+)
+ADMIN_IMPORT_NOTHING = "The file matches the allowlist: nothing to change."
+ADMIN_UPLOAD_DISCARDED = "The upload has been discarded; nothing was changed."
+ADMIN_INVITED = "{sent} invitation(s) queued; {skipped} skipped (registered or invited recently)."
+ADMIN_INVITED_REMAINING = (
+    "{remaining} more people are waiting for an invitation; send the next batch."
+)
+ADMIN_INVITE_NONE_SELECTED = "Select at least one entry, or choose “everyone not registered”."
+ADMIN_ENTRY_REMOVED = "{email} was removed from the allowlist; {closed} account(s) deactivated."
+ADMIN_ENTRY_RESTORED = "{email} is back on the allowlist; {opened} account(s) reactivated."
+ADMIN_ACCOUNT_EXISTS = "An account with this email already exists."
+CLI_ALLOWLIST_REJECTED = "The file was not imported: {reason}"
+CLI_ALLOWLIST_PREVIEW = (
+    "{file}: {rows} data rows ({mode} mode). To add: {added}, to change: {changed}, "
+    "unchanged: {unchanged}, to remove: {removed}, invalid rows: {errors}."
+)
+CLI_ALLOWLIST_DRY_RUN = "Dry run: nothing was changed."
+CLI_ALLOWLIST_BLOCKED_ERRORS = (
+    "Nothing was imported because {count} row(s) are invalid. Fix them, or run again with "
+    "--skip-invalid to import the valid rows only."
+)
+CLI_ALLOWLIST_BLOCKED_REMOVAL = (
+    "Nothing was imported: this replace removes {count} of {total} entries ({percent}), more "
+    "than ALLOWLIST_MAX_REMOVAL_FRACTION ({limit}). Run again with --yes-remove-many to confirm."
+)
+CLI_ALLOWLIST_APPLIED = (
+    "Imported: {added} added, {changed} changed, {unchanged} unchanged, {removed} removed, "
+    "{skipped} invalid row(s) skipped."
+)
+CLI_ALLOWLIST_INVITED = "Invitations queued: {sent} ({skipped} skipped)."
+CLI_ALLOWLIST_EXPORTED = "Exported {count} entries to {file}."
+
+# JSON API (issue 4, continued)
+API_ALLOWLIST_MASS_REMOVAL = (
+    "This import removes {count} of {total} entries, more than the {limit:.0%} allowed without "
+    "confirmation; send confirm_mass_removal=true to apply it."
+)

@@ -38,7 +38,8 @@ def per_identifier_limit() -> str:
     return current_app.config["RATELIMIT_PER_IDENTIFIER"]
 
 
-def _is_post() -> bool:
+def _not_post() -> bool:
+    """Exempt everything but POST: showing a form costs nothing, submitting it is limited."""
     return request.method != "POST"
 
 
@@ -51,6 +52,6 @@ def sensitive(view):
     from acs_auth.extensions import limiter
 
     view = limiter.shared_limit(
-        per_identifier_limit, scope="auth-id", key_func=identifier_key, exempt_when=_is_post
+        per_identifier_limit, scope="auth-id", key_func=identifier_key, exempt_when=_not_post
     )(view)
-    return limiter.shared_limit(per_ip_limit, scope="auth-ip", exempt_when=_is_post)(view)
+    return limiter.shared_limit(per_ip_limit, scope="auth-ip", exempt_when=_not_post)(view)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 import secrets
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-from flask import Flask, g, request
-from flask_login import LoginManager
+from flask import Flask, current_app, g, request, session
+from flask_login import LoginManager, logout_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from acs_auth import messages
@@ -50,8 +50,6 @@ def _set_headers(response):
     headers["X-Request-ID"] = g.get("request_id", "")
     if request.path.startswith(NO_REFERRER_PREFIXES):
         headers["Referrer-Policy"] = "no-referrer"
-    from flask import current_app
-
     if current_app.config.get("HSTS"):
         headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
     # Every HTML page depends on who is signed in; none of them may be stored by a cache.
@@ -84,14 +82,27 @@ def safe_next(target: str | None) -> str | None:
 
     Refuses scheme-relative (``//host``) and backslash tricks (``/\\host``), control characters
     (``/%09/host`` decodes to a tab that browsers strip) and anything with a scheme or host.
+    The same checks run on the percent-decoded value too, so ``/%2F/host`` or ``/%5Chost``
+    cannot become one of those after another decoding step along the way.
     """
     if not target or len(target) > 2048:
         return None
-    if not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target or _CONTROL.search(target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
+    for candidate in (target, unquote(target)):
+        if not candidate.startswith("/") or candidate.startswith("//"):
+            return None
+        if "\\" in candidate or _CONTROL.search(candidate):
+            return None
+        parts = urlsplit(candidate)
+        if parts.scheme or parts.netloc:
+            return None
     return target
+
+
+def forget_browser_session() -> None:
+    """Forget the signed-in user in this browser: session data and the remember-me cookie.
+
+    The server-side session row must already be revoked by the caller; this only makes the
+    browser drop what it holds.
+    """
+    session.clear()
+    logout_user()  # marks the remember-me cookie for deletion when the browser sent one

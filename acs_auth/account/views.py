@@ -1,5 +1,102 @@
-"""account views."""
+"""Self-service: profile, password change, and the devices signed in to the account."""
 
-from flask import Blueprint
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
 
-bp = Blueprint("account", __name__)
+from acs_auth import messages, security
+from acs_auth.account.forms import ChangePasswordForm, ProfileForm
+from acs_auth.ratelimits import sensitive
+from acs_auth.services import accounts, passwords, sessions
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    """Every page of this blueprint, whatever the method, needs a signed-in user."""
+
+
+def _page(profile_form: ProfileForm | None = None, password_form: ChangePasswordForm | None = None):
+    """Render the account page; a form that was just posted keeps its input and errors."""
+    return render_template(
+        "account/index.html",
+        profile_form=profile_form or ProfileForm(formdata=None, obj=current_user),
+        password_form=password_form or ChangePasswordForm(formdata=None),
+        live_sessions=sessions.list_live(current_user),
+        current_session_id=current_user.auth_session.public_id,
+        describe_device=sessions.describe_device,
+    )
+
+
+@bp.get("")
+def index():
+    """The account page."""
+    return _page()
+
+
+@bp.post("/profile")
+def update_profile():
+    """Change names and username; any other posted field (email, role…) is ignored."""
+    form = ProfileForm()
+    if form.validate_on_submit():
+        try:
+            accounts.update_profile(
+                current_user,
+                first_name=form.first_name.data,
+                last_name=form.last_name.data,
+                username=form.username.data,
+            )
+        except accounts.AccountExists:
+            form.username.errors.append(messages.USERNAME_TAKEN)
+        except accounts.ProfileInvalid as exc:
+            form[exc.field].errors.append(str(exc))
+        else:
+            flash(messages.PROFILE_UPDATED, "success")
+            return redirect(url_for("account.index"))
+    return _page(profile_form=form)
+
+
+@bp.post("/password")
+@sensitive
+def change_password():
+    """Change the password; this device stays signed in, every other one is signed out."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(
+                current_user,
+                form.current_password.data,
+                form.new_password.data,
+                keep=current_user.auth_session,
+            )
+        except accounts.CurrentPasswordWrong:
+            form.current_password.errors.append(messages.CURRENT_PASSWORD_WRONG)
+        except passwords.PasswordRejected as exc:
+            form.new_password.errors.append(str(exc))
+        else:
+            flash(messages.PASSWORD_CHANGED, "success")
+            return redirect(url_for("account.index"))
+    return _page(password_form=form)
+
+
+@bp.post("/sessions/<public_id>/revoke")
+def revoke_session(public_id: str):
+    """Sign out one of the user's own devices; another user's session answers 404."""
+    is_current = public_id == current_user.auth_session.public_id
+    if not accounts.sign_out_session(current_user, public_id):
+        abort(404)
+    if is_current:
+        security.forget_browser_session()
+        flash(messages.SESSION_ENDED, "info")
+        return redirect(url_for("auth.login"))
+    flash(messages.SESSION_REVOKED, "success")
+    return redirect(url_for("account.index"))
+
+
+@bp.post("/sessions/revoke-others")
+def revoke_other_sessions():
+    """Sign out every device but this one (browsers and API clients alike)."""
+    accounts.sign_out_everywhere(current_user, keep=current_user.auth_session)
+    flash(messages.OTHER_SESSIONS_REVOKED, "success")
+    return redirect(url_for("account.index"))

@@ -1,5 +1,80 @@
-"""auth views."""
+"""Browser sign-in: the login page, logout, and the old URLs that lead to them."""
 
-from flask import Blueprint
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user
+
+from acs_auth import messages, security
+from acs_auth.auth.forms import LoginForm
+from acs_auth.models import SessionKind
+from acs_auth.ratelimits import sensitive
+from acs_auth.services import accounts, authentication
 
 bp = Blueprint("auth", __name__)
+
+
+@bp.get("/")
+def home():
+    """Signed-in visitors go to their programs, everyone else to the sign-in page."""
+    endpoint = "programs.index" if current_user.is_authenticated else "auth.login"
+    return redirect(url_for(endpoint))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@sensitive
+def login():
+    """Email + password sign-in; every failure answers with the same page and status."""
+    target = security.safe_next(request.args.get("next")) or url_for("programs.index")
+    if current_user.is_authenticated:
+        return redirect(target)
+    form = LoginForm()
+    failed = False
+    if form.validate_on_submit():
+        result = authentication.sign_in(
+            form.email.data, form.password.data, SessionKind.BROWSER, remember=form.remember.data
+        )
+        if result is not None:
+            _start_session(result, form.remember.data)
+            return redirect(target)
+        # Unknown email, wrong password, locked, inactive, no password yet: one answer for all.
+        failed = True
+    return render_template(
+        "auth/login.html", form=form, failed=failed, failed_message=messages.LOGIN_FAILED
+    )
+
+
+def _start_session(result: authentication.SignIn, remember: bool) -> None:
+    """Replace whatever session the browser had with one for the account just signed in."""
+    stale_cookie = current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
+    # A fresh session at sign-in: nothing planted in the old cookie survives (no fixation).
+    session.clear()
+    login_user(result.user, remember=remember)
+    if stale_cookie and not remember:
+        session["_remember"] = "clear"  # drop an earlier account's remember-me cookie
+
+
+@bp.post("/logout")
+def logout():
+    """End this browser's session on the server, then forget it in the browser."""
+    row = getattr(current_user, "auth_session", None)
+    if current_user.is_authenticated and row is not None:
+        accounts.sign_out(row)
+    security.forget_browser_session()
+    flash(messages.LOGGED_OUT, "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/login/last-name")
+@bp.get("/login-lastname")
+def legacy_login():
+    """The seed's last-name sign-in moved: send bookmarks to the email sign-in page."""
+    flash(messages.LEGACY_LOGIN_MOVED, "info")
+    return redirect(url_for("auth.login"), code=301)

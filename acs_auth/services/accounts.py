@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.exc import IntegrityError
 
+from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuthSession, Role, Source, User, UserProgram, utcnow
 from acs_auth.services import audit, mail, passwords, sessions
@@ -16,6 +19,37 @@ class CurrentPasswordWrong(ValueError):
 
 class AccountExists(ValueError):
     """An account with this email (or username) already exists."""
+
+
+class ProfileInvalid(ValueError):
+    """A profile value breaks the rules: ``field`` names it, ``str(exc)`` is the reason."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+
+
+# A username never contains "@", so it can never be mistaken for (or shadow) an email address
+# at sign-in, where one box accepts either.
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{2,63}")
+NAME_MAX = 100
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _clean_name(field: str, value: str | None) -> str | None:
+    value = (value or "").strip()
+    if len(value) > NAME_MAX:
+        raise ProfileInvalid(field, messages.FIELD_TOO_LONG)
+    if _CONTROL.search(value):
+        raise ProfileInvalid(field, messages.FIELD_INVALID_CHARACTERS)
+    return value or None
+
+
+def _clean_username(value: str | None) -> str | None:
+    value = (value or "").strip()
+    if value and not USERNAME_PATTERN.fullmatch(value):
+        raise ProfileInvalid("username", messages.USERNAME_INVALID)
+    return value or None
 
 
 def change_password(user: User, current: str, new: str, keep: AuthSession | None) -> None:
@@ -38,10 +72,14 @@ def change_password(user: User, current: str, new: str, keep: AuthSession | None
 def update_profile(
     user: User, *, first_name: str | None, last_name: str | None, username: str | None
 ) -> None:
-    """Update the names and username a person may change themselves (one commit)."""
-    user.first_name = (first_name or "").strip() or None
-    user.last_name = (last_name or "").strip() or None
-    username = (username or "").strip() or None
+    """Update the names and username a person may change themselves (one commit).
+
+    Only these three fields exist here: email, role and activity are never self-service.
+    Raises ProfileInvalid for a bad value and AccountExists("username") for a taken username.
+    """
+    first, last = _clean_name("first_name", first_name), _clean_name("last_name", last_name)
+    username = _clean_username(username)
+    user.first_name, user.last_name = first, last
     user.username = username
     user.username_key = username.lower() if username else None
     audit.record("account.profile_updated", actor=user, target=user)

@@ -28,8 +28,12 @@ def find_by_identifier(identifier: str) -> User | None:
     key = email_key(identifier or "")
     if not key or len(key) > 254:
         return None
+    # An email match wins over a username match, so no username can shadow someone's email.
     return db.session.scalar(
-        select(User).where(or_(User.email_key == key, User.username_key == key))
+        select(User)
+        .where(or_(User.email_key == key, User.username_key == key))
+        .order_by(case((User.email_key == key, 0), else_=1))
+        .limit(1)
     )
 
 
@@ -58,19 +62,27 @@ def _count_failure(user: User) -> bool:
     return locked_until is not None and locked_until > now and count == cfg["MAX_LOGIN_ATTEMPTS"]
 
 
-def _record_success(user: User) -> None:
-    db.session.execute(
+def _record_success(user: User) -> bool:
+    """Count the visit and clear the counter, unless a lock landed meanwhile; True when done.
+
+    The lock test is repeated inside the UPDATE: a parallel wrong guess that locked the account
+    after this request read the row must still win over a right password.
+    """
+    now = utcnow()
+    unlocked = or_(User.locked_until.is_(None), User.locked_until <= now)
+    done = db.session.execute(
         update(User)
-        .where(User.id == user.id)
+        .where(User.id == user.id, unlocked)
         .values(
             visit_count=User.visit_count + 1,
             failed_login_count=0,
             locked_until=None,
-            last_login_at=utcnow(),
+            last_login_at=now,
             last_login_ip=request.remote_addr if has_request_context() else None,
         )
         .execution_options(synchronize_session=False)
-    )
+    ).rowcount
+    return done == 1
 
 
 def sign_in(identifier: str, password: str, kind: str, remember: bool = False) -> SignIn | None:
@@ -94,8 +106,9 @@ def sign_in(identifier: str, password: str, kind: str, remember: bool = False) -
             audit.record("account.locked", target=user)
     elif not user.is_active:
         audit.record("login.failed", target=user, reason="inactive")
+    elif not _record_success(user):
+        audit.record("login.failed", target=user, reason="locked")
     else:
-        _record_success(user)
         row = sessions.open_session(user, kind, remember)
         audit.record("login.succeeded", actor=user, target=user, kind=str(kind))
         db.session.commit()

@@ -1,7 +1,10 @@
-"""Which programs (LO Root IDs) a person may use."""
+"""Which programs (LO Root IDs) a person may use, and where each one opens."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
+from flask import current_app
 from sqlalchemy import select
 
 from acs_auth.extensions import db
@@ -19,5 +22,19 @@ def programs_for(user: User) -> list[str]:
 
 
 def may_use(user: User, program_id: str) -> bool:
-    """True when ``user`` is authorized for ``program_id``."""
-    return user.is_admin or program_id in user.program_ids
+    """True when ``user`` is authorized for ``program_id`` (administrators: any known program)."""
+    if program_id in user.program_ids:
+        return True
+    return user.is_admin and program_id in programs_for(user)
+
+
+def chatbot_url(program_id: str) -> str | None:
+    """The chatbot address for ``program_id`` from PROGRAM_URL_TEMPLATE, or None when unset.
+
+    Plain substitution of ``{program_id}`` (percent-encoded), not str.format, so a template
+    with other braces cannot raise and an id cannot smuggle a path or query into the link.
+    """
+    template = current_app.config.get("PROGRAM_URL_TEMPLATE")
+    if not template:
+        return None
+    return template.replace("{program_id}", quote(program_id, safe=""))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -14,6 +15,25 @@ from acs_auth.models import AuthSession, SessionKind, User, utcnow
 
 # last_used_at is refreshed at most this often, so a busy session does not write on every request.
 TOUCH_INTERVAL = timedelta(minutes=1)
+
+# (pattern, name) pairs tried in order; the first match names the browser or the platform.
+_BROWSERS = (
+    (r"Edg/", "Edge"),
+    (r"OPR/|Opera", "Opera"),
+    (r"Firefox/", "Firefox"),
+    (r"Chrome/|CriOS/", "Chrome"),
+    (r"Safari/", "Safari"),
+    (r"curl/", "curl"),
+    (r"python-requests|python-httpx|aiohttp", "Python"),
+)
+_PLATFORMS = (
+    (r"iPhone|iPad", "iOS"),
+    (r"Android", "Android"),
+    (r"Windows", "Windows"),
+    (r"Mac OS X|Macintosh", "macOS"),
+    (r"CrOS", "ChromeOS"),
+    (r"Linux", "Linux"),
+)
 
 
 def lifetime(kind: str, remember: bool) -> timedelta:
@@ -122,6 +142,16 @@ def find_own(user: User, public_id: str) -> AuthSession | None:
             AuthSession.revoked_at.is_(None),
         )
     )
+
+
+def describe_device(user_agent: str | None) -> str:
+    """A short, human label for a User-Agent string, such as "Firefox on Linux"."""
+    agent = user_agent or ""
+    browser = next((name for pattern, name in _BROWSERS if re.search(pattern, agent)), None)
+    platform = next((name for pattern, name in _PLATFORMS if re.search(pattern, agent)), None)
+    if browser and platform:
+        return f"{browser} on {platform}"
+    return browser or platform or "Unknown device"
 
 
 def purge_expired(before: datetime) -> int:

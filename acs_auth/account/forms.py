@@ -1,0 +1,60 @@
+"""Self-service forms: profile and password change. Shape checks only; services decide."""
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp
+
+from acs_auth import messages
+from acs_auth.auth.forms import PASSWORD_FIELD_MAX, strip
+from acs_auth.services.accounts import NAME_MAX, USERNAME_PATTERN
+
+
+def _password(label: str, *extra) -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[
+            InputRequired(messages.FIELD_REQUIRED),
+            Length(max=PASSWORD_FIELD_MAX, message=messages.FIELD_TOO_LONG),
+            *extra,
+        ],
+    )
+
+
+class ProfileForm(FlaskForm):
+    """The names and username a person may change; email and role are not fields here."""
+
+    first_name = StringField(
+        "First name",
+        filters=[strip],
+        validators=[
+            DataRequired(messages.FIELD_REQUIRED),
+            Length(max=NAME_MAX, message=messages.FIELD_TOO_LONG),
+        ],
+    )
+    last_name = StringField(
+        "Last name",
+        filters=[strip],
+        validators=[
+            DataRequired(messages.FIELD_REQUIRED),
+            Length(max=NAME_MAX, message=messages.FIELD_TOO_LONG),
+        ],
+    )
+    username = StringField(
+        "Username (optional)",
+        filters=[strip],
+        validators=[
+            Optional(),
+            Length(max=64, message=messages.FIELD_TOO_LONG),
+            Regexp(f"^{USERNAME_PATTERN.pattern}$", message=messages.USERNAME_INVALID),
+        ],
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    """Current password, new password and its confirmation."""
+
+    current_password = _password("Current password")
+    new_password = _password("New password")
+    confirm_password = _password(
+        "Confirm the new password", EqualTo("new_password", messages.PASSWORD_MISMATCH)
+    )

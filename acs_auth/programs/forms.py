@@ -1,0 +1,1 @@
+"""The programs pages have no forms: selection is by link, access is decided per request."""
