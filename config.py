@@ -1,15 +1,28 @@
-"""Configuration classes, chosen by ACS_CONFIG and filled from the environment (or .env)."""
+"""Configuration classes, chosen by ACS_CONFIG and filled from the environment (or .env).
+
+Every setting that DESIGN §10 names is read from the environment variable of the same name
+(``SQLALCHEMY_DATABASE_URI`` from ``DATABASE_URL``). The reading happens when an application is
+created, not when this module is imported, so ``create_app()`` always sees the current
+environment. Settings derived from others (cookie names, lifetimes) are filled in by
+``acs_auth.checks.apply_defaults`` after explicit overrides.
+"""
 
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from collections.abc import Callable
+from typing import Any
 
 from dotenv import load_dotenv
 
 load_dotenv()
 
 _TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class ConfigurationError(ValueError):
+    """An environment variable holds a value that cannot be read as its setting's type."""
 
 
 def env_str(name: str, default: str | None = None) -> str | None:
@@ -19,113 +32,164 @@ def env_str(name: str, default: str | None = None) -> str | None:
 
 
 def env_bool(name: str, default: bool) -> bool:
-    """Read a boolean setting: 1/true/yes/on are true, anything else set is false."""
+    """Read a boolean setting: 1/true/yes/on or 0/false/no/off (any case)."""
     value = env_str(name)
-    return default if value is None else value.strip().lower() in _TRUE
+    if value is None:
+        return default
+    word = value.strip().lower()
+    if word not in _TRUE | _FALSE:
+        raise ConfigurationError(f"{name} must be true or false, not {value!r}")
+    return word in _TRUE
 
 
 def env_int(name: str, default: int) -> int:
     """Read an integer setting."""
     value = env_str(name)
-    return default if value is None else int(value)
+    if value is None:
+        return default
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {value!r}") from None
 
 
 def env_float(name: str, default: float) -> float:
-    """Read a float setting."""
+    """Read a decimal setting."""
     value = env_str(name)
-    return default if value is None else float(value)
+    if value is None:
+        return default
+    try:
+        return float(value.strip())
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number, not {value!r}") from None
+
+
+_READERS: dict[type, Callable[[str, Any], Any]] = {
+    str: env_str,
+    bool: env_bool,
+    int: env_int,
+    float: env_float,
+}
+
+
+class Env:
+    """A setting read from the environment each time the class attribute is looked up.
+
+    The variable is the attribute's own name unless ``names`` are given (the first one set
+    wins). ``app.config.from_object(cls)`` looks every attribute up, so each new application
+    reads the environment as it is at that moment.
+    """
+
+    def __init__(self, kind: type, default: Any = None, names: tuple[str, ...] = ()):
+        self.kind = kind
+        self.default = default
+        self.names = names
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.names = self.names or (name,)
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        read = _READERS[self.kind]
+        for name in self.names:
+            value = read(name, None)
+            if value is not None:
+                return value
+        return self.default
 
 
 class Config:
     """Settings shared by every environment; each one can be overridden by the environment."""
 
     ENV_NAME = "base"
-    SECRET_KEY = env_str("SECRET_KEY") or env_str("FLASK_SECRET_KEY")
-    SQLALCHEMY_DATABASE_URI = env_str("DATABASE_URL", "sqlite:///acs_auth.db")
+    SECRET_KEY = Env(str, names=("SECRET_KEY", "FLASK_SECRET_KEY"))
+    SQLALCHEMY_DATABASE_URI = Env(str, "sqlite:///acs_auth.db", names=("DATABASE_URL",))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    APP_URL = env_str("APP_URL", "http://127.0.0.1:5000")
-    APP_NAME = env_str("APP_NAME", "ACS Portal")
+    DATABASE_CONNECT_TIMEOUT = Env(int, 5)
+    APP_URL = Env(str, "http://127.0.0.1:5000")
+    APP_NAME = Env(str, "ACS Portal")
 
     # JSON Web Tokens (API).
-    JWT_SECRET_KEY = env_str("JWT_SECRET_KEY")
-    JWT_ALGORITHM = env_str("JWT_ALGORITHM", "HS256")
-    JWT_PRIVATE_KEY_FILE = env_str("JWT_PRIVATE_KEY_FILE")
-    JWT_PREVIOUS_PUBLIC_KEY_FILE = env_str("JWT_PREVIOUS_PUBLIC_KEY_FILE")
-    JWT_ISSUER = env_str("JWT_ISSUER", "acs_auth")
-    JWT_AUDIENCE = env_str("JWT_AUDIENCE", "acs_auth_api")
-    ACCESS_TOKEN_EXPIRE_MINUTES = env_int("ACCESS_TOKEN_EXPIRE_MINUTES", 30)
-    REFRESH_TOKEN_EXPIRE_DAYS = env_int("REFRESH_TOKEN_EXPIRE_DAYS", 7)
-    REMEMBER_ME_DAYS = min(env_int("REMEMBER_ME_DAYS", 30), 30)
+    JWT_SECRET_KEY = Env(str)
+    JWT_ALGORITHM = Env(str, "HS256")
+    JWT_PRIVATE_KEY_FILE = Env(str)
+    JWT_PREVIOUS_PUBLIC_KEY_FILE = Env(str)
+    JWT_ISSUER = Env(str, "acs_auth")
+    JWT_AUDIENCE = Env(str, "acs_auth_api")
+    ACCESS_TOKEN_EXPIRE_MINUTES = Env(int, 30)
+    REFRESH_TOKEN_EXPIRE_DAYS = Env(int, 7)
+    REMEMBER_ME_DAYS = Env(int, 30)  # capped at 30 by checks.apply_defaults
 
-    # Browser sessions.
-    BROWSER_SESSION_HOURS = env_int("BROWSER_SESSION_HOURS", 12)
+    # Browser sessions (cookie names, Secure flags and lifetimes are derived in checks.py).
+    BROWSER_SESSION_HOURS = Env(int, 12)
     SESSION_COOKIE_NAME = "acs_session"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+    SESSION_COOKIE_SECURE = Env(bool, False)
     REMEMBER_COOKIE_NAME = "acs_remember"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    REMEMBER_COOKIE_DURATION = timedelta(days=REMEMBER_ME_DAYS)
-    PERMANENT_SESSION_LIFETIME = timedelta(hours=BROWSER_SESSION_HOURS)
 
     # Sign-in protection.
-    MAX_LOGIN_ATTEMPTS = env_int("MAX_LOGIN_ATTEMPTS", 5)
-    LOCKOUT_DURATION_MINUTES = env_int("LOCKOUT_DURATION_MINUTES", 30)
-    RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
-    RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", "memory://")
+    MAX_LOGIN_ATTEMPTS = Env(int, 5)
+    LOCKOUT_DURATION_MINUTES = Env(int, 30)
+    RATELIMIT_ENABLED = Env(bool, True)
+    RATELIMIT_STORAGE_URI = Env(str, "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = False
-    RATELIMIT_PER_IP = env_str("RATELIMIT_PER_IP", "30 per minute;300 per hour")
-    RATELIMIT_PER_IDENTIFIER = env_str("RATELIMIT_PER_IDENTIFIER", "10 per minute;50 per hour")
-    PROXY_FIX_X_FOR = env_int("PROXY_FIX_X_FOR", 0)
-    PROXY_FIX_X_PROTO = env_int("PROXY_FIX_X_PROTO", 0)
+    RATELIMIT_PER_IP = Env(str, "30 per minute;300 per hour")
+    RATELIMIT_PER_IDENTIFIER = Env(str, "10 per minute;50 per hour")
+    PROXY_FIX_X_FOR = Env(int, 0)
+    PROXY_FIX_X_PROTO = Env(int, 0)
 
     # Mail.
-    MAIL_SERVER = env_str("MAIL_SERVER")
-    MAIL_PORT = env_int("MAIL_PORT", 25)
-    MAIL_USE_TLS = env_bool("MAIL_USE_TLS", False)
-    MAIL_USE_SSL = env_bool("MAIL_USE_SSL", False)
-    MAIL_USERNAME = env_str("MAIL_USERNAME")
-    MAIL_PASSWORD = env_str("MAIL_PASSWORD")
-    MAIL_DEFAULT_SENDER = env_str("MAIL_DEFAULT_SENDER", "ACS Portal <no-reply@localhost>")
-    MAIL_TIMEOUT_SECONDS = env_int("MAIL_TIMEOUT_SECONDS", 10)
+    MAIL_SERVER = Env(str)
+    MAIL_PORT = Env(int, 25)
+    MAIL_USE_TLS = Env(bool, False)
+    MAIL_USE_SSL = Env(bool, False)
+    MAIL_USERNAME = Env(str)
+    MAIL_PASSWORD = Env(str)
+    MAIL_DEFAULT_SENDER = Env(str, "ACS Portal <no-reply@localhost>")
+    MAIL_TIMEOUT_SECONDS = Env(int, 10)
     # "background": a thread sends what a request queued, after the response.
     # "worker": only `flask mail worker` / `flask mail send-pending` send.
-    MAIL_DELIVERY = env_str("MAIL_DELIVERY", "background")
-    MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 12)
+    MAIL_DELIVERY = Env(str, "background")
+    MAIL_MAX_ATTEMPTS = Env(int, 12)
 
     # Registration and passwords.
-    REGISTRATION_EMAIL_CONFIRMATION = env_bool("REGISTRATION_EMAIL_CONFIRMATION", True)
+    REGISTRATION_EMAIL_CONFIRMATION = Env(bool, True)
     REGISTRATION_TOKEN_HOURS = 24
     RESET_TOKEN_HOURS = 1
     SETUP_TOKEN_HOURS = 24
-    PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 12)
+    PASSWORD_MIN_LENGTH = Env(int, 12)
     PASSWORD_MAX_LENGTH = 128
-    PASSWORD_MIN_SCORE = env_int("PASSWORD_MIN_SCORE", 3)
-    PASSWORD_REQUIRE_CHARACTER_CLASSES = env_bool("PASSWORD_REQUIRE_CHARACTER_CLASSES", False)
+    PASSWORD_MIN_SCORE = Env(int, 3)
+    PASSWORD_REQUIRE_CHARACTER_CLASSES = Env(bool, False)
     PASSWORD_HISTORY = 3
-    BCRYPT_LOG_ROUNDS = env_int("BCRYPT_LOG_ROUNDS", 12)
+    BCRYPT_LOG_ROUNDS = Env(int, 12)
     BCRYPT_HANDLE_LONG_PASSWORDS = True
 
     # Uploads and the allowlist.
-    MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 5 * 1024 * 1024)
-    MAX_FORM_MEMORY_SIZE = env_int("MAX_FORM_MEMORY_SIZE", 512 * 1024)
-    ALLOWLIST_MAX_ROWS = env_int("ALLOWLIST_MAX_ROWS", 200_000)
-    ALLOWLIST_MAX_BYTES = env_int("ALLOWLIST_MAX_BYTES", 20 * 1024 * 1024)
-    ALLOWLIST_MAX_REMOVAL_FRACTION = env_float("ALLOWLIST_MAX_REMOVAL_FRACTION", 0.10)
+    MAX_CONTENT_LENGTH = Env(int, 5 * 1024 * 1024)
+    MAX_FORM_MEMORY_SIZE = Env(int, 512 * 1024)
+    ALLOWLIST_MAX_ROWS = Env(int, 200_000)
+    ALLOWLIST_MAX_BYTES = Env(int, 20 * 1024 * 1024)
+    ALLOWLIST_MAX_REMOVAL_FRACTION = Env(float, 0.10)
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session that holds it
+    # Flask-WTF's HTTPS Referer check would refuse every form on the pages that send
+    # Referrer-Policy: no-referrer (reset, setup, registration links). The per-session CSRF
+    # token, SameSite=Lax and __Host- cookies already stop cross-site posts.
+    WTF_CSRF_SSL_STRICT = Env(bool, False)
+    # Where a program page links to, e.g. "https://chat.example.org/{program_id}" (optional).
+    PROGRAM_URL_TEMPLATE = Env(str)
     PREFERRED_URL_SCHEME = "http"
     HSTS = False
 
 
 class DevelopmentConfig(Config):
-    """Laptop defaults: SQLite under instance/, mail on the console, a throwaway secret."""
+    """Laptop defaults: SQLite under instance/, mail on the console, throwaway secrets."""
 
     ENV_NAME = "development"
-    SQLALCHEMY_DATABASE_URI = env_str("DATABASE_URL", "sqlite:///acs_auth.db")
 
 
 class TestingConfig(Config):
@@ -133,6 +197,8 @@ class TestingConfig(Config):
 
     ENV_NAME = "testing"
     TESTING = True
+    # Fixed so that several app instances of one test run (and their emailed tokens) agree;
+    # production refuses any key it does not consider strong (acs_auth.checks).
     SECRET_KEY = "testing-secret-key-not-for-production-0123456789"
     JWT_SECRET_KEY = "testing-jwt-secret-key-not-for-production-987654321"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
@@ -147,18 +213,20 @@ class ProductionConfig(Config):
     """Secure cookies, HSTS and strict start-up checks (see acs_auth.checks)."""
 
     ENV_NAME = "production"
-    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
-    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    # __Host- cookies need Secure, Path=/ and no Domain: the browser then refuses any
-    # attempt by a sibling sub-domain to plant or overwrite them.
-    SESSION_COOKIE_NAME = "__Host-acs_session" if SESSION_COOKIE_SECURE else "acs_session"
-    REMEMBER_COOKIE_NAME = "__Host-acs_remember" if SESSION_COOKIE_SECURE else "acs_remember"
+    SESSION_COOKIE_SECURE = Env(bool, True)
     PREFERRED_URL_SCHEME = "https"
     HSTS = True
 
 
-CONFIGS = {
-    "development": DevelopmentConfig,
-    "testing": TestingConfig,
-    "production": ProductionConfig,
-}
+class _Configs(dict):
+    """The classes by ACS_CONFIG name; an unknown name is a clear error, not a KeyError."""
+
+    def __missing__(self, name: str):
+        raise ConfigurationError(f"ACS_CONFIG must be one of {', '.join(self)}, not {name!r}")
+
+
+CONFIGS = _Configs(
+    development=DevelopmentConfig,
+    testing=TestingConfig,
+    production=ProductionConfig,
+)

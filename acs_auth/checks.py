@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 
 from flask import Flask
 
@@ -20,7 +21,10 @@ KNOWN_WEAK = {
     "supersecret",
     "please-change-me",
 }
+# Fragments of placeholder values ("change-me-to-something-long…", the test suite's keys).
+WEAK_FRAGMENTS = ("changeme", "change-me", "change_me", "not-for-production", "your-secret")
 MIN_SECRET_BYTES = 32
+MAX_REMEMBER_ME_DAYS = 30
 
 
 class UnsafeConfiguration(RuntimeError):
@@ -30,17 +34,50 @@ class UnsafeConfiguration(RuntimeError):
 def apply_defaults(app: Flask) -> None:
     """Fill settings derived from others; outside production, generate throwaway secrets."""
     cfg = app.config
-    if app.config["ENV_NAME"] != "production":
-        # A per-process random key: sessions do not survive a restart, which is acceptable on a
-        # laptop and never silently insecure.
+    if cfg["ENV_NAME"] != "production":
+        # A per-app random key: sessions do not survive a restart, which is acceptable on a
+        # laptop and never silently insecure (`make run` exports a key kept under instance/).
         cfg["SECRET_KEY"] = cfg.get("SECRET_KEY") or secrets.token_urlsafe(48)
         cfg["JWT_SECRET_KEY"] = cfg.get("JWT_SECRET_KEY") or secrets.token_urlsafe(48)
+    cfg["REMEMBER_ME_DAYS"] = min(int(cfg["REMEMBER_ME_DAYS"]), MAX_REMEMBER_ME_DAYS)
+    cfg["REMEMBER_COOKIE_DURATION"] = timedelta(days=cfg["REMEMBER_ME_DAYS"])
+    cfg["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=cfg["BROWSER_SESSION_HOURS"])
+    cfg.setdefault("REMEMBER_COOKIE_SECURE", cfg["SESSION_COOKIE_SECURE"])
+    if cfg["ENV_NAME"] == "production" and cfg["SESSION_COOKIE_SECURE"]:
+        # __Host- cookies need Secure, Path=/ and no Domain: the browser then refuses any
+        # attempt by a sibling sub-domain to plant or overwrite them.
+        for key in ("SESSION_COOKIE_NAME", "REMEMBER_COOKIE_NAME"):
+            if not cfg[key].startswith("__Host-"):
+                cfg[key] = "__Host-" + cfg[key]
+    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(cfg)
+
+
+def _engine_options(cfg) -> dict:
+    """Engine options with a connect timeout for PostgreSQL, so an outage fails fast (a copy)."""
+    options = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if str(cfg["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("connect_timeout", cfg["DATABASE_CONNECT_TIMEOUT"])
+        options["connect_args"] = connect_args
+    return options
+
+
+def web_concurrency() -> int:
+    """The number of worker processes announced by WEB_CONCURRENCY (gunicorn.conf.py sets it)."""
+    value = os.environ.get("WEB_CONCURRENCY", "").strip()
+    try:
+        return max(int(value), 1) if value else 1
+    except ValueError:
+        message = f"WEB_CONCURRENCY must be a whole number, not {value!r}"
+        raise UnsafeConfiguration(message) from None
 
 
 def _weak(value: str | None) -> bool:
+    """True for a missing, known, placeholder, short or repetitive secret."""
     return (
         value is None
         or value.strip().lower() in KNOWN_WEAK
+        or any(fragment in value.lower() for fragment in WEAK_FRAGMENTS)
         or len(value.encode()) < MIN_SECRET_BYTES
         or len(set(value)) < 10
     )
@@ -54,15 +91,14 @@ def refuse_weak_settings(app: Flask) -> None:
     problems = []
     if _weak(cfg.get("SECRET_KEY")):
         problems.append(f"SECRET_KEY must be at least {MIN_SECRET_BYTES} random bytes")
-    if cfg["JWT_ALGORITHM"] == "HS256":
+    if cfg["JWT_ALGORITHM"].upper().startswith("HS"):
         if _weak(cfg.get("JWT_SECRET_KEY")):
             problems.append(f"JWT_SECRET_KEY must be at least {MIN_SECRET_BYTES} random bytes")
         elif cfg.get("JWT_SECRET_KEY") == cfg.get("SECRET_KEY"):
             problems.append("JWT_SECRET_KEY must differ from SECRET_KEY")
     elif not cfg.get("JWT_PRIVATE_KEY_FILE"):
         problems.append(f"JWT_ALGORITHM={cfg['JWT_ALGORITHM']} needs JWT_PRIVATE_KEY_FILE")
-    workers = int(os.environ.get("WEB_CONCURRENCY", cfg.get("WEB_CONCURRENCY", 1)) or 1)
-    if workers > 1 and cfg["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+    if web_concurrency() > 1 and cfg["RATELIMIT_STORAGE_URI"].startswith("memory://"):
         problems.append("RATELIMIT_STORAGE_URI=memory:// cannot be shared by several workers")
     if problems:
         raise UnsafeConfiguration("Refusing to start: " + "; ".join(problems))

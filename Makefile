@@ -1,0 +1,94 @@
+# acs_auth: set-up, run, test and deployment commands. See README.md.
+#   make run    first run on a laptop: virtualenv, dependencies, database, demo data, server
+#   make test   the whole test suite (SQLite, in-memory rate limits)
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?= -q
+# `make test-pg`: this machine's PostgreSQL (trust auth) and Redis; override as needed.
+PG_TEST_DB ?= acs_auth_test
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(PG_TEST_DB)
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+
+# ACS_CONFIG from the environment wins; otherwise each target picks the sensible one.
+run seed migrate worker: ACS_CONFIG ?= development
+serve: ACS_CONFIG ?= production
+test test-pg: ACS_CONFIG ?= testing
+export ACS_CONFIG
+
+.PHONY: help run test test-pg lint format serve migrate seed worker
+
+help:
+	@echo "make run      set up .venv, migrate the SQLite database, seed demo data, serve :$(PORT)"
+	@echo "make test     run the whole test suite (SQLite)"
+	@echo "make test-pg  run it on PostgreSQL + Redis ($(PG_TEST_URL))"
+	@echo "make lint     ruff check + ruff format --check"
+	@echo "make serve    gunicorn with gunicorn.conf.py (production settings)"
+	@echo "make migrate  flask db upgrade;  make seed  flask seed-demo;  make worker  mail worker"
+
+# The virtualenv and its dependencies; pip runs again only when a requirements file changed.
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.requirements.stamp: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+$(VENV)/.requirements-dev.stamp: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+# Development secrets, generated once and kept out of git (instance/ is ignored), so that links
+# emailed by a CLI command work in the server process and sessions survive a restart.
+# A SECRET_KEY / JWT_SECRET_KEY already in the environment wins.
+instance/dev-secrets.env: | $(BIN)/python
+	mkdir -p instance
+	umask 077 && $(BIN)/python -c 'import secrets; \
+	print("SECRET_KEY=\"$${SECRET_KEY:-%s}\"" % secrets.token_urlsafe(48)); \
+	print("JWT_SECRET_KEY=\"$${JWT_SECRET_KEY:-%s}\"" % secrets.token_urlsafe(48))' > $@
+
+# Emailed links point at the address `make run` serves on, unless APP_URL says otherwise.
+DEV_ENV := set -a && . ./instance/dev-secrets.env && APP_URL="$${APP_URL:-http://$(HOST):$(PORT)}" \
+	&& set +a
+
+run: $(VENV)/.requirements.stamp instance/dev-secrets.env
+	$(DEV_ENV) && $(FLASK) db upgrade
+	$(DEV_ENV) && $(FLASK) seed-demo
+	@echo "Serving on http://$(HOST):$(PORT)  (emails: this console and instance/outbox/*.eml)"
+	$(DEV_ENV) && $(FLASK) run --host $(HOST) --port $(PORT)
+
+migrate: $(VENV)/.requirements.stamp
+	$(FLASK) db upgrade
+
+seed: $(VENV)/.requirements.stamp instance/dev-secrets.env
+	$(DEV_ENV) && $(FLASK) seed-demo
+
+worker: $(VENV)/.requirements.stamp
+	$(FLASK) mail worker
+
+# Tests never read a developer's .env: the suite must behave the same on every machine.
+test: $(VENV)/.requirements-dev.stamp
+	PYTHON_DOTENV_DISABLED=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-pg: $(VENV)/.requirements-dev.stamp
+	createdb -h 127.0.0.1 -U postgres $(PG_TEST_DB) 2>/dev/null || true
+	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$(PG_TEST_URL)}" \
+	TEST_REDIS_URL="$${TEST_REDIS_URL:-$(REDIS_TEST_URL)}" \
+	PYTHON_DOTENV_DISABLED=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Both checks always run, so one CI log shows every problem; either failing fails the target.
+lint: $(VENV)/.requirements-dev.stamp
+	status=0; $(BIN)/ruff check . || status=1; $(BIN)/ruff format --check . || status=1; \
+	exit $$status
+
+format: $(VENV)/.requirements-dev.stamp
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+serve: $(VENV)/.requirements.stamp
+	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app

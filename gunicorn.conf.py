@@ -1,0 +1,54 @@
+"""gunicorn settings for acs_auth (`make serve`, or `gunicorn -c gunicorn.conf.py wsgi:app`).
+
+Everything deployment-specific comes from the environment:
+  BIND                 address to listen on (default 127.0.0.1:8000; behind a proxy keep it local)
+  WEB_CONCURRENCY      worker processes (default 1; more than one needs a redis:// rate-limit
+                       storage, which the app checks at start-up)
+  GUNICORN_THREADS     threads per worker (default 1)
+  GUNICORN_TIMEOUT     seconds before a silent worker is restarted (default 30)
+  FORWARDED_ALLOW_IPS  proxies whose X-Forwarded-Proto gunicorn trusts (default 127.0.0.1,::1)
+  LOG_LEVEL            gunicorn's error-log level (default info)
+"""
+
+import os
+import re
+
+from gunicorn.glogging import Logger
+
+bind = [address.strip() for address in os.environ.get("BIND", "127.0.0.1:8000").split(",")]
+workers = max(int(os.environ.get("WEB_CONCURRENCY", "1")), 1)
+threads = max(int(os.environ.get("GUNICORN_THREADS", "1")), 1)
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 30
+keepalive = 5
+# Never "*": only the reverse proxy named by the operator may set the forwarded scheme.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info")
+# The request id is the X-Request-ID response header that acs_auth.security sets (or echoes).
+access_log_format = (
+    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms rid=%({x-request-id}o)s'
+)
+
+# Emailed links carry their token in the path; the access log keeps the path without it.
+_TOKEN_PATH = re.compile(r"(/(?:reset-password|setup-password|register/password)/)[^/?\s\"]+")
+
+
+class RedactingLogger(Logger):
+    """Gunicorn's logger with the tokens of emailed links removed from access-log lines."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        for key in ("r", "U", "f"):
+            if isinstance(atoms.get(key), str):
+                atoms[key] = _TOKEN_PATH.sub(r"\1[redacted]", atoms[key])
+        return atoms
+
+
+logger_class = RedactingLogger
+
+
+def on_starting(server):
+    """Tell the app how many workers run, so its start-up check sees the real figure."""
+    os.environ["WEB_CONCURRENCY"] = str(server.cfg.workers)

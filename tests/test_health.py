@@ -1,0 +1,222 @@
+"""Health endpoints (/healthz, /readyz) and serving them through gunicorn as `make serve` does."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import TEST_REDIS_URL, free_port
+from flask_limiter import Limit
+
+from acs_auth.extensions import limiter
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def closed_postgres_url() -> str:
+    return f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nothing"
+
+
+def test_healthz_answers_ok_without_dependencies(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_healthz_answers_ok_while_the_database_is_down(make_app):
+    app = make_app(SQLALCHEMY_DATABASE_URI=closed_postgres_url())
+    assert app.test_client().get("/healthz").status_code == 200
+
+
+def test_readyz_answers_ok_when_dependencies_answer(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert body["checks"]["database"] == "ok"
+    if TEST_REDIS_URL:
+        assert body["checks"]["redis"] == "ok"
+    else:
+        assert "redis" not in body["checks"]
+
+
+def test_readyz_is_503_when_the_database_is_unreachable(make_app):
+    url = closed_postgres_url()
+    app = make_app(SQLALCHEMY_DATABASE_URI=url)
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "unavailable"
+    assert body["failed"] == ["database"]
+    assert body["checks"]["database"] == "unavailable"
+    assert url.split("@")[1] not in response.get_data(as_text=True)  # no connection details
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_readyz_is_503_when_redis_is_unreachable(make_app):
+    app = make_app(RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0")
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["failed"] == ["redis"]
+    assert body["checks"] == {"database": "ok", "redis": "unavailable"}
+
+
+def test_readyz_names_both_failures(make_app):
+    app = make_app(
+        SQLALCHEMY_DATABASE_URI=closed_postgres_url(),
+        RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0",
+    )
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["failed"] == ["database", "redis"]
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_probes_refuse_other_methods_without_a_500(client, path):
+    assert client.post(path, data={"x": "y" * 1_000_000}).status_code in (405, 413)
+    assert client.delete(path).status_code == 405
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_probes_are_never_rate_limited(make_app, path):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+    app.add_url_rule("/_limited", "limited", lambda: "ok")
+    # Default limits live on the shared limiter object: set them for this test only.
+    limiter.limit_manager.set_default_limits(
+        [Limit(limit_provider="2 per minute", key_function=lambda: "probe").bind(limiter)]
+    )
+    try:
+        client = app.test_client()
+        assert [client.get("/_limited").status_code for _ in range(3)][-1] == 429
+        assert {client.get(path).status_code for _ in range(10)} == {200}
+    finally:
+        limiter.limit_manager.set_default_limits([])
+
+
+# --- gunicorn, as `make serve` runs it ---------------------------------------------------
+
+
+def load_gunicorn_conf():
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "gunicorn.conf.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_gunicorn_access_log_drops_emailed_tokens():
+    conf = load_gunicorn_conf()
+    assert conf._TOKEN_PATH.sub(r"\1[redacted]", "GET /reset-password/abc.DEF-123 HTTP/1.1") == (
+        "GET /reset-password/[redacted] HTTP/1.1"
+    )
+    assert conf._TOKEN_PATH.sub(r"\1[redacted]", "/register/password/tok?x=1") == (
+        "/register/password/[redacted]?x=1"
+    )
+    assert conf._TOKEN_PATH.sub(r"\1[redacted]", "/login") == "/login"
+    assert conf.forwarded_allow_ips != "*"
+
+
+@pytest.fixture
+def migrated_sqlite(tmp_path):
+    """A fresh SQLite file migrated by the real `flask db upgrade`."""
+    url = f"sqlite:///{tmp_path}/serve.db"
+    env = subprocess_env(DATABASE_URL=url, ACS_CONFIG="development")
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return url
+
+
+def subprocess_env(**values) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "WEB_CONC"))}
+    env.update(PYTHON_DOTENV_DISABLED="1", **values)
+    return env
+
+
+def wait_for(url: str, seconds: float = 30):
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.headers, exc.read()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_gunicorn_serves_health_with_production_settings(migrated_sqlite, tmp_path):
+    port = free_port()
+    env = subprocess_env(
+        ACS_CONFIG="production",
+        DATABASE_URL=migrated_sqlite,
+        SECRET_KEY=secrets.token_urlsafe(48),
+        JWT_SECRET_KEY=secrets.token_urlsafe(48),
+        BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY="1",
+        GUNICORN_CMD_ARGS="--no-control-socket",
+    )
+    log = tmp_path / "gunicorn.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            status, headers, body = wait_for(f"http://127.0.0.1:{port}/readyz")
+            assert status == 200, body
+            status, headers, _ = wait_for(f"http://127.0.0.1:{port}/healthz")
+            assert status == 200
+            assert headers["Strict-Transport-Security"]
+            wait_for(f"http://127.0.0.1:{port}/reset-password/SECRETTOKEN123")
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+    text = log.read_text()
+    assert re.search(r'"GET /healthz HTTP/1.1" 200 .* rid=[0-9a-f]{16}', text), text
+    assert "/reset-password/[redacted]" in text
+    assert "SECRETTOKEN123" not in text
+
+
+@pytest.mark.slow
+def test_gunicorn_refuses_several_workers_with_memory_rate_limits(migrated_sqlite):
+    env = subprocess_env(
+        ACS_CONFIG="production",
+        DATABASE_URL=migrated_sqlite,
+        SECRET_KEY=secrets.token_urlsafe(48),
+        JWT_SECRET_KEY=secrets.token_urlsafe(48),
+        BIND=f"127.0.0.1:{free_port()}",
+        RATELIMIT_STORAGE_URI="memory://",
+        GUNICORN_CMD_ARGS="--no-control-socket --workers 2",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "memory://" in result.stderr + result.stdout
