@@ -103,9 +103,9 @@ def make_app(_schema, tmp_path):
 
 
 @pytest.fixture
-def app_overrides():
+def app_overrides(request):
     """Override this fixture (or parametrize it indirectly) to change settings for a test."""
-    return {}
+    return getattr(request, "param", {})
 
 
 @pytest.fixture
