@@ -223,3 +223,5 @@ API_ALLOWLIST_MASS_REMOVAL = (
     "This import removes {count} of {total} entries, more than the {limit:.0%} allowed without "
     "confirmation; send confirm_mass_removal=true to apply it."
 )
+ADMIN_CHOICE_INVALID = "Choose one of the options listed."
+ADMIN_DATE_INVALID = "Enter a date as YYYY-MM-DD."

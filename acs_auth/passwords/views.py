@@ -1,5 +1,110 @@
-"""passwords views."""
+"""Password pages: forgotten password, first-time setup, and the emailed links that set one."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+import flask_login
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from acs_auth import messages
+from acs_auth.passwords.forms import FirstTimePasswordForm, ForgotPasswordForm, NewPasswordForm
+from acs_auth.ratelimits import sensitive
+from acs_auth.services import recovery
+from acs_auth.services.authentication import SignIn
+from acs_auth.services.passwords import PasswordRejected
+from acs_auth.services.tokens import Purpose
 
 bp = Blueprint("passwords", __name__)
+
+
+def endpoint_url(endpoint: str, fallback: str) -> str:
+    """``url_for(endpoint)`` when another blueprint has mounted it, else its known path."""
+    return url_for(endpoint) if endpoint in current_app.view_functions else fallback
+
+
+def sign_in_and_redirect(result: SignIn, message: str):
+    """Start a fresh browser session for ``result`` (no fixation) and go to the programs."""
+    session.clear()
+    flask_login.login_user(result.user)
+    flash(message, "success")
+    return redirect(endpoint_url("programs.index", "/programs"))
+
+
+def link_invalid():
+    """The page for an emailed link that is malformed, expired, used or superseded."""
+    return render_template("passwords/link_invalid.html", message=messages.LINK_INVALID), 400
+
+
+def email_sent(title: str, message: str):
+    """The one answer to a request for an emailed link, whatever the outcome."""
+    return render_template("passwords/email_sent.html", title=title, message=message)
+
+
+def refuse_password(form: NewPasswordForm, exc: PasswordRejected) -> None:
+    """Show the policy's reason beside the password field."""
+    form.password.errors = [*form.password.errors, str(exc)]
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@sensitive
+def forgot_password():
+    """Ask for a reset link; the answer is the same whether or not the account exists."""
+    form = ForgotPasswordForm()
+    if not form.validate_on_submit():
+        return render_template("passwords/forgot.html", form=form)
+    recovery.request_reset(form.email.data)
+    return email_sent("Check your email", messages.RESET_EMAIL_SENT)
+
+
+@bp.route("/first-time-password", methods=["GET", "POST"])
+@sensitive
+def first_time_password():
+    """Ask for the setup link of an account created without a password."""
+    form = FirstTimePasswordForm()
+    if not form.validate_on_submit():
+        return render_template("passwords/first_time.html", form=form)
+    recovery.request_setup(form.last_name.data, form.email.data)
+    return email_sent("Check your email", messages.SETUP_EMAIL_SENT)
+
+
+def _password_from_link(purpose: Purpose, token: str, template: str, done: str):
+    # GET only reads the token; it is consumed when the new password is committed, because
+    # the token is bound to the password hash that this changes.
+    user = recovery.user_for_token(purpose, token)
+    if user is None:
+        return link_invalid()
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            result = recovery.complete(purpose, token, form.password.data)
+        except recovery.LinkInvalid:
+            return link_invalid()
+        except PasswordRejected as exc:
+            refuse_password(form, exc)
+        else:
+            return sign_in_and_redirect(result, done)
+    return render_template(template, form=form, email=user.email, action=request.path)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@sensitive
+def reset_password(token: str):
+    """Choose a new password through a reset link."""
+    return _password_from_link(
+        Purpose.RESET, token, "passwords/reset.html", messages.PASSWORD_RESET_DONE
+    )
+
+
+@bp.route("/setup-password/<token>", methods=["GET", "POST"])
+@sensitive
+def setup_password(token: str):
+    """Choose the first password through a setup link."""
+    return _password_from_link(Purpose.SETUP, token, "passwords/setup.html", messages.PASSWORD_SET)

@@ -8,17 +8,19 @@ send stays queued and is retried with exponential back-off, so an SMTP outage lo
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import smtplib
 import threading
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
 from flask import Flask, current_app, g, has_request_context, render_template
-from flask_mail import Message
-from sqlalchemy import select, update
+from flask_mail import Connection, Message
+from sqlalchemy import func, select, update
 
-from acs_auth.extensions import db, mail
+from acs_auth.extensions import db
 from acs_auth.models import OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
@@ -30,20 +32,27 @@ SUBJECTS = {
     "password_reset": "Reset your password",
     "password_changed": "Your password was changed",
 }
+# The setup email an administrator's new account receives (``welcome=True``).
+WELCOME_SUBJECT = "Your account is ready: set up your password"
 # A claimed message is invisible to other senders for this long; a sender that dies mid-send
 # releases it when the lease runs out.
 LEASE = timedelta(minutes=5)
+# The background sender sleeps at most this long between looks at messages waiting for a retry.
+RETRY_POLL = timedelta(minutes=1)
 
 
 def queue(kind: str, to: str, **context) -> OutboxMessage:
-    """Render the ``kind`` templates for ``to`` and add the message to the current transaction."""
+    """Render the ``kind`` templates for ``to`` and add the message to the current transaction.
+
+    ``to`` must be an address read from the database, never one a visitor typed.
+    """
     app_name = current_app.config["APP_NAME"]
     context.setdefault("app_name", app_name)
     context.setdefault("app_url", current_app.config["APP_URL"])
-    subject = f"{app_name}: {SUBJECTS[kind]}"
+    title = WELCOME_SUBJECT if context.get("welcome") else SUBJECTS[kind]
     row = OutboxMessage(
         to=to,
-        subject=subject,
+        subject=f"{app_name}: {title}",
         kind=kind,
         text=render_template(f"email/{kind}.txt", **context),
         html=render_template(f"email/{kind}.html", **context),
@@ -59,47 +68,119 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
+def _due():
+    return (
+        OutboxMessage.sent_at.is_(None),
+        OutboxMessage.failed_at.is_(None),
+        OutboxMessage.next_attempt_at <= utcnow(),
+    )
+
+
 def _claim(limit: int) -> list[OutboxMessage]:
     """Lease up to ``limit`` due messages; FOR UPDATE SKIP LOCKED keeps PostgreSQL senders apart."""
     now = utcnow()
-    rows = db.session.scalars(
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.sent_at.is_(None),
-            OutboxMessage.failed_at.is_(None),
-            OutboxMessage.next_attempt_at <= now,
-        )
+    rows = db.session.execute(
+        select(OutboxMessage.id, OutboxMessage.next_attempt_at)
+        .where(*_due())
         .order_by(OutboxMessage.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
     claimed = []
-    for row in rows:
-        # The conditional UPDATE is the claim on SQLite, where FOR UPDATE does not exist.
+    for row_id, seen in rows:
+        # The conditional UPDATE is the claim on SQLite, where FOR UPDATE does not exist: of two
+        # senders that saw the same row, only the first moves next_attempt_at past the lease.
         result = db.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == row.id, OutboxMessage.next_attempt_at == row.next_attempt_at)
+            .where(OutboxMessage.id == row_id, OutboxMessage.next_attempt_at == seen)
             .values(next_attempt_at=now + LEASE, attempts=OutboxMessage.attempts + 1)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount == 1:
-            claimed.append(row.id)
+            claimed.append(row_id)
     db.session.commit()
     if not claimed:
         return []
-    return db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(claimed))).all()
+    return list(
+        db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.id.in_(claimed)).order_by(OutboxMessage.id)
+        )
+    )
 
 
-def _deliver(row: OutboxMessage) -> None:
-    if current_app.config.get("MAIL_SERVER"):
-        msg = Message(subject=row.subject, recipients=[row.to], body=row.text, html=row.html)
-        mail.send(msg)
-    else:
-        _deliver_to_console(row)
+class _SmtpConnection(Connection):
+    """Flask-Mail's connection with a socket timeout, and never silently suppressed.
+
+    Flask-Mail suppresses sending when TESTING is on; the outbox already keeps tests and
+    development away from real SMTP servers (no MAIL_SERVER means the console transport), so a
+    configured server is always used.
+    """
+
+    def __enter__(self) -> _SmtpConnection:
+        self.host = self.configure_host()
+        self.num_emails = 0
+        return self
+
+    def configure_host(self) -> smtplib.SMTP:
+        state = self.mail
+        timeout = current_app.config["MAIL_TIMEOUT_SECONDS"]
+        smtp_class = smtplib.SMTP_SSL if state.use_ssl else smtplib.SMTP
+        host = smtp_class(state.server, state.port, timeout=timeout)
+        try:
+            if state.use_tls:
+                host.starttls()
+            if state.username and state.password:
+                host.login(state.username, state.password)
+        except BaseException:
+            host.close()  # a refused STARTTLS or login must not leak the socket
+            raise
+        return host
+
+
+class _Transport:
+    """Sends a batch of messages over one SMTP connection, opened on first use.
+
+    After a failure the connection is dropped, so the next message starts on a fresh one.
+    """
+
+    def __init__(self) -> None:
+        self.connection: _SmtpConnection | None = None
+
+    def send(self, row: OutboxMessage) -> None:
+        if not current_app.config.get("MAIL_SERVER"):
+            _deliver_to_console(row)
+            return
+        if self.connection is None:
+            connection = _SmtpConnection(current_app.extensions["mail"])
+            self.connection = connection.__enter__()  # closed by reset() or close()
+        message = Message(
+            subject=row.subject,
+            recipients=[row.to],
+            body=row.text,
+            html=row.html,
+            extra_headers={"Auto-Submitted": "auto-generated"},
+        )
+        self.connection.send(message)
+
+    def reset(self) -> None:
+        if self.connection is not None and self.connection.host is not None:
+            with contextlib.suppress(OSError):
+                self.connection.host.close()
+        self.connection = None
+
+    def close(self) -> None:
+        if self.connection is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                self.connection.host.quit()
+        self.connection = None
 
 
 def _deliver_to_console(row: OutboxMessage) -> None:
     """Development transport: print the message and keep a copy as an .eml file."""
+    if current_app.config["ENV_NAME"] == "production":
+        # Printing links into a production log would hand every reset token to whoever reads
+        # the logs; keep the message queued until MAIL_SERVER is configured.
+        raise RuntimeError("MAIL_SERVER is not configured")
     msg = EmailMessage()
     msg["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     msg["To"] = row.to
@@ -119,17 +200,22 @@ def _deliver_to_console(row: OutboxMessage) -> None:
 def send_pending(limit: int = 100) -> tuple[int, int]:
     """Send what is due; returns (sent, failed this round). Safe to run in many processes."""
     sent = failed = 0
-    for row in _claim(limit):
-        try:
-            _deliver(row)
-        except Exception as exc:  # any transport error: keep the message and retry later
-            failed += 1
-            _record_failure(row, exc)
-        else:
-            sent += 1
-            row.sent_at = utcnow()
-            row.last_error = None
-            db.session.commit()
+    transport = _Transport()
+    try:
+        for row in _claim(limit):
+            try:
+                transport.send(row)
+            except Exception as exc:  # any transport error: keep the message and retry later
+                failed += 1
+                transport.reset()
+                _record_failure(row, exc)
+            else:
+                sent += 1
+                row.sent_at = utcnow()
+                row.last_error = None
+                db.session.commit()
+    finally:
+        transport.close()
     return sent, failed
 
 
@@ -145,8 +231,6 @@ def _record_failure(row: OutboxMessage, exc: Exception) -> None:
 
 def pending_count() -> int:
     """How many messages are still waiting to be sent."""
-    from sqlalchemy import func
-
     return db.session.scalar(
         select(func.count()).where(
             OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None)
@@ -154,43 +238,77 @@ def pending_count() -> int:
     )
 
 
-class BackgroundSender:
-    """One daemon thread per process that drains the outbox whenever a request queued mail."""
+def _seconds_to_next_attempt() -> float | None:
+    """Seconds until the earliest waiting message is due (0 when due now); None when none wait."""
+    due = db.session.scalar(
+        select(func.min(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None)
+        )
+    )
+    if due is None:
+        return None
+    return max((due - utcnow()).total_seconds(), 0.0)
 
-    def __init__(self) -> None:
+
+class BackgroundSender:
+    """One daemon thread per app and process that drains the outbox after requests queue mail.
+
+    While messages wait for a retry it stays alive and wakes when the earliest is due (at most
+    RETRY_POLL apart), so an SMTP outage heals without a separate worker.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def kick(self, app: Flask) -> None:
-        self._wake.set()
+    def kick(self) -> None:
+        """Make the sender look at the outbox now, starting its thread when none runs."""
         with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._run, args=(app,), daemon=True, name="acs-mail"
-                )
+            self._wake.set()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, daemon=True, name="acs-mail")
                 self._thread.start()
 
-    def _run(self, app: Flask) -> None:
-        while self._wake.is_set():
+    def _run(self) -> None:
+        while True:
             self._wake.clear()
-            with app.app_context():
-                try:
-                    send_pending()
-                except Exception:  # the database may be down; the worker or next kick retries
-                    log.exception("background mail delivery failed")
-                finally:
-                    db.session.remove()
+            wait = self._drain()
+            if wait is not None:
+                self._wake.wait(min(wait, RETRY_POLL.total_seconds()))
+                continue
+            with self._lock:
+                # Decided under the lock, so a kick that comes now either sees this thread
+                # gone (and starts a new one) or has set the event that keeps it running.
+                if not self._wake.is_set():
+                    self._thread = None
+                    return
+
+    def _drain(self) -> float | None:
+        """Send what is due; return seconds until the next retry, or None when nothing waits."""
+        with self.app.app_context():
+            try:
+                send_pending()
+                return _seconds_to_next_attempt()
+            except Exception:  # the database may be down: look again later
+                log.exception("background mail delivery failed")
+                return RETRY_POLL.total_seconds()
+            finally:
+                db.session.remove()
 
 
-background = BackgroundSender()
+def sender_for(app: Flask) -> BackgroundSender:
+    """The background sender of ``app`` (one per app, so test apps never share a thread)."""
+    return app.extensions["acs_mail_sender"]
 
 
 def init_app(app: Flask) -> None:
     """After a request that queued mail, wake the background sender (when configured)."""
+    app.extensions["acs_mail_sender"] = BackgroundSender(app)
 
     @app.after_request
     def _dispatch(response):
         if g.get("mail_queued") and app.config["MAIL_DELIVERY"] == "background":
-            response.call_on_close(lambda: background.kick(app))
+            response.call_on_close(sender_for(app).kick)
         return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 from dataclasses import dataclass
 
 from flask import current_app
@@ -31,21 +32,54 @@ class PolicyContext:
     last_name: str | None = None
 
     def words(self) -> list[str]:
-        words: list[str] = []
+        """The person's email, its parts and their names, lower-cased, longest first."""
+        words: set[str] = set()
         if self.email:
             local, _, domain = self.email.partition("@")
-            words += [self.email, local, domain.split(".")[0]]
-        words += [w for w in (self.first_name, self.last_name) if w]
-        return [w.lower() for w in words if w]
+            words |= {self.email, local, domain.split(".")[0], *_WORD_SPLIT.split(local)}
+        for name in (self.first_name, self.last_name):
+            if name:
+                words |= {name, *_WORD_SPLIT.split(name)}
+        words.add(current_app.config["APP_NAME"])
+        words |= set(_WORD_SPLIT.split(current_app.config["APP_NAME"]))
+        kept = {w.strip().lower() for w in words if len(w.strip()) >= _MIN_WORD}
+        return sorted(kept, key=lambda w: (-len(w), w))
 
     @classmethod
     def of(cls, user: User) -> PolicyContext:
+        """The context of an existing (or about to be created) account."""
         return cls(email=user.email, first_name=user.first_name, last_name=user.last_name)
+
+
+# Parts of an email or a name: "ada.lovelace+x@example.org" -> "ada", "lovelace", "x" ...
+_WORD_SPLIT = re.compile(r"[\s._+\-@']+")
+# Shorter fragments match inside too many unrelated words to say anything about a password.
+_MIN_WORD = 3
+
+
+def _score(password: str, words: list[str]) -> dict:
+    # zxcvbn refuses input longer than its max_length (72 by default); the policy's own
+    # maximum has been enforced before this point, so that bound is what zxcvbn may see.
+    return zxcvbn(password, user_inputs=words, max_length=current_app.config["PASSWORD_MAX_LENGTH"])
+
+
+def _without_personal_words(password: str, words: list[str]) -> str:
+    """``password`` with every occurrence of the person's words removed (case-insensitively)."""
+    remainder = password
+    for _ in range(len(words)):
+        before = remainder
+        for word in words:
+            remainder = re.sub(re.escape(word), "", remainder, flags=re.IGNORECASE)
+        if remainder == before:
+            break
+    return remainder
 
 
 def check_policy(password: str, context: PolicyContext | None = None) -> None:
     """Raise PasswordRejected with the reason when ``password`` breaks the policy."""
     cfg = current_app.config
+    if not isinstance(password, str) or not _encodable(password):
+        raise PasswordRejected(messages.PASSWORD_INVALID_CHARACTERS)
     length = len(password)  # Python counts code points, which is what the policy means.
     if length < cfg["PASSWORD_MIN_LENGTH"]:
         raise PasswordRejected(messages.PASSWORD_TOO_SHORT.format(n=cfg["PASSWORD_MIN_LENGTH"]))
@@ -57,11 +91,26 @@ def check_policy(password: str, context: PolicyContext | None = None) -> None:
         and any(c.isdigit() for c in password)
     ):
         raise PasswordRejected(messages.PASSWORD_NEEDS_CLASSES)
-    # zxcvbn is slow on very long inputs and its estimate saturates well before 100 characters.
-    result = zxcvbn(password[:100], user_inputs=(context or PolicyContext()).words())
+    words = (context or PolicyContext()).words()
+    result = _score(password, words)
     if result["score"] < cfg["PASSWORD_MIN_SCORE"]:
         hint = result["feedback"].get("warning") or ""
         raise PasswordRejected(" ".join(filter(None, [messages.PASSWORD_TOO_WEAK, hint])))
+    # NIST SP 800-63B: context words (names, the email, the service's name) add no strength.
+    # zxcvbn only discounts them as dictionary words, so "AdaLovelace2024!" still scores 3;
+    # what is left once they are removed must be strong enough on its own.
+    remainder = _without_personal_words(password, words)
+    if remainder != password and _score(remainder, words)["score"] < cfg["PASSWORD_MIN_SCORE"]:
+        raise PasswordRejected(messages.PASSWORD_PERSONAL)
+
+
+def _encodable(password: str) -> bool:
+    """False for lone surrogates (possible through JSON), which bcrypt cannot hash."""
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def hash_password(password: str) -> str:
@@ -71,8 +120,8 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Check ``password`` against ``password_hash``; a missing hash still costs one bcrypt check."""
-    if not password:
-        password = "\0"
+    if not password or not isinstance(password, str) or not _encodable(password):
+        password, password_hash = "\0", None  # never matches, still pays one bcrypt check
     if password_hash is None:
         bcrypt.check_password_hash(_dummy(), password)
         return False

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import current_app
-from sqlalchemy import select
+from flask import current_app, has_request_context, request
+from sqlalchemy import select, update
 
 from acs_auth.extensions import db
 from acs_auth.models import User, utcnow
@@ -18,36 +18,41 @@ class LinkInvalid(RuntimeError):
 
 
 def _user_by_email(email: str) -> User | None:
-    key = email_key(email)
+    key = email_key(email or "")
     if not key or len(key) > 254:
         return None
     return db.session.scalar(select(User).where(User.email_key == key))
 
 
+def app_link(path: str) -> str:
+    """An absolute link for emails, built from APP_URL.
+
+    Never from the request's Host header, which the client chooses: a poisoned Host would
+    otherwise send a victim's reset token to the attacker's server (CVE-2025-43930).
+    """
+    return current_app.config["APP_URL"].rstrip("/") + path
+
+
 def queue_setup_link(user: User, actor: User | None = None, welcome: bool = False) -> None:
     """Queue the password-setup email for an account without a password (no commit)."""
-    token = tokens.for_user(tokens.Purpose.SETUP, user)
-    link = current_app.config["APP_URL"] + f"/setup-password/{token}"
     mail.queue(
         "password_setup",
         user.email,
         user=user,
-        link=link,
+        link=app_link("/setup-password/" + tokens.for_user(tokens.Purpose.SETUP, user)),
         welcome=welcome,
         hours=current_app.config["SETUP_TOKEN_HOURS"],
     )
-    audit.record("password.setup_link_sent", actor=actor, target=user)
+    audit.record("password.setup_link_sent", actor=actor, target=user, welcome=welcome)
 
 
 def queue_reset_link(user: User) -> None:
     """Queue the password-reset email (no commit)."""
-    token = tokens.for_user(tokens.Purpose.RESET, user)
-    link = current_app.config["APP_URL"] + f"/reset-password/{token}"
     mail.queue(
         "password_reset",
         user.email,
         user=user,
-        link=link,
+        link=app_link("/reset-password/" + tokens.for_user(tokens.Purpose.RESET, user)),
         hours=current_app.config["RESET_TOKEN_HOURS"],
     )
     audit.record("password.reset_link_sent", target=user)
@@ -64,7 +69,7 @@ def request_reset(email: str) -> None:
         audit.record(
             "password.reset_requested",
             target=user,
-            target_label=None if user else (email or "")[:254],
+            target_label=None if user else (email or "").strip()[:254],
             matched=False,
         )
     elif user.password_hash is None:
@@ -74,42 +79,46 @@ def request_reset(email: str) -> None:
     db.session.commit()
 
 
+def _name_matches(user: User, last_name: str) -> bool:
+    """The last name given matches the account's, or its allowlist entry's when it has none."""
+    from acs_auth.services.registration import match_entry
+
+    if user.last_name:
+        return same_name(user.last_name, last_name)
+    return match_entry(last_name, user.email) is not None
+
+
 def request_setup(last_name: str, email: str) -> None:
-    """First-time setup: an account without a password, or an allowlisted person without one."""
-    from acs_auth.services.registration import match_entry, send_registration_link
+    """First-time setup: email the stored address whatever fits; the caller answers the same.
+
+    An active account without a password gets its setup link, one with a password the "already
+    registered" email; an allowlisted person without an account gets the registration link.
+    """
+    from acs_auth.services import registration
 
     user = _user_by_email(email)
-    if user is not None:
-        if user.is_active and user.password_hash is None and same_name(user.last_name, last_name):
-            queue_setup_link(user)
-        elif user.is_active and same_name(user.last_name, last_name):
-            send_registration_link_for_user(user)
-    else:
-        entry = match_entry(last_name, email)
-        if entry is not None:
-            send_registration_link(entry)
     if user is None:
-        audit.record("password.setup_requested", target_label=(email or "")[:254])
+        entry = registration.match_entry(last_name, email)
+        if entry is not None:
+            registration.send_registration_link(entry)
+        else:
+            audit.record("password.setup_requested", target_label=(email or "").strip()[:254])
+    elif not user.is_active or not _name_matches(user, last_name):
+        audit.record("password.setup_requested", target=user, matched=False)
+    elif user.password_hash is None:
+        queue_setup_link(user)
+    else:
+        registration.queue_already_registered(user)
     db.session.commit()
-
-
-def send_registration_link_for_user(user: User) -> None:
-    """A person with a working password asked for setup: tell them to sign in or reset."""
-    mail.queue(
-        "already_registered",
-        user.email,
-        user=user,
-        login_url=current_app.config["APP_URL"] + "/login",
-        reset_url=current_app.config["APP_URL"] + "/forgot-password",
-    )
 
 
 def user_for_token(purpose: tokens.Purpose, token: str) -> User | None:
     """The active account a reset or setup link belongs to, while the link is still valid."""
     payload = tokens.load(purpose, token)
-    if payload is None or not isinstance(payload.get("u"), int):
+    user_id = payload.get("u") if payload is not None else None
+    if type(user_id) is not int or not 0 < user_id < 2**63:
         return None
-    user = db.session.get(User, payload["u"])
+    user = db.session.get(User, user_id)
     if user is None or not user.is_active or not tokens.matches_user(payload, user):
         return None
     if purpose is tokens.Purpose.SETUP and user.password_hash is not None:
@@ -117,11 +126,27 @@ def user_for_token(purpose: tokens.Purpose, token: str) -> User | None:
     return user
 
 
+def _count_visit(user: User) -> None:
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(
+            visit_count=User.visit_count + 1,
+            last_login_at=utcnow(),
+            last_login_ip=request.remote_addr if has_request_context() else None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
 def complete(purpose: tokens.Purpose, token: str, password: str, kind: str = "browser") -> SignIn:
     """Set the password through a link, end every other session, and sign in (one commit).
 
     Raises LinkInvalid (also for the loser of two parallel uses) or PasswordRejected.
     """
+    purpose = tokens.Purpose(purpose)
+    if purpose is tokens.Purpose.REGISTER:
+        raise LinkInvalid()
     user = user_for_token(purpose, token)
     if user is None:
         raise LinkInvalid()
@@ -130,12 +155,14 @@ def complete(purpose: tokens.Purpose, token: str, password: str, kind: str = "br
     except passwords.PasswordStateChanged:
         db.session.rollback()
         raise LinkInvalid() from None
-    sessions.revoke_all(user, reason=f"password_{purpose}")
+    # A reset usually follows a suspected compromise: every session, browser and API, ends.
+    ended = sessions.revoke_all(user, reason=f"password_{purpose}")
     user.email_verified_at = user.email_verified_at or utcnow()  # the link proved the mailbox
     if purpose is tokens.Purpose.RESET:
         mail.queue("password_changed", user.email, user=user, when=utcnow())
+    _count_visit(user)
     row = sessions.open_session(user, kind)
-    audit.record(f"password.{purpose}_completed", actor=user, target=user)
+    audit.record(f"password.{purpose}_completed", actor=user, target=user, sessions_ended=ended)
     db.session.commit()
     user.auth_session = row
     return SignIn(user=user, session=row)

@@ -1,8 +1,10 @@
 """Emailed tokens: itsdangerous, one salt per purpose, bound to the account's password state.
 
-Binding the fingerprint of the current password hash means a token dies as soon as it is used
-(the hash changes), whenever the password changes for any other reason, and a reset token can
-never be replayed as a setup or registration token because the salts differ.
+Binding a fingerprint of the current password hash means a token dies as soon as it is used
+(the hash changes) and whenever the password changes for any other reason; binding the email
+key means a link mailed to an old address dies when an administrator changes the address; a
+reset token can never be replayed as a setup or registration token because the salts differ.
+A registration token names an allowlist entry and dies once an account exists for it.
 """
 
 from __future__ import annotations
@@ -10,13 +12,19 @@ from __future__ import annotations
 import enum
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from acs_auth.models import AllowlistEntry, User
 from acs_auth.services.passwords import fingerprint
 
+# Far longer than any token this module issues (about 120 characters); anything longer is
+# refused before any decoding work is done.
+MAX_TOKEN_LENGTH = 512
+
 
 class Purpose(enum.StrEnum):
+    """What an emailed link may be used for; each purpose signs with its own salt."""
+
     REGISTER = "register"
     RESET = "reset"
     SETUP = "setup"
@@ -35,12 +43,19 @@ def _serializer(purpose: Purpose) -> URLSafeTimedSerializer:
 
 def max_age(purpose: Purpose) -> int:
     """How long a token for ``purpose`` lives, in seconds."""
-    return int(current_app.config[_HOURS_SETTING[purpose]]) * 3600
+    return int(float(current_app.config[_HOURS_SETTING[purpose]]) * 3600)
+
+
+def _state(user: User) -> str:
+    """What a user token is bound to: the address it was mailed to and the password state."""
+    return fingerprint(f"{user.email_key}\n{user.password_hash or '<none>'}")
 
 
 def for_user(purpose: Purpose, user: User) -> str:
     """A reset or setup token for ``user``, valid until used or until the password changes."""
-    return _serializer(purpose).dumps({"u": user.id, "f": fingerprint(user.password_hash)})
+    if purpose is Purpose.REGISTER:
+        raise ValueError("registration tokens are issued for allowlist entries")
+    return _serializer(purpose).dumps({"u": user.id, "f": _state(user)})
 
 
 def for_entry(entry: AllowlistEntry) -> str:
@@ -50,19 +65,20 @@ def for_entry(entry: AllowlistEntry) -> str:
 
 def load(purpose: Purpose, token: str) -> dict | None:
     """The payload of a well-signed, unexpired ``token`` for ``purpose``, or None."""
-    if not token or len(token) > 1024:
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     try:
         payload = _serializer(purpose).loads(token, max_age=max_age(purpose))
-    except BadSignature:  # also covers SignatureExpired
+    except BadData:  # bad signature, expired, or a payload that does not decode
         return None
     return payload if isinstance(payload, dict) else None
 
 
 def matches_user(payload: dict, user: User | None) -> bool:
-    """True when a user token's payload still matches ``user``'s current password state."""
+    """True when a user token's payload still matches ``user``'s address and password state."""
     return (
         user is not None
         and payload.get("u") == user.id
-        and payload.get("f") == fingerprint(user.password_hash)
+        and isinstance(payload.get("f"), str)
+        and payload["f"] == _state(user)
     )

@@ -1,0 +1,68 @@
+"""Forms of the password pages; their fields are shared with the registration pages."""
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from acs_auth import messages
+from acs_auth.services.emails import InvalidEmail, validate_address
+
+EMAIL_MAX = 254
+NAME_MAX = 100
+
+
+def _valid_email(form, field) -> None:
+    """Shape only: whether the address belongs to anyone is for the service to find out."""
+    try:
+        validate_address(field.data)
+    except InvalidEmail:
+        raise ValidationError(messages.EMAIL_INVALID) from None
+
+
+def email_field() -> EmailField:
+    """The email box: required, at most 254 characters, a well-formed address."""
+    return EmailField(
+        "Email",
+        validators=[
+            DataRequired(messages.FIELD_REQUIRED),
+            Length(max=EMAIL_MAX, message=messages.FIELD_TOO_LONG),
+            _valid_email,
+        ],
+    )
+
+
+def last_name_field() -> StringField:
+    """The last-name box used to match the authorization list."""
+    return StringField(
+        "Last name",
+        validators=[
+            DataRequired(messages.FIELD_REQUIRED),
+            Length(max=NAME_MAX, message=messages.FIELD_TOO_LONG),
+        ],
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    """Ask for a reset link."""
+
+    email = email_field()
+
+
+class FirstTimePasswordForm(FlaskForm):
+    """Ask for the setup link of an account that has no password yet."""
+
+    last_name = last_name_field()
+    email = email_field()
+
+
+class NewPasswordForm(FlaskForm):
+    """Choose a password: the policy itself is applied by the service, which gives the reason."""
+
+    password = PasswordField("New password", validators=[DataRequired(messages.FIELD_REQUIRED)])
+    confirm = PasswordField(
+        "Confirm the new password",
+        validators=[
+            DataRequired(messages.FIELD_REQUIRED),
+            EqualTo("password", message=messages.PASSWORD_MISMATCH),
+        ],
+    )
