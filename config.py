@@ -174,6 +174,7 @@ class Config:
     ALLOWLIST_MAX_ROWS = Env(int, 200_000)
     ALLOWLIST_MAX_BYTES = Env(int, 20 * 1024 * 1024)
     ALLOWLIST_MAX_REMOVAL_FRACTION = Env(float, 0.10)
+    ALLOWLIST_INVITE_BATCH = Env(int, 500)  # invitations queued per bulk-invite request
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session that holds it
     # Flask-WTF's HTTPS Referer check would refuse every form on the pages that send

@@ -225,3 +225,6 @@ API_ALLOWLIST_MASS_REMOVAL = (
 )
 ADMIN_CHOICE_INVALID = "Choose one of the options listed."
 ADMIN_DATE_INVALID = "Enter a date as YYYY-MM-DD."
+CLI_ALLOWLIST_CONFLICT = (
+    "Nothing was imported: another import changed the allowlist at the same time. Run again."
+)

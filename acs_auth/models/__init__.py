@@ -1,6 +1,6 @@
 """The data model (DESIGN §3); importing this package registers every table."""
 
-from acs_auth.models.allowlist import AllowlistEntry, AllowlistImport
+from acs_auth.models.allowlist import AllowlistEntry, AllowlistImport, AllowlistUpload
 from acs_auth.models.audit import AuditEvent
 from acs_auth.models.base import UTCDateTime, utcnow
 from acs_auth.models.mail import OutboxMessage
@@ -10,6 +10,7 @@ from acs_auth.models.user import PasswordHistory, Role, Source, User, UserProgra
 __all__ = [
     "AllowlistEntry",
     "AllowlistImport",
+    "AllowlistUpload",
     "ApiKey",
     "AuditEvent",
     "AuthSession",

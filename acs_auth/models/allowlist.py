@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from acs_auth.extensions import db
 from acs_auth.models.base import UTCDateTime, utcnow
+from acs_auth.models.user import KEY_LENGTH, PATTERN_OPS, search_key
 
 
 class AllowlistEntry(db.Model):
@@ -29,6 +30,26 @@ class AllowlistEntry(db.Model):
     )
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Folded last name for the admin's prefix search, kept in step by the validator below.
+    last_name_key: Mapped[str | None] = mapped_column(String(KEY_LENGTH))
+
+    __table_args__ = (
+        Index(
+            "ix_allowlist_entries_email_key_prefix",
+            "email_key",
+            postgresql_ops={"email_key": PATTERN_OPS},
+        ),
+        Index(
+            "ix_allowlist_entries_last_name_key",
+            "last_name_key",
+            postgresql_ops={"last_name_key": PATTERN_OPS},
+        ),
+    )
+
+    @validates("last_name")
+    def _keep_search_key(self, field: str, value: str) -> str:
+        self.last_name_key = search_key(value)
+        return value
 
     @property
     def program_ids(self) -> list[str]:
@@ -52,3 +73,22 @@ class AllowlistImport(db.Model):
     removed: Mapped[int] = mapped_column(default=0)
     skipped: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AllowlistUpload(db.Model):
+    """An uploaded file waiting for its admin to confirm the preview.
+
+    The bytes live in the database, not in a worker's memory or on one host's disk, so the
+    confirmation may reach any worker behind the load balancer.
+    """
+
+    __tablename__ = "allowlist_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    file_name: Mapped[str] = mapped_column(String(255), default="")
+    sha256: Mapped[str] = mapped_column(String(64))
+    mode: Mapped[str] = mapped_column(String(10), default="merge")
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

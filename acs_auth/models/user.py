@@ -3,14 +3,37 @@
 from __future__ import annotations
 
 import enum
+import re
 from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from acs_auth.extensions import db
 from acs_auth.models.base import UTCDateTime, utcnow
+from acs_auth.services.names import name_key
+
+# PostgreSQL only uses a b-tree index for LIKE 'prefix%' under the C collation, or with the
+# *_pattern_ops operator class; the admin prefix searches rely on it (other backends ignore it).
+PATTERN_OPS = "varchar_pattern_ops"
+KEY_LENGTH = 100
+
+
+_ASCII_SEPARATORS = re.compile(r"[\s\-]+")
+
+
+def search_key(value: str | None) -> str | None:
+    """A name folded for case- and accent-insensitive prefix search; None for an empty name.
+
+    Equal to services.names.name_key; plain ASCII names skip its Unicode normalisation (a
+    100k-row import spends most of its key time there), as the test suite checks.
+    """
+    if value and value.isascii():
+        folded = _ASCII_SEPARATORS.sub(" ", value.lower().replace("`", "'")).strip()
+    else:
+        folded = name_key(value)
+    return folded[:KEY_LENGTH] or None
 
 
 class Role(enum.StrEnum):
@@ -57,6 +80,12 @@ class User(UserMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     source: Mapped[str] = mapped_column(String(10), default=Source.ADMIN.value)
+    # Search keys kept in step with the names by the validator below; never shown.
+    first_name_key: Mapped[str | None] = mapped_column(String(KEY_LENGTH))
+    last_name_key: Mapped[str | None] = mapped_column(String(KEY_LENGTH))
+    # Why is_active is false: "allowlist" (removed from the list: re-adding reactivates) or
+    # "admin" (an administrator's decision, which an import never overrides).
+    inactive_reason: Mapped[str | None] = mapped_column(String(20))
 
     programs: Mapped[list[UserProgram]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="UserProgram.lo_root_id"
@@ -65,7 +94,21 @@ class User(UserMixin, db.Model):
     __table_args__ = (
         Index("ix_users_last_name", "last_name"),
         Index("ix_users_created_at", "created_at"),
+        Index("ix_users_email_key_prefix", "email_key", postgresql_ops={"email_key": PATTERN_OPS}),
+        Index(
+            "ix_users_last_name_key", "last_name_key", postgresql_ops={"last_name_key": PATTERN_OPS}
+        ),
+        Index(
+            "ix_users_first_name_key",
+            "first_name_key",
+            postgresql_ops={"first_name_key": PATTERN_OPS},
+        ),
     )
+
+    @validates("first_name", "last_name")
+    def _keep_search_keys(self, field: str, value: str | None) -> str | None:
+        setattr(self, f"{field}_key", search_key(value))
+        return value
 
     # Set by the session loader: the auth session this request is authenticated through.
     auth_session = None
