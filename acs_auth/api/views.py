@@ -1,5 +1,48 @@
-"""The JSON API blueprint (mounted under /api)."""
+"""The JSON API blueprint (mounted under /api): hooks, error handlers and the sub-blueprints."""
 
-from flask import Blueprint
+from flask import Blueprint, jsonify
+
+from acs_auth.api import account_views, admin_views, auth_views, guards, openapi, programs_views
+from acs_auth.api.problems import validation_failed
+from acs_auth.api.validation import Invalid
+from acs_auth.extensions import csrf
+from acs_auth.services import jwt_tokens
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+bp.before_request(guards.check_request)
+
+for child in (
+    auth_views.bp,
+    account_views.bp,
+    admin_views.bp,
+    programs_views.bp,
+):
+    # The API never reads the session cookie, so cross-site requests carry no authority and
+    # need no CSRF token; Flask-WTF's exemption of a parent does not reach nested blueprints.
+    csrf.exempt(child)
+    bp.register_blueprint(child)
+
+
+@bp.record_once
+def _load_keys(state) -> None:
+    # A missing or unusable JWT key file stops the start-up instead of the first sign-in.
+    jwt_tokens.init_app(state.app)
+
+
+@bp.errorhandler(Invalid)
+def _invalid(exc: Invalid):
+    return validation_failed(exc.errors)
+
+
+@bp.get("/ping")
+@guards.public
+def ping():
+    """A bare JSON answer, for health checks and as the baseline of the benchmarks."""
+    return jsonify(pong=True)
+
+
+@bp.get("/openapi.json")
+@guards.public
+def openapi_document():
+    """The OpenAPI 3.1 description of this API."""
+    return jsonify(openapi.document())

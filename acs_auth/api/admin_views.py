@@ -1,0 +1,151 @@
+"""/api/admin: figures, users and the allowlist upload, for the admin role only.
+
+The role check is one before_request hook on this blueprint (after the api blueprint's
+authentication), so it covers every route and method added here. The views call the same
+services as the admin console (user_admin, admin_stats, allowlist).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import UnsupportedMediaType
+
+from acs_auth import messages
+from acs_auth.api import schemas
+from acs_auth.api.allowlist_json import import_response, stats_json
+from acs_auth.api.guards import principal, require_admin, upload
+from acs_auth.api.problems import problem
+from acs_auth.api.serializers import admin_user_json
+from acs_auth.api.validation import Invalid, json_body, query_args
+from acs_auth.models import Role, User
+from acs_auth.services import accounts, admin_stats, allowlist, user_admin
+from acs_auth.services.emails import InvalidEmail
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.before_request(require_admin)
+
+CSV_TYPES = ("text/csv", "application/csv", "text/plain")
+# Row ids are 32-bit on PostgreSQL; a larger number in the URL is simply no such user.
+MAX_ID = 2**31 - 1
+
+
+def _user(user_id: int) -> User | None:
+    return user_admin.get_user(user_id) if user_id <= MAX_ID else None
+
+
+def _no_user():
+    return problem(404, detail=messages.API_USER_NOT_FOUND)
+
+
+@bp.get("/stats")
+def stats():
+    """The dashboard's figures and sign-ins per day for the last 30 days."""
+    return jsonify(stats_json(admin_stats.dashboard(), admin_stats.signins_per_day(30)))
+
+
+@bp.get("/users")
+def list_users():
+    """Users by email, filtered like the console's list; keyset pages (after / before)."""
+    args = query_args(schemas.USER_SEARCH)
+    filters = user_admin.UserFilters(
+        q=args.get("q", ""),
+        role=args.get("role", ""),
+        password=args.get("password", ""),
+        locked=args.get("locked", False),
+        inactive=args.get("inactive", False),
+    )
+    page = user_admin.search_users(
+        filters, after=args.get("after"), before=args.get("before"), limit=args.get("limit", 50)
+    )
+    items = [admin_user_json(u) for u in page.items]
+    return jsonify(items=items, next_after=page.next_after, prev_before=page.prev_before)
+
+
+@bp.post("/users")
+def create_user():
+    """Create an account without a password; its setup email is queued."""
+    data = json_body(schemas.ADMIN_USER_CREATE)
+    try:
+        user = user_admin.create_user(
+            data["email"],
+            role=data.get("role", Role.USER.value),
+            first_name=(data.get("first_name") or "").strip() or None,
+            last_name=(data.get("last_name") or "").strip() or None,
+            programs=data.get("programs", []),
+            actor=principal().user,
+        )
+    except accounts.AccountExists:
+        return problem(409, detail=messages.ACCOUNT_EXISTS)
+    except InvalidEmail:
+        raise Invalid({"email": [messages.EMAIL_INVALID]}) from None
+    return jsonify(admin_user_json(user)), 201
+
+
+@bp.get("/users/<int:user_id>")
+def get_user(user_id: int):
+    """One account as an administrator sees it."""
+    user = _user(user_id)
+    return jsonify(admin_user_json(user)) if user else _no_user()
+
+
+@bp.patch("/users/<int:user_id>")
+def update_user(user_id: int):
+    """Change role, activity or programs; deactivation ends the account's credentials."""
+    data = json_body(schemas.ADMIN_USER_UPDATE)
+    user = _user(user_id)
+    if user is None:
+        return _no_user()
+    try:
+        user_admin.update_user(
+            user,
+            role=data.get("role", user.role),
+            programs=data.get("programs", user.program_ids),
+            active=data.get("is_active", user.is_active),
+            actor=principal().user,
+        )
+    except user_admin.ActionRefused as exc:
+        return problem(409, detail=str(exc))
+    return jsonify(admin_user_json(user))
+
+
+@bp.post("/users/<int:user_id>/unlock")
+def unlock_user(user_id: int):
+    """Clear the failed sign-in counter and the lock."""
+    user = _user(user_id)
+    if user is None:
+        return _no_user()
+    user_admin.unlock(user, actor=principal().user)
+    return jsonify(admin_user_json(user))
+
+
+def _uploaded_file() -> tuple[bytes, str]:
+    """The CSV bytes and file name, from a text/csv body or a multipart ``file`` field."""
+    if request.mimetype == "multipart/form-data":
+        sent = request.files.get("file")
+        if sent is None:
+            raise UnsupportedMediaType(messages.API_CSV_REQUIRED)
+        return sent.read(), sent.filename or ""
+    if request.mimetype in CSV_TYPES:
+        return request.get_data(cache=False), ""
+    raise UnsupportedMediaType(messages.API_CSV_REQUIRED)
+
+
+@bp.post("/allowlist")
+@upload
+def upload_allowlist():
+    """Import an allowlist CSV; with dry_run=true, only the preview of what would change."""
+    args = query_args(schemas.ALLOWLIST_UPLOAD)
+    data, sent_name = _uploaded_file()
+    try:
+        result = allowlist.import_file(
+            data,
+            file_name=(args.get("file_name") or sent_name)[:255],
+            mode=args.get("mode", "merge"),
+            actor=principal().user,
+            dry_run=args.get("dry_run", False),
+            skip_invalid=args.get("skip_invalid", False),
+            confirm_mass_removal=args.get("confirm_mass_removal", False),
+        )
+    except allowlist.CsvRejected as exc:
+        return problem(422, detail=str(exc), errors={"file": [str(exc)]})
+    return import_response(result, dry_run=args.get("dry_run", False))

@@ -1,0 +1,176 @@
+"""/api/auth: sign-in, registration, token refresh, logout and passwords for JSON clients.
+
+Every view calls the same services as the browser pages; sign-in failures of every kind
+(unknown, wrong password, locked, inactive, not set up) answer one 401 with one body.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+
+from acs_auth import messages
+from acs_auth.api import schemas
+from acs_auth.api.guards import bearer_only, principal, public
+from acs_auth.api.problems import problem, unauthorized
+from acs_auth.api.serializers import timestamp, token_pair_json, user_json
+from acs_auth.api.validation import Invalid, json_body
+from acs_auth.models import Source
+from acs_auth.ratelimits import sensitive
+from acs_auth.services import (
+    accounts,
+    api_auth,
+    authentication,
+    jwt_tokens,
+    passwords,
+    recovery,
+    refresh,
+    registration,
+    tokens,
+)
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def tokens_response(pair: refresh.TokenPair, status: int = 200):
+    """A token pair answer; never stored by any cache (RFC 6749 §5.1)."""
+    response = jsonify(token_pair_json(pair))
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def accepted(detail: str):
+    """202 with a fixed message: the same answer whether or not the person exists."""
+    return jsonify(status="accepted", detail=detail), 202
+
+
+@bp.post("/register")
+@public
+@sensitive
+def register():
+    """Registration: by emailed link (default), or at once when email confirmation is off."""
+    data = json_body(schemas.REGISTER)
+    if current_app.config["REGISTRATION_EMAIL_CONFIRMATION"]:
+        registration.request_registration(data["last_name"], data["email"])
+        return accepted(messages.REGISTRATION_EMAIL_SENT)
+    if "password" not in data:
+        raise Invalid({"password": [messages.FIELD_REQUIRED]})
+    try:
+        entry = registration.start_in_session(data["last_name"], data["email"])
+        signed_in = registration.complete_registration(
+            entry, data["password"], verified=False, source=Source.API, kind="api"
+        )
+    except registration.NoMatch:
+        return problem(403, detail=messages.REGISTRATION_NOT_FOUND)
+    except registration.AlreadyRegistered:
+        return problem(409, detail=messages.ACCOUNT_EXISTS)
+    except passwords.PasswordRejected as exc:
+        raise Invalid({"password": [str(exc)]}) from None
+    return tokens_response(refresh.issue_pair(signed_in), 201)
+
+
+@bp.post("/login")
+@public
+@sensitive
+def login():
+    """Email or username + password; a token pair, or one 401 for every kind of failure."""
+    data = json_body(schemas.LOGIN)
+    if ("email" in data) == ("username" in data):
+        raise Invalid({"email": [messages.API_LOGIN_IDENTIFIER]})
+    identifier = data.get("email") or data.get("username")
+    remember = data.get("remember_me", False)
+    signed_in = authentication.sign_in(identifier, data["password"], kind="api", remember=remember)
+    if signed_in is None:
+        return unauthorized(messages.LOGIN_FAILED)
+    return tokens_response(refresh.issue_pair(signed_in))
+
+
+@bp.post("/refresh")
+@public
+@sensitive
+def refresh_tokens():
+    """Rotate a refresh token; a rotated one presented again revokes its session."""
+    data = json_body(schemas.REFRESH)
+    try:
+        pair = refresh.rotate(data["refresh_token"])
+    except jwt_tokens.InvalidToken:
+        return unauthorized(messages.API_REFRESH_INVALID, token_given=True)
+    return tokens_response(pair)
+
+
+@bp.post("/logout")
+@bearer_only
+def logout():
+    """End the caller's API session: its access and refresh tokens stop working at once."""
+    accounts.sign_out(principal().session)
+    return "", 204
+
+
+@bp.post("/verify-token")
+@public
+def verify_token():
+    """Tell a back end whether an access token is valid now, and whose it is."""
+    data = json_body(schemas.VERIFY)
+    try:
+        found = api_auth.from_access_token(data["token"])
+    except api_auth.Unauthenticated:
+        return unauthorized(messages.API_TOKEN_INVALID, token_given=True)
+    expires = jwt_tokens.expiry_of(found.claims)
+    return jsonify(
+        valid=True,
+        session_id=found.session_public_id,
+        expires_at=timestamp(expires),
+        user=user_json(found.caller),
+    )
+
+
+@bp.post("/change-password")
+@bearer_only
+@sensitive
+def change_password():
+    """Change the password; every session ends and the caller gets a fresh pair."""
+    data = json_body(schemas.CHANGE_PASSWORD)
+    me = principal()
+    remember = me.remember
+    try:
+        accounts.change_password(me.user, data["current_password"], data["new_password"], None)
+    except accounts.CurrentPasswordWrong:
+        raise Invalid({"current_password": [messages.CURRENT_PASSWORD_WRONG]}) from None
+    except passwords.PasswordRejected as exc:
+        raise Invalid({"new_password": [str(exc)]}) from None
+    return tokens_response(refresh.open_pair(me.user, remember))
+
+
+@bp.post("/request-password-reset")
+@public
+@sensitive
+def request_password_reset():
+    """Email a reset link to the stored address; the same answer whether or not it exists."""
+    data = json_body(schemas.REQUEST_RESET)
+    recovery.request_reset(data["email"])
+    return accepted(messages.RESET_EMAIL_SENT)
+
+
+@bp.post("/reset-password")
+@public
+@sensitive
+def reset_password():
+    """Set a new password with the emailed token; every session ends, a new pair is issued."""
+    data = json_body(schemas.RESET)
+    try:
+        signed_in = recovery.complete(tokens.Purpose.RESET, data["token"], data["password"], "api")
+    except recovery.LinkInvalid:
+        raise Invalid({"token": [messages.LINK_INVALID]}) from None
+    except passwords.PasswordRejected as exc:
+        raise Invalid({"password": [str(exc)]}) from None
+    return tokens_response(refresh.issue_pair(signed_in))
+
+
+@bp.get("/.well-known/jwks.json")
+@public
+def jwks():
+    """The public keys that verify access tokens (an empty set with HS256)."""
+    response = jsonify(jwt_tokens.keyring().jwks())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response

@@ -1,0 +1,82 @@
+"""Access rules for /api: every view needs a credential unless it is marked public.
+
+Deny by default: one hook on the api blueprint authenticates every request, so a route added
+without thought is protected. Views opt out with ``@public``; ``@bearer_only`` keeps API keys
+away from what a key must never do (change passwords, mint keys, manage sessions); read-scope
+keys may only read. The admin blueprint adds its role check on top, once, for every method.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app, g, request
+
+from acs_auth import messages
+from acs_auth.api.problems import problem, unauthorized
+from acs_auth.models import Role
+from acs_auth.services import api_auth
+
+log = logging.getLogger(__name__)
+
+# JSON bodies are small; only uploads (the allowlist CSV) get the application-wide limit.
+JSON_BODY_LIMIT = 64 * 1024
+# Query parameters that would put a credential in a URL (and so in logs and Referer headers).
+URL_CREDENTIALS = frozenset(
+    {"access_token", "refresh_token", "token", "jwt", "api_key", "apikey", "key"}
+)
+
+
+def public(view):
+    """Mark a view as callable without a credential."""
+    view.api_public = True
+    return view
+
+
+def bearer_only(view):
+    """Mark a view that an API key may not call, whatever its scope."""
+    view.api_bearer_only = True
+    return view
+
+
+def upload(view):
+    """Mark a view that accepts a body up to MAX_CONTENT_LENGTH instead of JSON_BODY_LIMIT."""
+    view.api_upload = True
+    return view
+
+
+def principal() -> api_auth.Principal:
+    """The authenticated caller of this request."""
+    return g.api_principal
+
+
+def check_request():
+    """Before every /api view: size limit, no credentials in the URL, then authentication."""
+    view = current_app.view_functions.get(request.endpoint)
+    if not getattr(view, "api_upload", False):
+        request.max_content_length = min(
+            JSON_BODY_LIMIT, current_app.config.get("MAX_CONTENT_LENGTH") or JSON_BODY_LIMIT
+        )
+    if any(name.lower() in URL_CREDENTIALS for name in request.args):
+        return problem(400, detail=messages.API_CREDENTIALS_IN_URL)
+    if getattr(view, "api_public", False):
+        return None
+    try:
+        g.api_principal = api_auth.authenticate()
+    except api_auth.Unauthenticated as exc:
+        log.info("api authentication refused on %s: %s", request.path, exc)
+        token_given = bool(request.headers.get("Authorization") or request.headers.get("X-API-Key"))
+        return unauthorized(token_given=token_given)
+    if g.api_principal.via_key:
+        if getattr(view, "api_bearer_only", False):
+            return problem(403, detail=messages.API_KEY_NOT_ALLOWED)
+        if not g.api_principal.may(request.method):
+            return problem(403, detail=messages.API_KEY_READ_ONLY)
+    return None
+
+
+def require_admin():
+    """Before every /api/admin view (after check_request): the caller's role must be admin."""
+    if principal().caller.role != Role.ADMIN.value:
+        return problem(403, detail=messages.API_ADMIN_ONLY)
+    return None

@@ -1,0 +1,117 @@
+"""The request body of every API endpoint that takes one (also rendered into the OpenAPI file)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from acs_auth.api.validation import Field, Schema
+from acs_auth.models import Role
+from acs_auth.services import api_keys
+
+# Bounds: database column sizes, and for passwords a generous cap above the policy's 128 so an
+# over-long password is told "too long" by the policy rather than refused as malformed input.
+EMAIL = Field("string", required=True, max_length=254, min_length=1, fmt="email")
+LAST_NAME = Field("string", required=True, max_length=100, min_length=1)
+NAME = Field("string", nullable=True, max_length=100)
+PASSWORD = Field("string", required=True, max_length=1024, min_length=1)
+USERNAME = Field(
+    "string",
+    nullable=True,
+    max_length=64,
+    pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$",
+    description="3 to 64 letters, digits, dots, dashes or underscores; null removes it.",
+)
+TOKEN = Field("string", required=True, max_length=4096, min_length=1)
+PROGRAM_ID = Field("string", max_length=64, pattern=r"^[A-Za-z0-9._:-]{1,64}$")
+
+REGISTER = Schema(
+    "RegisterRequest",
+    "With email confirmation (the default) the password is ignored and the account is created "
+    "from the emailed link; without it, the password is required and the account is created at "
+    "once.",
+    email=EMAIL,
+    last_name=LAST_NAME,
+    password=Field("string", max_length=1024, min_length=1),
+)
+LOGIN = Schema(
+    "LoginRequest",
+    "Send exactly one of email or username.",
+    email=Field("string", max_length=254, min_length=1),
+    username=Field("string", max_length=254, min_length=1),
+    password=PASSWORD,
+    remember_me=Field("boolean", description="A 30-day session instead of 7 days."),
+)
+REFRESH = Schema("RefreshRequest", refresh_token=TOKEN)
+VERIFY = Schema("VerifyTokenRequest", token=TOKEN)
+CHANGE_PASSWORD = Schema("ChangePasswordRequest", current_password=PASSWORD, new_password=PASSWORD)
+REQUEST_RESET = Schema(
+    "PasswordResetRequest",
+    email=EMAIL,
+)
+RESET = Schema("ResetPasswordRequest", token=TOKEN, password=PASSWORD)
+PROFILE = Schema(
+    "ProfileUpdate",
+    "Only these fields; role, is_active and email cannot be changed here.",
+    first_name=NAME,
+    last_name=NAME,
+    username=USERNAME,
+)
+NEW_API_KEY = Schema(
+    "ApiKeyCreate",
+    name=Field("string", required=True, max_length=100, min_length=1),
+    scope=Field("string", choices=api_keys.SCOPES, description="Defaults to read."),
+    expires_in_days=Field("integer", nullable=True, minimum=1, maximum=3650),
+)
+ROLES = tuple(r.value for r in Role)
+ADMIN_USER_CREATE = Schema(
+    "AdminUserCreate",
+    email=EMAIL,
+    role=Field("string", choices=ROLES),
+    first_name=NAME,
+    last_name=NAME,
+    programs=Field("array", item=PROGRAM_ID, max_items=1000),
+)
+ADMIN_USER_UPDATE = Schema(
+    "AdminUserUpdate",
+    role=Field("string", choices=ROLES),
+    is_active=Field("boolean"),
+    programs=Field("array", item=PROGRAM_ID, max_items=1000),
+)
+
+# Query strings (GET parameters and the allowlist upload's options).
+CURSOR = Field("integer", minimum=1, maximum=2**31 - 1)
+USER_SEARCH = Schema(
+    "UserSearch",
+    q=Field("string", max_length=254, description="Prefix of the email, first or last name."),
+    role=Field("string", choices=ROLES),
+    password=Field("string", choices=("set", "pending")),
+    locked=Field("boolean"),
+    inactive=Field("boolean"),
+    after=replace(CURSOR, description="next_after of the previous page."),
+    before=replace(CURSOR, description="prev_before of the next page."),
+    limit=Field("integer", minimum=1, maximum=100, description="Page size, 50 by default."),
+)
+ALLOWLIST_UPLOAD = Schema(
+    "AllowlistUpload",
+    mode=Field("string", choices=("merge", "replace"), description="Defaults to merge."),
+    dry_run=Field("boolean", description="true: answer the preview, change nothing."),
+    skip_invalid=Field("boolean", description="true: apply the good rows despite bad ones."),
+    file_name=Field("string", max_length=255, description="Recorded in the import history."),
+    confirm_mass_removal=Field(
+        "boolean", description="true: apply a replace that removes more than the allowed share."
+    ),
+)
+
+ALL = (
+    REGISTER,
+    LOGIN,
+    REFRESH,
+    VERIFY,
+    CHANGE_PASSWORD,
+    REQUEST_RESET,
+    RESET,
+    PROFILE,
+    NEW_API_KEY,
+    ADMIN_USER_CREATE,
+    ADMIN_USER_UPDATE,
+)

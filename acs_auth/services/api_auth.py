@@ -1,0 +1,242 @@
+"""Who is calling the API: a Bearer access token or an X-API-Key, resolved in one query.
+
+Only these two headers are read. The browser's session cookie is never consulted (so the API
+needs no CSRF protection), and credentials in the URL are never looked at.
+
+The lookup is one prepared Core SELECT (session or key, account and programs) whose rows become
+a read-only ``Caller``: reading endpoints (me, programs) answer from it without a second query.
+Views that change something ask the Principal for the ORM ``user`` / ``session``, loaded on
+first use. Loading ORM entities instead cost more than the rest of a /me request on the
+benchmark machine (docs/performance.md, "JSON API").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from weakref import WeakKeyDictionary
+
+from flask import request
+from sqlalchemy import bindparam, or_, select, update
+
+from acs_auth.extensions import db
+from acs_auth.models import ApiKey, AuthSession, Role, SessionKind, User, UserProgram, utcnow
+from acs_auth.services import api_keys, jwt_tokens
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# last_used_at is written at most this often, so a busy client does not write on every request.
+TOUCH_INTERVAL = timedelta(minutes=1)
+_USER_COLUMNS = (
+    User.id,
+    User.email,
+    User.username,
+    User.first_name,
+    User.last_name,
+    User.role,
+    User.email_verified_at,
+    User.created_at,
+    User.last_login_at,
+)
+_SESSION_LOOKUP = (
+    select(
+        AuthSession.id.label("credential_id"),
+        AuthSession.remember,
+        AuthSession.last_used_at,
+        *_USER_COLUMNS,
+        UserProgram.lo_root_id,
+    )
+    .join(User, User.id == AuthSession.user_id)
+    # One row per program (or one with NULL): the programs come with the account.
+    .outerjoin(UserProgram, UserProgram.user_id == User.id)
+    .where(
+        AuthSession.public_id == bindparam("sid"),
+        AuthSession.user_id == bindparam("uid"),
+        AuthSession.kind == SessionKind.API.value,
+        AuthSession.revoked_at.is_(None),
+        AuthSession.expires_at > bindparam("now"),
+        User.is_active_flag.is_(True),
+    )
+)
+_KEY_LOOKUP = (
+    select(
+        ApiKey.id.label("credential_id"),
+        ApiKey.scopes,
+        ApiKey.last_used_at,
+        *_USER_COLUMNS,
+        UserProgram.lo_root_id,
+    )
+    .join(User, User.id == ApiKey.user_id)
+    .outerjoin(UserProgram, UserProgram.user_id == User.id)
+    .where(
+        ApiKey.key_hash == bindparam("digest"),
+        ApiKey.revoked_at.is_(None),
+        or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > bindparam("now")),
+        User.is_active_flag.is_(True),
+    )
+)
+
+
+_READERS: WeakKeyDictionary = WeakKeyDictionary()
+
+
+class Unauthenticated(Exception):
+    """No usable credential; ``str(exc)`` is a short reason for the log, never for the client."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A read-only snapshot of the calling account, with the attributes serializers read."""
+
+    id: int
+    email: str
+    username: str | None
+    first_name: str | None
+    last_name: str | None
+    role: str
+    email_verified_at: datetime | None
+    created_at: datetime
+    last_login_at: datetime | None
+    program_ids: list[str] = field(default_factory=list)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN.value
+
+
+def snapshot(user: User) -> Caller:
+    """The Caller of an ORM account (reads its programs)."""
+    return Caller(
+        **{c.key: getattr(user, c.key) for c in _USER_COLUMNS}, program_ids=user.program_ids
+    )
+
+
+@dataclass
+class Principal:
+    """The authenticated caller: their account, and either their API session or their key."""
+
+    caller: Caller
+    session_id: int | None = None
+    session_public_id: str | None = None
+    remember: bool = False
+    key_id: int | None = None
+    key_scopes: tuple[str, ...] = ()
+    claims: dict | None = None
+    _user: User | None = None
+
+    @property
+    def via_key(self) -> bool:
+        return self.key_id is not None
+
+    @property
+    def scope(self) -> str:
+        """``full`` for a bearer token; the key's scope (``read`` or ``full``) for a key."""
+        if not self.via_key:
+            return "full"
+        return "full" if "full" in self.key_scopes else "read"
+
+    def may(self, method: str) -> bool:
+        """True when this credential's scope allows a request with ``method``."""
+        return self.scope == "full" or method in SAFE_METHODS
+
+    @property
+    def user(self) -> User:
+        """The ORM account, for services that change it (loaded on first use)."""
+        if self._user is None:
+            self._user = db.session.get(User, self.caller.id)
+        return self._user
+
+    @property
+    def session(self) -> AuthSession | None:
+        """The ORM session row of a bearer token (None for an API key)."""
+        return db.session.get(AuthSession, self.session_id) if self.session_id else None
+
+
+def authenticate() -> Principal:
+    """Resolve the request's credential to a Principal or raise Unauthenticated."""
+    header = request.headers.get("Authorization")
+    key = request.headers.get("X-API-Key")
+    if header is not None and key is not None:
+        raise Unauthenticated("both a bearer token and an API key")
+    if key is not None:
+        return from_api_key(key.strip())
+    if header is None:
+        raise Unauthenticated("no credential")
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        raise Unauthenticated("not a bearer credential")
+    return from_access_token(value.strip())
+
+
+def _reader():
+    """The app's engine in autocommit mode, for the single-statement lookups.
+
+    One SELECT needs no transaction around it; without one, PostgreSQL is spared the BEGIN
+    and the ROLLBACK that returning the connection to the pool would otherwise cost (two of
+    the four round trips of a lookup). The engine copy shares the app engine's pool.
+    """
+    engine = db.engine
+    if engine.dialect.name == "sqlite":
+        return engine  # pysqlite opens no transaction for a SELECT in the first place
+    reader = _READERS.get(engine)
+    if reader is None:
+        reader = _READERS[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return reader
+
+
+def _lookup(statement, params: dict):
+    """Run one lookup on a pooled connection; the caller and the credential's row."""
+    with _reader().connect() as conn:
+        rows = conn.execute(statement, params).all()
+    if not rows:
+        return None
+    row = rows[0]
+    programs = sorted(r.lo_root_id for r in rows if r.lo_root_id is not None)
+    values = {c.key: getattr(row, c.key) for c in _USER_COLUMNS}
+    return Caller(**values, program_ids=programs), row
+
+
+def _touch(model, row_id: int, last_used_at: datetime | None) -> None:
+    """Record activity at most once per TOUCH_INTERVAL, outside the request's transaction."""
+    now = utcnow()
+    if last_used_at is not None and now - last_used_at < TOUCH_INTERVAL:
+        return
+    with db.engine.begin() as conn:
+        conn.execute(update(model).where(model.id == row_id).values(last_used_at=now))
+
+
+def from_access_token(token: str) -> Principal:
+    """Verify an access token and load its live session, account and programs in one query.
+
+    The session row decides, not the token alone: logout, a password change, deactivation and
+    an admin's "sign out everywhere" revoke the row, so the token dies on the next request, and
+    the role is read from the database every time.
+    """
+    try:
+        claims = jwt_tokens.decode(token, jwt_tokens.ACCESS)
+    except jwt_tokens.InvalidToken as exc:
+        raise Unauthenticated(f"invalid token: {exc}") from None
+    params = {"sid": claims["sid"], "uid": int(claims["sub"]), "now": utcnow()}
+    found = _lookup(_SESSION_LOOKUP, params)
+    if found is None:
+        raise Unauthenticated("session ended")
+    caller, row = found
+    _touch(AuthSession, row.credential_id, row.last_used_at)
+    return Principal(
+        caller,
+        session_id=row.credential_id,
+        session_public_id=claims["sid"],
+        remember=bool(row.remember),
+        claims=claims,
+    )
+
+
+def from_api_key(raw: str) -> Principal:
+    """Look up a live key of an active account by its SHA-256, in one query."""
+    if not api_keys.well_formed(raw):
+        raise Unauthenticated("malformed API key")
+    found = _lookup(_KEY_LOOKUP, {"digest": api_keys.digest(raw), "now": utcnow()})
+    if found is None:
+        raise Unauthenticated("unknown, revoked or expired API key")
+    caller, row = found
+    _touch(ApiKey, row.credential_id, row.last_used_at)
+    return Principal(caller, key_id=row.credential_id, key_scopes=tuple(row.scopes or ()))

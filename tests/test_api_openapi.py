@@ -1,0 +1,75 @@
+"""The OpenAPI document is served, valid, and lists exactly the /api routes of the app."""
+
+from __future__ import annotations
+
+import re
+
+from openapi_spec_validator import validate
+from test_api_support import spec
+
+from acs_auth.api import openapi
+
+# The `api` fixture (a client whose answers are checked against the OpenAPI document).
+pytest_plugins = ("test_api_support",)
+
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+
+
+def routes(app) -> set[tuple[str, str]]:
+    """(method, path template) of every /api rule, in OpenAPI's {name} notation."""
+    found = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api"):
+            continue
+        path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
+        for method in rule.methods - IGNORED_METHODS:
+            found.add((method, path))
+    return found
+
+
+def documented() -> set[tuple[str, str]]:
+    return {
+        (method.upper(), path)
+        for path, item in openapi.document()["paths"].items()
+        for method in item
+    }
+
+
+def test_every_api_route_is_documented(app):
+    missing = routes(app) - documented()
+    assert not missing, f"routes missing from the OpenAPI document: {sorted(missing)}"
+
+
+def test_every_documented_operation_exists(app):
+    stale = documented() - routes(app)
+    assert not stale, f"documented operations the app does not have: {sorted(stale)}"
+
+
+def test_the_document_is_valid_openapi_3_1():
+    document = openapi.document()
+    assert document["openapi"].startswith("3.1")
+    validate(document)
+    spec()  # openapi-core loads it too
+
+
+def test_the_document_is_served(api):
+    response = api.get("/api/openapi.json")
+    assert response.status_code == 200
+    assert response.get_json() == openapi.document()
+
+
+def test_every_operation_documents_its_errors():
+    for path, item in openapi.document()["paths"].items():
+        for method, op in item.items():
+            codes = set(op["responses"])
+            assert "500" in codes, (method, path)
+            if op["security"]:
+                assert {"401", "403"} <= codes, (method, path)
+            if "requestBody" in op:
+                assert {"413", "415"} <= codes, (method, path)
+            assert "423" not in codes  # a lock never answers differently from a wrong password
+
+
+def test_the_route_check_notices_a_missing_route(app):
+    app.add_url_rule("/api/undocumented", "undocumented", lambda: "", methods=["GET"])
+    assert ("GET", "/api/undocumented") in routes(app) - documented()

@@ -1,0 +1,131 @@
+"""Helpers for the JSON API tests: a client that checks every answer against the OpenAPI file.
+
+Imported by the tests/test_api_*.py modules (``from test_api_support import ...``); it holds no
+tests itself. Every response that belongs to a documented operation is validated with
+openapi-core, so a status, header or field that the document does not describe fails the test
+that produced it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from functools import cache
+
+import pytest
+from conftest import STRONG_PASSWORD
+from openapi_core import Config, OpenAPI
+from openapi_core.contrib.werkzeug import WerkzeugOpenAPIResponse
+from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
+from openapi_core.testing import MockRequest
+
+from acs_auth.api import openapi as api_document
+
+NEW_PASSWORD = "violet umbrella marching sideways 7"
+
+
+@cache
+def spec() -> OpenAPI:
+    """The served document, checked against the OpenAPI 3.1 meta-schema when loaded."""
+    config = Config(extra_media_type_deserializers={"application/problem+json": json.loads})
+    return OpenAPI.from_dict(api_document.document(), config=config)
+
+
+def validate(response) -> None:
+    """Fail when ``response`` contradicts the document (undocumented routes are skipped)."""
+    sent = response.request
+    # The app has read the request body already; the response check needs only the route.
+    request = MockRequest(sent.host_url, sent.method, sent.path, args=dict(sent.args))
+    try:
+        spec().validate_response(request, WerkzeugOpenAPIResponse(response))
+    except (PathNotFound, OperationNotFound):
+        return
+
+
+class Api:
+    """A JSON client for /api; each answer is validated against the OpenAPI document."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def call(self, method, path, *, token=None, key=None, headers=None, validate_spec=True, **kw):
+        headers = dict(headers or {})
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        if key is not None:
+            headers["X-API-Key"] = key
+        response = self.client.open(path, method=method, headers=headers, **kw)
+        if validate_spec:
+            validate(response)
+        return response
+
+    def get(self, path, **kw):
+        return self.call("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.call("POST", path, **kw)
+
+    def patch(self, path, **kw):
+        return self.call("PATCH", path, **kw)
+
+    def delete(self, path, **kw):
+        return self.call("DELETE", path, **kw)
+
+    def login(self, email="ada@example.org", password=STRONG_PASSWORD, **extra) -> dict:
+        """Sign in and return the token pair (asserting success)."""
+        response = self.post(
+            "/api/auth/login", json={"email": email, "password": password, **extra}
+        )
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def token(self, email="ada@example.org", password=STRONG_PASSWORD) -> str:
+        """An access token for ``email``."""
+        return self.login(email, password)["access_token"]
+
+    def new_key(self, token, scope="full", **extra) -> dict:
+        """Create an API key with ``token`` and return the creation answer (with the secret)."""
+        response = self.post(
+            "/api/auth/api-keys", token=token, json={"name": "script", "scope": scope, **extra}
+        )
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+
+@pytest.fixture
+def api(client):
+    return Api(client)
+
+
+def assert_problem(response, status: int, detail: str | None = None) -> dict:
+    """Check an RFC 9457 answer and return its body."""
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == status
+    assert body["type"] == "about:blank"
+    assert body["title"]
+    if detail is not None:
+        assert body["detail"] == detail
+    return body
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unb64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def token_parts(token: str) -> tuple[dict, dict, str]:
+    """Header, claims and signature of a JWT, without verifying it."""
+    header, claims, signature = token.split(".")
+    return json.loads(unb64url(header)), json.loads(unb64url(claims)), signature
+
+
+def forge(header: dict, claims: dict, signature: str = "") -> str:
+    """A JWT assembled from parts (signature given as-is)."""
+    head = b64url(json.dumps(header).encode())
+    body = b64url(json.dumps(claims).encode())
+    return f"{head}.{body}.{signature}"
