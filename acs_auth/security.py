@@ -13,9 +13,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from acs_auth import messages
 from acs_auth.services import sessions
 
+# img-src admits data: URIs because the vendored Pico CSS draws its checkbox, select and
+# validity icons as inline SVG data; an image cannot run script, and everything else stays 'self'.
 CSP = (
-    "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-    "form-action 'self'"
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
 )
 # Endpoints whose pages carry credentials or tokens: never cached, never leak a Referer.
 NO_REFERRER_PREFIXES = ("/reset-password/", "/setup-password/", "/register/password/")
@@ -73,8 +75,12 @@ def init_login_manager(login_manager: LoginManager) -> None:
         row = sessions.load_live(public_id, kind="browser")
         if row is None:
             return None
+        # touch() may commit, which expires the loaded rows; keep the user object alive and
+        # re-attach its session, or logout and password change would lose track of it.
+        user = row.user
         sessions.touch(row)
-        return row.user
+        user.auth_session = row
+        return user
 
 
 def safe_next(target: str | None) -> str | None:
