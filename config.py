@@ -135,7 +135,14 @@ class Config:
     RATELIMIT_ENABLED = Env(bool, True)
     RATELIMIT_STORAGE_URI = Env(str, "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Never swallow storage errors (that would fail open); wrapped errors become a 503 in
+    # acs_auth/errors.py, and short timeouts keep a dead Redis from stalling every worker.
     RATELIMIT_SWALLOW_ERRORS = False
+    RATELIMIT_STORAGE_OPTIONS = {
+        "wrap_exceptions": True,
+        "socket_connect_timeout": 2,
+        "socket_timeout": 2,
+    }
     RATELIMIT_PER_IP = Env(str, "30 per minute;300 per hour")
     RATELIMIT_PER_IDENTIFIER = Env(str, "10 per minute;50 per hour")
     PROXY_FIX_X_FOR = Env(int, 0)

@@ -7,6 +7,8 @@ from html import escape
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
+from limits.errors import StorageError
+from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
@@ -101,6 +103,15 @@ def init_app(app: Flask) -> None:
         # A lost database connection is an outage, not a bug: answer 503 and let the pool's
         # pre-ping reconnect once the server is back.
         log.error("database unavailable: %s", exc.orig if hasattr(exc, "orig") else exc)
+        db.session.rollback()
+        return render_error(ServiceUnavailable())
+
+    @app.errorhandler(StorageError)
+    @app.errorhandler(RedisError)
+    def _limits_down(exc: Exception):
+        # The rate-limit store is unreachable: fail closed. Answering without counting would
+        # hand an attacker unlimited guesses exactly when the limiter is blind.
+        log.error("rate-limit storage unavailable: %s", exc)
         db.session.rollback()
         return render_error(ServiceUnavailable())
 
