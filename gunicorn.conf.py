@@ -20,6 +20,15 @@ workers = max(int(os.environ.get("WEB_CONCURRENCY", "1")), 1)
 threads = max(int(os.environ.get("GUNICORN_THREADS", "1")), 1)
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
+# The app is imported once in the master and the workers share its pages copy-on-write
+# (nothing connects to the database or Redis at import). Recycling a worker every ~5,000
+# requests bounds the slow RSS creep measured in docs/performance.md ("Worker memory").
+preload_app = True
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = 500
+# gunicorn 27's control socket defaults to one path per user; several instances on one host
+# would take it from each other, and nothing here uses it.
+control_socket_disable = True
 keepalive = 5
 # Never "*": only the reverse proxy named by the operator may set the forwarded scheme.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
