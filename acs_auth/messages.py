@@ -116,9 +116,7 @@ CSV_ROW_NO_IDS = "No LO Root ID is given."
 CSV_ROW_BAD_ID = "“{value}” is not a valid LO Root ID (letters, digits and . _ : -, at most 64)."
 CSV_ROW_TOO_MANY_IDS = "More than {limit} LO Root IDs are given."
 CSV_ROW_NAME_CONFLICT = "{email} has the last name “{name}” here but “{other}” on line {line}."
-ADMIN_SELF_LOCKOUT = (
-    "This change would leave you, or the portal, without an active administrator."
-)
+ADMIN_SELF_LOCKOUT = "This change would leave you, or the portal, without an active administrator."
 ADMIN_SELF_DELETE = "You cannot delete your own account or the last active administrator."
 ADMIN_SETUP_NOT_NEEDED = (
     "This account already has a password; the person can use “Forgot password” instead."

@@ -48,8 +48,7 @@ def _backfill(table_name, columns):
         .values({f"{c}_key": sa.bindparam(f"new_{c}") for c in columns})
     )
     params = [
-        {"row_id": row.id, **{f"new_{c}": _fold(row._mapping[c]) for c in columns}}
-        for row in rows
+        {"row_id": row.id, **{f"new_{c}": _fold(row._mapping[c]) for c in columns}} for row in rows
     ]
     bind.execute(stmt, params)
 
