@@ -1,0 +1,1 @@
+"""Fuzzing: schemathesis against the OpenAPI document, hypothesis against the CSV parser."""
