@@ -59,5 +59,13 @@ logger_class = RedactingLogger
 
 
 def on_starting(server):
-    """Tell the app how many workers run, so its start-up check sees the real figure."""
+    """Tell the app how many workers run, so its start-up check sees the real figure.
+
+    With preload_app the app was imported before this hook, so the production checks run
+    again here with the real worker count; a refusal stops the master before any fork.
+    """
     os.environ["WEB_CONCURRENCY"] = str(server.cfg.workers)
+    if server.cfg.preload_app:
+        from acs_auth.checks import refuse_weak_settings
+
+        refuse_weak_settings(server.app.wsgi())
