@@ -90,6 +90,19 @@ def update_profile(
         raise AccountExists("username") from None
 
 
+def add_new_user(user: User) -> None:
+    """Add ``user`` and flush (no commit); AccountExists when its email is already taken.
+
+    The unique email key decides, so two requests creating one account race safely.
+    """
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise AccountExists("email") from None
+
+
 def create_user(
     email: str,
     *,
@@ -114,12 +127,7 @@ def create_user(
         source=source.value,
     )
     user.programs = [UserProgram(lo_root_id=p) for p in sorted(set(programs or []))]
-    db.session.add(user)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise AccountExists("email") from None
+    add_new_user(user)
     audit.record("user.created", actor=actor, target=user, role=user.role)
     if send_setup:
         queue_setup_link(user, actor=actor, welcome=True)

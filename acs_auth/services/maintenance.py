@@ -10,12 +10,11 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 
 from acs_auth.extensions import db
 from acs_auth.models import OutboxMessage, Role, Source, User, utcnow
 from acs_auth.services import audit, mail, passwords, sessions
-from acs_auth.services.accounts import AccountExists
+from acs_auth.services.accounts import add_new_user
 from acs_auth.services.emails import email_key, validate_address
 
 log = logging.getLogger(__name__)
@@ -75,12 +74,7 @@ def create_admin(
         password_hash=passwords.hash_password(password),
         password_changed_at=now,
     )
-    db.session.add(user)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise AccountExists("email") from None
+    add_new_user(user)
     audit.record("user.created", target=user, role=user.role, via="cli")
     db.session.commit()
     return user
