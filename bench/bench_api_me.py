@@ -153,9 +153,10 @@ class Server:
         self.stop()
 
 
-def wrk(url: str, *, duration: int, connections: int, headers=(), script: str | None = None):
+def wrk(url: str, *, duration: int, connections: int, headers=(), script=None, timeout: int = 10):
     """Run wrk once; returns requests, seconds, requests/second and failed responses."""
     command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{duration}s", "--latency"]
+    command += ["--timeout", f"{timeout}s"]
     for header in headers:
         command += ["-H", header]
     if script:
@@ -163,9 +164,9 @@ def wrk(url: str, *, duration: int, connections: int, headers=(), script: str | 
     output = subprocess.run(
         [*command, url], capture_output=True, text=True, check=True, timeout=duration + 60
     ).stdout
-    done = re.search(r"(\d+) requests in ([\d.]+)(m?s)", output)
+    done = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)\b", output)
     requests = int(done.group(1))
-    seconds = float(done.group(2)) / (1000 if done.group(3) == "ms" else 1)
+    seconds = float(done.group(2)) * {"ms": 0.001, "s": 1, "m": 60}[done.group(3)]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output

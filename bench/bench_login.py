@@ -8,7 +8,7 @@ answer must be a 200 with a token pair), measures the verify again, and prints t
 (target >= 0.97). Rate limits are switched off for the run: they would answer 429 long before
 the CPU is the limit, which is their purpose but not what is measured here.
 
-    .venv/bin/python bench/bench_login.py [--duration 30] [--connections 4]
+    .venv/bin/python bench/bench_login.py [--duration 60] [--workers 3] [--connections 4]
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def machine_busy() -> tuple[int, int]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=30, help="seconds of load")
+    parser.add_argument("--duration", type=int, default=60, help="seconds of load")
     parser.add_argument("--connections", type=int, default=2 * (os.cpu_count() or 1))
     # One more worker than cores: while one waits for its commit to reach the disk, the
     # others keep every core busy with bcrypt.
