@@ -103,11 +103,10 @@ class Caller:
         return self.role == Role.ADMIN.value
 
 
-def snapshot(user: User) -> Caller:
-    """The Caller of an ORM account (reads its programs)."""
-    return Caller(
-        **{c.key: getattr(user, c.key) for c in _USER_COLUMNS}, program_ids=user.program_ids
-    )
+def snapshot(user: User, programs: list[str] | None = None) -> Caller:
+    """The Caller of an ORM account; its programs are read unless given."""
+    values = {c.key: getattr(user, c.key) for c in _USER_COLUMNS}
+    return Caller(**values, program_ids=user.program_ids if programs is None else programs)
 
 
 @dataclass

@@ -15,13 +15,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, inspect, select, update
 
 from acs_auth.extensions import db
-from acs_auth.models import AuthSession, SessionKind, User, utcnow
+from acs_auth.models import AuthSession, SessionKind, User, UserProgram, utcnow
 from acs_auth.services import audit, jwt_tokens, sessions
 from acs_auth.services.api_auth import Caller, snapshot
 from acs_auth.services.authentication import SignIn
+
+_SESSION_AND_PROGRAMS = (
+    select(AuthSession.public_id, AuthSession.expires_at, UserProgram.lo_root_id)
+    .outerjoin(UserProgram, UserProgram.user_id == AuthSession.user_id)
+    .where(AuthSession.id == bindparam("row_id"))
+)
 
 
 @dataclass
@@ -50,17 +56,19 @@ def _access_token(user_id: int, sid: str, session_expires: datetime) -> tuple[st
 
 def issue_pair(signed_in: SignIn) -> TokenPair:
     """Mint the first pair for a session just opened and store its refresh hash (one commit)."""
-    row, user = signed_in.session, signed_in.user
-    # Read what the answer needs before the commit expires the rows (no reload afterwards).
-    account = snapshot(user)
-    sid, user_id, expires = row.public_id, user.id, row.expires_at
+    # The sign-in committed, so its session row is expired: one SELECT brings back what the
+    # tokens need together with the account's programs, instead of reloading two ORM objects.
+    row_id = inspect(signed_in.session).identity[0]
+    rows = db.session.execute(_SESSION_AND_PROGRAMS, {"row_id": row_id}).all()
+    sid, expires = rows[0].public_id, rows[0].expires_at
+    account = snapshot(signed_in.user, sorted(r.lo_root_id for r in rows if r.lo_root_id))
     refresh_token = jwt_tokens.issue(
-        jwt_tokens.REFRESH, user_id=user_id, sid=sid, expires_at=expires
+        jwt_tokens.REFRESH, user_id=account.id, sid=sid, expires_at=expires
     )
-    access_token, expires_in = _access_token(user_id, sid, expires)
+    access_token, expires_in = _access_token(account.id, sid, expires)
     db.session.execute(
         update(AuthSession)
-        .where(AuthSession.id == row.id)
+        .where(AuthSession.id == row_id)
         .values(
             refresh_token_hash=token_hash(refresh_token),
             refresh_generation=AuthSession.refresh_generation + 1,
