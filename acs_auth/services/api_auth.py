@@ -3,11 +3,12 @@
 Only these two headers are read. The browser's session cookie is never consulted (so the API
 needs no CSRF protection), and credentials in the URL are never looked at.
 
-The lookup is one prepared Core SELECT (session or key, account and programs) whose rows become
-a read-only ``Caller``: reading endpoints (me, programs) answer from it without a second query.
-Views that change something ask the Principal for the ORM ``user`` / ``session``, loaded on
-first use. Loading ORM entities instead cost more than the rest of a /me request on the
-benchmark machine (docs/performance.md, "JSON API").
+The lookup is one SELECT (session or key, account and programs) whose rows become a read-only
+``Caller``: reading endpoints (me, programs) answer from it without a second query. Views that
+change something ask the Principal for the ORM ``user`` / ``session``, loaded on first use.
+Loading ORM entities, or even running the SELECT through ``Connection.execute``, cost more than
+the rest of a /me request on the benchmark machine, so the lookup is a ``PreparedSelect`` run on
+the pooled DBAPI cursor (docs/performance.md, "JSON API").
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from datetime import datetime, timedelta
 from weakref import WeakKeyDictionary
 
 from flask import request
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, func, literal_column, or_, select, update
 
 from acs_auth.extensions import db
 from acs_auth.models import ApiKey, AuthSession, Role, SessionKind, User, UserProgram, utcnow
 from acs_auth.services import api_keys, jwt_tokens
+from acs_auth.services.prepared import PreparedSelect
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # last_used_at is written at most this often, so a busy client does not write on every request.
@@ -37,17 +39,27 @@ _USER_COLUMNS = (
     User.created_at,
     User.last_login_at,
 )
-_SESSION_LOOKUP = (
+# The account's LO Root IDs in one column, so the lookup is one row whatever the number of
+# programs (IDs never contain whitespace: allowlist_csv.ID_PATTERN guards every way in).
+PROGRAMS_SEPARATOR = " "
+_SEPARATOR_SQL = literal_column(f"'{PROGRAMS_SEPARATOR}'")
+_PROGRAMS = (
+    # The separator is written into the SQL: given as a str, SQLAlchemy would make it a
+    # render-at-execution parameter, which PreparedSelect does not take.
+    select(func.aggregate_strings(UserProgram.lo_root_id, _SEPARATOR_SQL))
+    .where(UserProgram.user_id == User.id)
+    .scalar_subquery()
+    .label("programs")
+)
+_SESSION_LOOKUP = PreparedSelect(
     select(
         AuthSession.id.label("credential_id"),
         AuthSession.remember,
         AuthSession.last_used_at,
         *_USER_COLUMNS,
-        UserProgram.lo_root_id,
+        _PROGRAMS,
     )
     .join(User, User.id == AuthSession.user_id)
-    # One row per program (or one with NULL): the programs come with the account.
-    .outerjoin(UserProgram, UserProgram.user_id == User.id)
     .where(
         AuthSession.public_id == bindparam("sid"),
         AuthSession.user_id == bindparam("uid"),
@@ -57,16 +69,15 @@ _SESSION_LOOKUP = (
         User.is_active_flag.is_(True),
     )
 )
-_KEY_LOOKUP = (
+_KEY_LOOKUP = PreparedSelect(
     select(
         ApiKey.id.label("credential_id"),
         ApiKey.scopes,
         ApiKey.last_used_at,
         *_USER_COLUMNS,
-        UserProgram.lo_root_id,
+        _PROGRAMS,
     )
     .join(User, User.id == ApiKey.user_id)
-    .outerjoin(UserProgram, UserProgram.user_id == User.id)
     .where(
         ApiKey.key_hash == bindparam("digest"),
         ApiKey.revoked_at.is_(None),
@@ -182,14 +193,14 @@ def _reader():
     return reader
 
 
-def _lookup(statement, params: dict):
+def _lookup(query: PreparedSelect, params: dict):
     """Run one lookup on a pooled connection; the caller and the credential's row."""
     with _reader().connect() as conn:
-        rows = conn.execute(statement, params).all()
+        rows = query.all(conn, params)
     if not rows:
         return None
-    row = rows[0]
-    programs = sorted(r.lo_root_id for r in rows if r.lo_root_id is not None)
+    (row,) = rows  # session ids and key digests are unique
+    programs = sorted(row.programs.split(PROGRAMS_SEPARATOR)) if row.programs else []
     values = {c.key: getattr(row, c.key) for c in _USER_COLUMNS}
     return Caller(**values, program_ids=programs), row
 

@@ -1,0 +1,127 @@
+"""A Core SELECT compiled once per dialect and run on the pooled connection's DBAPI cursor.
+
+Every authenticated API request makes one lookup (``acs_auth.services.api_auth``). Run through
+``Connection.execute``, SQLAlchemy's work around that query (the statement's cache key, the
+execution context, the result object and its typed rows) took about four times as long as the
+query itself on SQLite, and kept ``GET /api/auth/me`` under its speed target
+(docs/performance.md, "JSON API").
+
+``PreparedSelect`` keeps what matters of SQLAlchemy: the SQL is compiled by the engine's dialect,
+the connection comes from the engine's pool (pre-ping, isolation level, reset on return), bind
+and result values go through the column types' own processors, so the rows hold exactly what
+Core would return (tests/test_prepared_select.py compares both on every backend), and a DBAPI
+error is raised as SQLAlchemy's ``DBAPIError`` (a lost connection is invalidated first), so the
+application's 503 handling applies unchanged. What it gives up: SQLAlchemy's
+``before_cursor_execute`` / ``after_cursor_execute`` events do not fire for these statements.
+Use it only for a hot, fixed query; everything else goes through the ORM or Core as usual.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import exc
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql import Select
+
+Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """The statement as one dialect runs it."""
+
+    sql: str
+    construct_params: Callable[..., dict[str, Any]]
+    binds: dict[str, Processor]  # bind name -> the type's bind processor (None: as is)
+    positional: tuple[str, ...] | None  # bind names in order, for positional paramstyles
+
+
+class PreparedSelect:
+    """A SELECT whose rows are named tuples, e.g. ``row.email``, keyed like the Core result."""
+
+    def __init__(self, statement: Select):
+        self.statement = statement
+        self.columns = tuple(statement.selected_columns)
+        self.Row = namedtuple("Row", statement.selected_columns.keys())
+        self._compiled: WeakKeyDictionary[Dialect, _Compiled] = WeakKeyDictionary()
+        self._results: WeakKeyDictionary[Dialect, tuple[Processor, ...]] = WeakKeyDictionary()
+
+    def all(self, connection: Connection, params: dict[str, Any]) -> list[tuple]:
+        """Run the statement on ``connection`` with ``params``; every row, processed."""
+        dialect = connection.dialect
+        compiled = self._compile(dialect)
+        parameters = self._parameters(compiled, params)
+        dbapi = dialect.loaded_dbapi
+        if not connection.in_transaction():
+            # What Connection.execute would do ("autobegin"), so commit() and rollback() on
+            # the connection act on whatever the driver began for this statement.
+            connection.begin()
+        pooled = connection.connection
+        try:
+            cursor = pooled.cursor()
+            try:
+                cursor.execute(compiled.sql, parameters)
+                rows = cursor.fetchall()
+                description = cursor.description
+            finally:
+                cursor.close()
+        except dbapi.Error as error:
+            lost = dialect.is_disconnect(error, pooled.dbapi_connection, None)
+            if lost:
+                connection.invalidate(error)
+            raise exc.DBAPIError.instance(
+                compiled.sql,
+                parameters,
+                error,
+                dbapi.Error,
+                connection_invalidated=lost,
+                dialect=dialect,
+            ) from error
+        processors = self._result_processors(dialect, description)
+        return [self.Row._make(_processed(processors, row)) for row in rows]
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        compiled = self._compiled.get(dialect)
+        if compiled is None:
+            sql = self.statement.compile(dialect=dialect)
+            if any(bind.expanding or bind.literal_execute for bind in sql.binds.values()):
+                # Their SQL is only rendered at execution time, from the values given.
+                raise ValueError("PreparedSelect takes no expanding (IN) or literal parameters")
+            compiled = self._compiled[dialect] = _Compiled(
+                sql=sql.string,
+                construct_params=sql.construct_params,
+                binds={
+                    name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+                    for name, bind in sql.binds.items()
+                },
+                positional=tuple(sql.positiontup) if sql.positiontup is not None else None,
+            )
+        return compiled
+
+    @staticmethod
+    def _parameters(compiled: _Compiled, params: dict[str, Any]):
+        values = compiled.construct_params(params)
+        for name, process in compiled.binds.items():
+            if process is not None and name in values:
+                values[name] = process(values[name])
+        if compiled.positional is None:
+            return values
+        return tuple(values[name] for name in compiled.positional)
+
+    def _result_processors(self, dialect: Dialect, description) -> tuple[Processor, ...]:
+        processors = self._results.get(dialect)
+        if processors is None:
+            processors = self._results[dialect] = tuple(
+                column.type.dialect_impl(dialect).result_processor(dialect, entry[1])
+                for column, entry in zip(self.columns, description, strict=True)
+            )
+        return processors
+
+
+def _processed(processors: tuple[Processor, ...], row) -> list:
+    return [value if p is None else p(value) for p, value in zip(processors, row, strict=True)]

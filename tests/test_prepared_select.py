@@ -1,0 +1,157 @@
+"""PreparedSelect runs a Core SELECT on the DBAPI cursor: same rows as Core, same errors.
+
+Runs on the suite's backend (SQLite, or PostgreSQL with TEST_DATABASE_URL), so both dialects'
+parameter styles and type processors are compared against SQLAlchemy's own execution.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import bindparam, column, exc, select, table, text
+
+from acs_auth.extensions import db
+from acs_auth.models import ApiKey, AuthSession, SessionKind, User, utcnow
+from acs_auth.services import api_auth
+from acs_auth.services.prepared import PreparedSelect
+
+
+def add_credentials(app, make_user) -> dict:
+    """An account with programs, an API session and an API key; the lookup parameters."""
+    user_id = make_user(programs=("PROG-B", "PROG-A", "PROG-C"))
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        user.username = "ada"
+        user.email_verified_at = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+        now = utcnow()
+        db.session.add(
+            AuthSession(
+                public_id="sid-1",
+                user_id=user_id,
+                kind=SessionKind.API.value,
+                remember=True,
+                expires_at=now + timedelta(days=1),
+                last_used_at=now - timedelta(minutes=5),
+            )
+        )
+        db.session.add(
+            ApiKey(
+                user_id=user_id,
+                public_id="key-1",
+                name="script",
+                prefix="acs_abcd",
+                key_hash="d" * 64,
+                scopes=["read"],
+                expires_at=None,
+            )
+        )
+        db.session.commit()
+    return {
+        "session": {"sid": "sid-1", "uid": user_id, "now": utcnow()},
+        "key": {"digest": "d" * 64, "now": utcnow()},
+    }
+
+
+@pytest.mark.parametrize("lookup", ["session", "key"])
+def test_rows_equal_what_core_returns(app, make_user, lookup):
+    params = add_credentials(app, make_user)[lookup]
+    query = api_auth._SESSION_LOOKUP if lookup == "session" else api_auth._KEY_LOOKUP
+    with app.app_context(), db.engine.connect() as conn:
+        prepared = query.all(conn, params)
+        core = conn.execute(query.statement, params).all()
+    assert len(prepared) == 1
+    assert [tuple(row) for row in prepared] == [tuple(row) for row in core]
+    row = prepared[0]
+    # The column types' processors ran: aware datetimes, real booleans, decoded JSON.
+    assert row.email_verified_at == datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    assert row.created_at.tzinfo is not None
+    assert sorted(row.programs.split(api_auth.PROGRAMS_SEPARATOR)) == ["PROG-A", "PROG-B", "PROG-C"]
+    if lookup == "session":
+        assert row.remember is True
+    else:
+        assert row.scopes == ["read"]
+
+
+def test_no_row_and_an_account_without_programs(app, make_user):
+    user_id = make_user(programs=())
+    with app.app_context():
+        db.session.add(
+            AuthSession(
+                public_id="sid-2",
+                user_id=user_id,
+                kind=SessionKind.API.value,
+                expires_at=utcnow() + timedelta(hours=1),
+            )
+        )
+        db.session.commit()
+        found = api_auth._lookup(
+            api_auth._SESSION_LOOKUP, {"sid": "sid-2", "uid": user_id, "now": utcnow()}
+        )
+        missing = api_auth._lookup(
+            api_auth._SESSION_LOOKUP, {"sid": "sid-2", "uid": user_id + 1, "now": utcnow()}
+        )
+    caller, _ = found
+    assert caller.program_ids == []
+    assert missing is None
+
+
+def test_parameters_go_through_the_column_types(app, make_user):
+    """UTCDateTime refuses a naive datetime when binding, so a bypass would be visible."""
+    params = add_credentials(app, make_user)["session"]
+    params["now"] = datetime(2026, 1, 1)  # naive
+    with app.app_context(), db.engine.connect() as conn:
+        with pytest.raises(exc.StatementError, match="naive datetime"):
+            conn.execute(api_auth._SESSION_LOOKUP.statement, params).all()
+        with pytest.raises(ValueError, match="naive datetime"):
+            api_auth._SESSION_LOOKUP.all(conn, params)
+
+
+def test_a_missing_parameter_is_an_error(app):
+    with (
+        app.app_context(),
+        db.engine.connect() as conn,
+        pytest.raises(exc.InvalidRequestError, match="sid"),
+    ):
+        api_auth._SESSION_LOOKUP.all(conn, {"uid": 1, "now": utcnow()})
+
+
+def test_a_driver_error_is_raised_as_sqlalchemys_and_the_connection_stays_usable(app):
+    query = PreparedSelect(select(column("x")).select_from(table("no_such_table")))
+    with app.app_context(), db.engine.connect() as conn:
+        with pytest.raises(exc.DBAPIError) as raised:
+            query.all(conn, {})
+        assert "no_such_table" in str(raised.value)
+        assert not raised.value.connection_invalidated
+        conn.rollback()  # PostgreSQL aborts the transaction the failed statement was in
+        assert conn.execute(text("SELECT 1")).scalar() == 1
+
+
+def test_a_lost_connection_is_invalidated_and_the_next_one_works(app, make_user):
+    """The server ends the connection (as a restart would): 503 material, then recovery."""
+    params = add_credentials(app, make_user)["session"]
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("a SQLite file has no server connection to lose")
+        with db.engine.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+            conn.commit()
+            with db.engine.connect() as other:
+                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                other.commit()
+            with pytest.raises(exc.OperationalError) as raised:
+                api_auth._SESSION_LOOKUP.all(conn, params)
+            assert raised.value.connection_invalidated
+        with db.engine.connect() as conn:
+            assert len(api_auth._SESSION_LOOKUP.all(conn, params)) == 1
+
+
+def test_statements_rendered_at_execution_are_refused(app):
+    """IN lists and literal parameters are written into the SQL per call; not supported."""
+    in_list = select(User.id).where(User.id.in_(bindparam("ids", expanding=True)))
+    literal = select(User.id).where(User.email == bindparam("e", "x", literal_execute=True))
+    with app.app_context(), db.engine.connect() as conn:
+        with pytest.raises(ValueError, match="expanding"):
+            PreparedSelect(in_list).all(conn, {"ids": [1]})
+        with pytest.raises(ValueError, match="literal"):
+            PreparedSelect(literal).all(conn, {})
