@@ -193,6 +193,10 @@ class Config:
     PREFERRED_URL_SCHEME = "http"
     HSTS = False
 
+    # Application log lines on stderr ("json" or "text"), each with its request id.
+    LOG_FORMAT = Env(str, "text")
+    LOG_LEVEL = Env(str, "INFO")
+
 
 class DevelopmentConfig(Config):
     """Laptop defaults: SQLite under instance/, mail on the console, throwaway secrets."""
@@ -224,6 +228,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = Env(bool, True)
     PREFERRED_URL_SCHEME = "https"
     HSTS = True
+    LOG_FORMAT = Env(str, "json")
 
 
 class _Configs(dict):

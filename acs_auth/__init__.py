@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from acs_auth import checks, cli, errors, security
+from acs_auth import checks, cli, errors, logs, security
 from acs_auth.extensions import bcrypt, csrf, db, limiter, login_manager, mail, migrate
 from acs_auth.services import mail as mail_service
 from config import CONFIGS, env_str
@@ -21,6 +21,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         instance_relative_config=True,
     )
     register_config(app, config_name, overrides)
+    logs.init_app(app)
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)

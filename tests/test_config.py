@@ -9,7 +9,7 @@ import pytest
 
 from acs_auth import create_app
 from acs_auth.checks import UnsafeConfiguration
-from config import ConfigurationError
+from config import CONFIGS, ConfigurationError
 
 # Every variable the tests touch; cleared first so a developer's shell cannot change the outcome.
 ENV_NAMES = [
@@ -326,7 +326,12 @@ def test_remember_me_is_capped_at_thirty_days(clean_env):
 
 @pytest.mark.parametrize(
     ("name", "raw"),
-    [("MAX_LOGIN_ATTEMPTS", "five"), ("REGISTRATION_EMAIL_CONFIRMATION", "maybe")],
+    [
+        ("MAX_LOGIN_ATTEMPTS", "five"),
+        ("REGISTRATION_EMAIL_CONFIRMATION", "maybe"),
+        ("LOG_FORMAT", "xml"),
+        ("LOG_LEVEL", "chatty"),
+    ],
 )
 def test_unreadable_value_names_the_variable(clean_env, name, raw):
     clean_env.setenv(name, raw)
@@ -380,3 +385,33 @@ def test_max_content_length_from_environment_answers_413(clean_env):
     assert client.post("/_echo", data=b"x" * 512).status_code == 200
     response = client.post("/_echo", data=b"x" * (1024 * 1024))
     assert response.status_code == 413
+
+
+def test_production_logs_json_with_the_request_id(clean_env, capsys):
+    """One JSON object per line on stderr, carrying the request's X-Request-ID."""
+    import json
+    import logging
+
+    from acs_auth.logs import FORMATS, RequestIdFilter
+
+    app = create_app("development", LOG_FORMAT="json")
+    handler = logging.StreamHandler()  # the handler init_app installs, on a fresh logger
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(FORMATS[app.config["LOG_FORMAT"]]())
+    logger = logging.getLogger("acs_auth.test_logs")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        with app.test_request_context(headers={"X-Request-ID": "req-42"}):
+            app.preprocess_request()
+            logger.warning("something %s", "happened")
+        logger.warning("outside")
+    finally:
+        logger.removeHandler(handler)
+    first, second = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert first["message"] == "something happened"
+    assert first["request_id"] == "req-42"
+    assert first["level"] == "WARNING"
+    assert second["request_id"] is None
+    assert CONFIGS["production"].LOG_FORMAT == "json"
+    assert CONFIGS["development"].LOG_FORMAT == "text"

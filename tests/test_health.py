@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import secrets
@@ -114,15 +115,18 @@ def load_gunicorn_conf():
     return module
 
 
-def test_gunicorn_access_log_drops_emailed_tokens():
+def test_gunicorn_access_log_drops_emailed_tokens_and_credentials():
     conf = load_gunicorn_conf()
-    assert conf._TOKEN_PATH.sub(r"\1[redacted]", "GET /reset-password/abc.DEF-123 HTTP/1.1") == (
+    assert conf.redact("GET /reset-password/abc.DEF-123 HTTP/1.1") == (
         "GET /reset-password/[redacted] HTTP/1.1"
     )
-    assert conf._TOKEN_PATH.sub(r"\1[redacted]", "/register/password/tok?x=1") == (
-        "/register/password/[redacted]?x=1"
+    assert conf.redact("/register/password/tok?x=1") == "/register/password/[redacted]?x=1"
+    assert conf.redact("/login") == "/login"
+    assert conf.redact("GET /api/auth/me?access_token=eyJ.a.b&x=1 HTTP/1.1") == (
+        "GET /api/auth/me?access_token=[redacted]&x=1 HTTP/1.1"
     )
-    assert conf._TOKEN_PATH.sub(r"\1[redacted]", "/login") == "/login"
+    assert conf.redact("x=1&API_KEY=acs_secret") == "x=1&API_KEY=[redacted]"
+    assert conf.redact("monkey=1") == "monkey=1"
     assert conf.forwarded_allow_ips != "*"
 
 
@@ -162,8 +166,18 @@ def wait_for(url: str, seconds: float = 30):
             time.sleep(0.2)
 
 
+def request(url: str, *, method="GET", headers=None, data: bytes | None = None):
+    """(status, headers) of one request, whatever the status."""
+    req = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:
+            return response.status, response.headers
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers
+
+
 @pytest.mark.slow
-def test_gunicorn_serves_health_with_production_settings(migrated_sqlite, tmp_path):
+def test_gunicorn_serves_health_and_logs_json_lines_with_request_ids(migrated_sqlite, tmp_path):
     port = free_port()
     env = subprocess_env(
         ACS_CONFIG="production",
@@ -174,6 +188,7 @@ def test_gunicorn_serves_health_with_production_settings(migrated_sqlite, tmp_pa
         WEB_CONCURRENCY="1",
         GUNICORN_CMD_ARGS="--no-control-socket",
     )
+    base = f"http://127.0.0.1:{port}"
     log = tmp_path / "gunicorn.log"
     with log.open("wb") as out:
         server = subprocess.Popen(
@@ -184,19 +199,56 @@ def test_gunicorn_serves_health_with_production_settings(migrated_sqlite, tmp_pa
             stderr=subprocess.STDOUT,
         )
         try:
-            status, headers, body = wait_for(f"http://127.0.0.1:{port}/readyz")
+            status, headers, body = wait_for(f"{base}/readyz")
             assert status == 200, body
-            status, headers, _ = wait_for(f"http://127.0.0.1:{port}/healthz")
+            status, headers, _ = wait_for(f"{base}/healthz")
             assert status == 200
             assert headers["Strict-Transport-Security"]
-            wait_for(f"http://127.0.0.1:{port}/reset-password/SECRETTOKEN123")
+            health_id = headers["X-Request-ID"]
+            wait_for(f"{base}/reset-password/SECRETTOKEN123")
+            # A refused bearer token: the app logs the refusal under the request's id.
+            status, refused = request(
+                f"{base}/api/auth/me", headers={"Authorization": "Bearer not-a-jwt"}
+            )
+            assert status == 401
+            # A failed sign-in: its audit row keeps the id the client sent.
+            status, _ = request(
+                f"{base}/api/auth/login",
+                method="POST",
+                headers={"Content-Type": "application/json", "X-Request-ID": "trace-0042"},
+                data=b'{"email": "nobody@example.org", "password": "wrong password 123"}',
+            )
+            assert status == 401
+            status, _ = request(f"{base}/api/auth/me?access_token=LEAKEDTOKEN")
+            assert status == 400
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
-    text = log.read_text()
-    assert re.search(r'"GET /healthz HTTP/1.1" 200 .* rid=[0-9a-f]{16}', text), text
+    lines = log.read_text().splitlines()
+    entries = [json.loads(line) for line in lines if line.startswith("{")]
+    access = {e["request_id"]: e for e in entries if "status" in e}
+    assert access[health_id]["path"] == "/healthz"
+    assert access[health_id]["status"] == 200
+    assert re.fullmatch(r"[0-9a-f]{16}", health_id)
+    assert access["trace-0042"]["method"] == "POST"
+    assert access["trace-0042"]["status"] == 401
+    app_lines = [e for e in entries if e.get("logger", "").startswith("acs_auth")]
+    assert any(
+        e["request_id"] == refused["X-Request-ID"] and "refused" in e["message"] for e in app_lines
+    ), app_lines
+    text = "\n".join(lines)
     assert "/reset-password/[redacted]" in text
     assert "SECRETTOKEN123" not in text
+    assert "LEAKEDTOKEN" not in text
+    audit = read_audit(migrated_sqlite)
+    assert ("login.failed", "trace-0042") in audit, audit
+
+
+def read_audit(database_url: str) -> list[tuple[str, str]]:
+    import sqlite3
+
+    with sqlite3.connect(database_url.removeprefix("sqlite:///")) as conn:
+        return conn.execute("SELECT event, request_id FROM audit_events").fetchall()
 
 
 @pytest.mark.slow
