@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
-from sqlalchemy import bindparam, column, exc, select, table, text
+from sqlalchemy import bindparam, column, create_engine, event, exc, select, table, text
 
 from acs_auth.extensions import db
 from acs_auth.models import ApiKey, AuthSession, SessionKind, User, utcnow
@@ -58,7 +59,7 @@ def test_rows_equal_what_core_returns(app, make_user, lookup):
     params = add_credentials(app, make_user)[lookup]
     query = api_auth._SESSION_LOOKUP if lookup == "session" else api_auth._KEY_LOOKUP
     with app.app_context(), db.engine.connect() as conn:
-        prepared = query.all(conn, params)
+        prepared = query.all(db.engine, params)
         core = conn.execute(query.statement, params).all()
     assert len(prepared) == 1
     assert [tuple(row) for row in prepared] == [tuple(row) for row in core]
@@ -104,54 +105,84 @@ def test_parameters_go_through_the_column_types(app, make_user):
         with pytest.raises(exc.StatementError, match="naive datetime"):
             conn.execute(api_auth._SESSION_LOOKUP.statement, params).all()
         with pytest.raises(ValueError, match="naive datetime"):
-            api_auth._SESSION_LOOKUP.all(conn, params)
+            api_auth._SESSION_LOOKUP.all(db.engine, params)
 
 
 def test_a_missing_parameter_is_an_error(app):
-    with (
-        app.app_context(),
-        db.engine.connect() as conn,
-        pytest.raises(exc.InvalidRequestError, match="sid"),
-    ):
-        api_auth._SESSION_LOOKUP.all(conn, {"uid": 1, "now": utcnow()})
+    with app.app_context(), pytest.raises(exc.InvalidRequestError, match="sid"):
+        api_auth._SESSION_LOOKUP.all(db.engine, {"uid": 1, "now": utcnow()})
 
 
-def test_a_driver_error_is_raised_as_sqlalchemys_and_the_connection_stays_usable(app):
+def test_a_driver_error_is_raised_as_sqlalchemys_and_the_pool_stays_usable(app, make_user):
+    params = add_credentials(app, make_user)["session"]
     query = PreparedSelect(select(column("x")).select_from(table("no_such_table")))
-    with app.app_context(), db.engine.connect() as conn:
+    with app.app_context():
         with pytest.raises(exc.DBAPIError) as raised:
-            query.all(conn, {})
+            query.all(db.engine, {})
         assert "no_such_table" in str(raised.value)
         assert not raised.value.connection_invalidated
-        conn.rollback()  # PostgreSQL aborts the transaction the failed statement was in
-        assert conn.execute(text("SELECT 1")).scalar() == 1
+        assert len(api_auth._SESSION_LOOKUP.all(db.engine, params)) == 1
 
 
-def test_a_lost_connection_is_invalidated_and_the_next_one_works(app, make_user):
-    """The server ends the connection (as a restart would): 503 material, then recovery."""
+def test_the_statement_runs_outside_a_transaction(app, make_user):
+    """No BEGIN/ROLLBACK round trips, and the pooled connection goes back as it came."""
     params = add_credentials(app, make_user)["session"]
     with app.app_context():
-        if db.engine.dialect.name != "postgresql":
+        engine = db.engine
+        if engine.dialect.name != "postgresql":
+            pytest.skip("pysqlite opens no transaction for a SELECT")
+        states = []
+
+        # "reset" fires when the connection comes back, before the pool's rollback: a BEGIN
+        # sent for the statement would show as an open transaction here.
+        @event.listens_for(engine, "reset")
+        def record(dbapi_connection, record_, reset_state):
+            states.append((dbapi_connection.autocommit, dbapi_connection.info.transaction_status))
+
+        try:
+            api_auth._SESSION_LOOKUP.all(engine, params)
+            with engine.connect() as conn:
+                pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+                status = conn.connection.dbapi_connection.autocommit
+        finally:
+            event.remove(engine, "reset", record)
+    assert states[0] == (False, psycopg.pq.TransactionStatus.IDLE)
+    assert pid and status is False  # the next user of the connection gets the default mode
+
+
+def test_a_connection_lost_after_the_ping_is_invalidated_and_the_next_one_works(app, make_user):
+    """The server ends the connection between the pool's ping and the query."""
+    params = add_credentials(app, make_user)["session"]
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name != "postgresql":
             pytest.skip("a SQLite file has no server connection to lose")
-        with db.engine.connect() as conn:
-            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
-            conn.commit()
-            with db.engine.connect() as other:
-                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-                other.commit()
+        killer = create_engine(engine.url)
+
+        def terminate(dbapi_connection, record_, proxy):
+            with killer.begin() as conn:
+                conn.execute(
+                    text("SELECT pg_terminate_backend(:pid)"),
+                    {"pid": dbapi_connection.info.backend_pid},
+                )
+
+        event.listen(engine, "checkout", terminate)
+        try:
             with pytest.raises(exc.OperationalError) as raised:
-                api_auth._SESSION_LOOKUP.all(conn, params)
-            assert raised.value.connection_invalidated
-        with db.engine.connect() as conn:
-            assert len(api_auth._SESSION_LOOKUP.all(conn, params)) == 1
+                api_auth._SESSION_LOOKUP.all(engine, params)
+        finally:
+            event.remove(engine, "checkout", terminate)
+            killer.dispose()
+        assert raised.value.connection_invalidated
+        assert len(api_auth._SESSION_LOOKUP.all(engine, params)) == 1
 
 
 def test_statements_rendered_at_execution_are_refused(app):
     """IN lists and literal parameters are written into the SQL per call; not supported."""
     in_list = select(User.id).where(User.id.in_(bindparam("ids", expanding=True)))
     literal = select(User.id).where(User.email == bindparam("e", "x", literal_execute=True))
-    with app.app_context(), db.engine.connect() as conn:
+    with app.app_context():
         with pytest.raises(ValueError, match="expanding"):
-            PreparedSelect(in_list).all(conn, {"ids": [1]})
+            PreparedSelect(in_list).all(db.engine, {"ids": [1]})
         with pytest.raises(ValueError, match="literal"):
-            PreparedSelect(literal).all(conn, {})
+            PreparedSelect(literal).all(db.engine, {})

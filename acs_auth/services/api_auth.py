@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from weakref import WeakKeyDictionary
 
 from flask import request
 from sqlalchemy import bindparam, func, literal_column, or_, select, update
@@ -85,9 +84,6 @@ _KEY_LOOKUP = PreparedSelect(
         User.is_active_flag.is_(True),
     )
 )
-
-
-_READERS: WeakKeyDictionary = WeakKeyDictionary()
 
 
 class Unauthenticated(Exception):
@@ -177,26 +173,9 @@ def authenticate() -> Principal:
     return from_access_token(value.strip())
 
 
-def _reader():
-    """The app's engine in autocommit mode, for the single-statement lookups.
-
-    One SELECT needs no transaction around it; without one, PostgreSQL is spared the BEGIN
-    and the ROLLBACK that returning the connection to the pool would otherwise cost (two of
-    the four round trips of a lookup). The engine copy shares the app engine's pool.
-    """
-    engine = db.engine
-    if engine.dialect.name == "sqlite":
-        return engine  # pysqlite opens no transaction for a SELECT in the first place
-    reader = _READERS.get(engine)
-    if reader is None:
-        reader = _READERS[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
-    return reader
-
-
 def _lookup(query: PreparedSelect, params: dict):
     """Run one lookup on a pooled connection; the caller and the credential's row."""
-    with _reader().connect() as conn:
-        rows = query.all(conn, params)
+    rows = query.all(db.engine, params)
     if not rows:
         return None
     (row,) = rows  # session ids and key digests are unique

@@ -1,19 +1,25 @@
-"""A Core SELECT compiled once per dialect and run on the pooled connection's DBAPI cursor.
+"""A Core SELECT compiled once per dialect and run on a pooled DBAPI connection.
 
 Every authenticated API request makes one lookup (``acs_auth.services.api_auth``). Run through
 ``Connection.execute``, SQLAlchemy's work around that query (the statement's cache key, the
-execution context, the result object and its typed rows) took about four times as long as the
-query itself on SQLite, and kept ``GET /api/auth/me`` under its speed target
+execution context, the result object, the Connection and its transaction) took several times as
+long as the query itself on SQLite, and kept ``GET /api/auth/me`` under its speed target
 (docs/performance.md, "JSON API").
 
 ``PreparedSelect`` keeps what matters of SQLAlchemy: the SQL is compiled by the engine's dialect,
-the connection comes from the engine's pool (pre-ping, isolation level, reset on return), bind
-and result values go through the column types' own processors, so the rows hold exactly what
-Core would return (tests/test_prepared_select.py compares both on every backend), and a DBAPI
-error is raised as SQLAlchemy's ``DBAPIError`` (a lost connection is invalidated first), so the
-application's 503 handling applies unchanged. What it gives up: SQLAlchemy's
-``before_cursor_execute`` / ``after_cursor_execute`` events do not fire for these statements.
-Use it only for a hot, fixed query; everything else goes through the ORM or Core as usual.
+the connection comes from the engine's pool (pre-ping, reset on return), bind and result values
+go through the column types' own processors, so the rows hold exactly what Core would return
+(tests/test_prepared_select.py compares both on SQLite and PostgreSQL), and a driver error is
+raised as SQLAlchemy's ``DBAPIError`` (a lost connection is invalidated first), so the
+application's 503 handling applies unchanged.
+
+One SELECT needs no transaction: on a server database the statement runs in autocommit mode,
+which spares the BEGIN and the ROLLBACK (two of three round trips); pysqlite opens no
+transaction for a SELECT in the first place.
+
+What it gives up: SQLAlchemy's ``before_cursor_execute`` / ``after_cursor_execute`` events do
+not fire for these statements. Use it only for a hot, fixed query; everything else goes through
+the ORM or Core as usual.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import exc
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.sql import Select
 
 Processor = Callable[[Any], Any] | None
@@ -37,8 +43,9 @@ class _Compiled:
 
     sql: str
     construct_params: Callable[..., dict[str, Any]]
-    binds: dict[str, Processor]  # bind name -> the type's bind processor (None: as is)
+    binds: tuple[tuple[str, Callable[[Any], Any]], ...]  # (bind name, the type's processor)
     positional: tuple[str, ...] | None  # bind names in order, for positional paramstyles
+    autocommit: bool
 
 
 class PreparedSelect:
@@ -51,29 +58,35 @@ class PreparedSelect:
         self._compiled: WeakKeyDictionary[Dialect, _Compiled] = WeakKeyDictionary()
         self._results: WeakKeyDictionary[Dialect, tuple[Processor, ...]] = WeakKeyDictionary()
 
-    def all(self, connection: Connection, params: dict[str, Any]) -> list[tuple]:
-        """Run the statement on ``connection`` with ``params``; every row, processed."""
-        dialect = connection.dialect
+    def all(self, engine: Engine, params: dict[str, Any]) -> list[tuple]:
+        """Run the statement with ``params`` on a connection of ``engine``; every row, processed."""
+        dialect = engine.dialect
         compiled = self._compile(dialect)
         parameters = self._parameters(compiled, params)
         dbapi = dialect.loaded_dbapi
-        if not connection.in_transaction():
-            # What Connection.execute would do ("autobegin"), so commit() and rollback() on
-            # the connection act on whatever the driver began for this statement.
-            connection.begin()
-        pooled = connection.connection
+        pooled = None
         try:
-            cursor = pooled.cursor()
+            pooled = engine.raw_connection()
+            if compiled.autocommit:
+                dialect.set_isolation_level(pooled.dbapi_connection, "AUTOCOMMIT")
             try:
-                cursor.execute(compiled.sql, parameters)
-                rows = cursor.fetchall()
-                description = cursor.description
+                cursor = pooled.cursor()
+                try:
+                    cursor.execute(compiled.sql, parameters)
+                    rows = cursor.fetchall()
+                    processors = self._results.get(dialect) or self._result_processors(
+                        dialect,
+                        cursor.description,  # built per call by psycopg: read once
+                    )
+                finally:
+                    cursor.close()
             finally:
-                cursor.close()
+                if compiled.autocommit and pooled.is_valid:
+                    dialect.reset_isolation_level(pooled.dbapi_connection)
         except dbapi.Error as error:
-            lost = dialect.is_disconnect(error, pooled.dbapi_connection, None)
-            if lost:
-                connection.invalidate(error)
+            lost = pooled is None or dialect.is_disconnect(error, pooled.dbapi_connection, None)
+            if lost and pooled is not None:
+                pooled.invalidate(error)
             raise exc.DBAPIError.instance(
                 compiled.sql,
                 parameters,
@@ -82,7 +95,9 @@ class PreparedSelect:
                 connection_invalidated=lost,
                 dialect=dialect,
             ) from error
-        processors = self._result_processors(dialect, description)
+        finally:
+            if pooled is not None:
+                pooled.close()  # back to the pool, which resets it
         return [self.Row._make(_processed(processors, row)) for row in rows]
 
     def _compile(self, dialect: Dialect) -> _Compiled:
@@ -92,34 +107,33 @@ class PreparedSelect:
             if any(bind.expanding or bind.literal_execute for bind in sql.binds.values()):
                 # Their SQL is only rendered at execution time, from the values given.
                 raise ValueError("PreparedSelect takes no expanding (IN) or literal parameters")
+            processors = (
+                (name, bind.type.dialect_impl(dialect).bind_processor(dialect))
+                for name, bind in sql.binds.items()
+            )
             compiled = self._compiled[dialect] = _Compiled(
                 sql=sql.string,
                 construct_params=sql.construct_params,
-                binds={
-                    name: bind.type.dialect_impl(dialect).bind_processor(dialect)
-                    for name, bind in sql.binds.items()
-                },
+                binds=tuple((name, p) for name, p in processors if p is not None),
                 positional=tuple(sql.positiontup) if sql.positiontup is not None else None,
+                autocommit=dialect.name != "sqlite",
             )
         return compiled
 
     @staticmethod
     def _parameters(compiled: _Compiled, params: dict[str, Any]):
         values = compiled.construct_params(params)
-        for name, process in compiled.binds.items():
-            if process is not None and name in values:
-                values[name] = process(values[name])
+        for name, process in compiled.binds:
+            values[name] = process(values[name])
         if compiled.positional is None:
             return values
         return tuple(values[name] for name in compiled.positional)
 
     def _result_processors(self, dialect: Dialect, description) -> tuple[Processor, ...]:
-        processors = self._results.get(dialect)
-        if processors is None:
-            processors = self._results[dialect] = tuple(
-                column.type.dialect_impl(dialect).result_processor(dialect, entry[1])
-                for column, entry in zip(self.columns, description, strict=True)
-            )
+        processors = self._results[dialect] = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, entry[1])
+            for column, entry in zip(self.columns, description, strict=True)
+        )
         return processors
 
 
