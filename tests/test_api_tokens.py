@@ -466,3 +466,18 @@ def test_unusable_key_settings_stop_the_start(tmp_path):
     ):
         with pytest.raises(jwt_tokens.KeyConfigurationError):
             create_app("testing", SQLALCHEMY_DATABASE_URI="sqlite://", **settings)
+
+
+def test_an_api_sign_in_is_one_transaction(app, api, make_user):
+    """Session, refresh-token hash and audit event are written by one commit, not two."""
+    make_user()
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("counts COMMIT through SQLite's statement trace")
+    with statements_sent(engine) as statements:
+        pair = api.login()
+    commits = [s for s in statements if s.upper().startswith("COMMIT")]
+    assert len(commits) == 1, statements
+    [row] = session_row(app)
+    assert row.refresh_token_hash == hashlib.sha256(pair["refresh_token"].encode()).hexdigest()

@@ -80,10 +80,12 @@ def login():
         raise Invalid({"email": [messages.API_LOGIN_IDENTIFIER]})
     identifier = data.get("email") or data.get("username")
     remember = data.get("remember_me", False)
-    signed_in = authentication.sign_in(identifier, data["password"], kind="api", remember=remember)
+    signed_in = authentication.sign_in(
+        identifier, data["password"], "api", remember, before_commit=refresh.mint_pair
+    )
     if signed_in is None:
         return unauthorized(messages.LOGIN_FAILED)
-    return tokens_response(refresh.issue_pair(signed_in))
+    return tokens_response(refresh.pair_of(signed_in))
 
 
 @bp.post("/refresh")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import and_, case, literal, or_, select, update
@@ -17,10 +19,11 @@ from acs_auth.services.passwords import verify_password
 
 @dataclass
 class SignIn:
-    """A successful sign-in: the user and the session just opened."""
+    """A successful sign-in: the user, the session just opened, what before_commit returned."""
 
     user: User
     session: AuthSession
+    prepared: Any = None
 
 
 def find_by_identifier(identifier: str) -> User | None:
@@ -85,11 +88,19 @@ def _record_success(user: User) -> bool:
     return done == 1
 
 
-def sign_in(identifier: str, password: str, kind: str, remember: bool = False) -> SignIn | None:
+def sign_in(
+    identifier: str,
+    password: str,
+    kind: str,
+    remember: bool = False,
+    before_commit: Callable[[AuthSession], Any] | None = None,
+) -> SignIn | None:
     """Check the credentials and open a session; None for every kind of failure alike.
 
     Unknown, wrong password, locked, inactive and not-yet-set-up accounts all pay one bcrypt
     check and all return None, so neither the answer nor its timing tells them apart.
+    ``before_commit(session)`` runs on success inside the sign-in's transaction (the API stores
+    the refresh token's hash with the new session); its result is ``SignIn.prepared``.
     """
     user = find_by_identifier(identifier)
     password_ok = verify_password(user.password_hash if user else None, password or "")
@@ -110,10 +121,11 @@ def sign_in(identifier: str, password: str, kind: str, remember: bool = False) -
         audit.record("login.failed", target=user, reason="locked")
     else:
         row = sessions.open_session(user, kind, remember)
+        prepared = before_commit(row) if before_commit else None
         audit.record("login.succeeded", actor=user, target=user, kind=str(kind))
         db.session.commit()
         db.session.refresh(user)
         user.auth_session = row
-        return SignIn(user=user, session=row)
+        return SignIn(user=user, session=row, prepared=prepared)
     db.session.commit()
     return None

@@ -15,19 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, inspect, select, update
+from sqlalchemy import select, update
 
 from acs_auth.extensions import db
-from acs_auth.models import AuthSession, SessionKind, User, UserProgram, utcnow
+from acs_auth.models import AuthSession, SessionKind, User, utcnow
 from acs_auth.services import audit, jwt_tokens, sessions
 from acs_auth.services.api_auth import Caller, snapshot
 from acs_auth.services.authentication import SignIn
-
-_SESSION_AND_PROGRAMS = (
-    select(AuthSession.public_id, AuthSession.expires_at, UserProgram.lo_root_id)
-    .outerjoin(UserProgram, UserProgram.user_id == AuthSession.user_id)
-    .where(AuthSession.id == bindparam("row_id"))
-)
 
 
 @dataclass
@@ -54,29 +48,45 @@ def _access_token(user_id: int, sid: str, session_expires: datetime) -> tuple[st
     return token, max(int((expires - now).total_seconds()), 0)
 
 
-def issue_pair(signed_in: SignIn) -> TokenPair:
-    """Mint the first pair for a session just opened and store its refresh hash (one commit)."""
-    # The sign-in committed, so its session row is expired: one SELECT brings back what the
-    # tokens need together with the account's programs, instead of reloading two ORM objects.
-    row_id = inspect(signed_in.session).identity[0]
-    rows = db.session.execute(_SESSION_AND_PROGRAMS, {"row_id": row_id}).all()
-    sid, expires = rows[0].public_id, rows[0].expires_at
-    account = snapshot(signed_in.user, sorted(r.lo_root_id for r in rows if r.lo_root_id))
+@dataclass
+class MintedPair:
+    """A pair minted for a session whose transaction has not committed yet."""
+
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    programs: list[str]
+
+
+def mint_pair(row: AuthSession) -> MintedPair:
+    """Mint the first pair of the API session ``row`` and put its refresh hash on the row.
+
+    Runs inside the transaction that opens the session (``sign_in(before_commit=mint_pair)``),
+    so the session, its refresh hash and the audit event are written by one commit.
+    """
+    user = row.user
     refresh_token = jwt_tokens.issue(
-        jwt_tokens.REFRESH, user_id=account.id, sid=sid, expires_at=expires
+        jwt_tokens.REFRESH, user_id=user.id, sid=row.public_id, expires_at=row.expires_at
     )
-    access_token, expires_in = _access_token(account.id, sid, expires)
-    db.session.execute(
-        update(AuthSession)
-        .where(AuthSession.id == row_id)
-        .values(
-            refresh_token_hash=token_hash(refresh_token),
-            refresh_generation=AuthSession.refresh_generation + 1,
-        )
-        .execution_options(synchronize_session=False)
-    )
+    access_token, expires_in = _access_token(user.id, row.public_id, row.expires_at)
+    row.refresh_token_hash = token_hash(refresh_token)
+    row.refresh_generation = (row.refresh_generation or 0) + 1
+    # Read now: the commit expires the account's rows, and nothing here changes its programs.
+    return MintedPair(access_token, refresh_token, expires_in, user.program_ids)
+
+
+def pair_of(signed_in: SignIn) -> TokenPair:
+    """The answer for a sign-in made with ``before_commit=mint_pair`` (already committed)."""
+    minted: MintedPair = signed_in.prepared
+    account = snapshot(signed_in.user, minted.programs)
+    return TokenPair(minted.access_token, minted.refresh_token, minted.expires_in, account)
+
+
+def issue_pair(signed_in: SignIn) -> TokenPair:
+    """Mint the first pair for a session opened and committed already (one more commit)."""
+    minted = mint_pair(signed_in.session)
     db.session.commit()
-    return TokenPair(access_token, refresh_token, expires_in, account)
+    return pair_of(SignIn(signed_in.user, signed_in.session, minted))
 
 
 def open_pair(user: User, remember: bool = False) -> TokenPair:
