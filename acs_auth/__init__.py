@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from acs_auth import checks, cli, errors, logs, security
-from acs_auth.extensions import bcrypt, csrf, db, limiter, login_manager, mail, migrate
+from acs_auth.extensions import bcrypt, csrf, db, limiter, login_manager, mail
 from acs_auth.services import mail as mail_service
 from config import CONFIGS, env_str
 
@@ -42,7 +42,6 @@ def register_config(app: Flask, config_name: str | None, overrides: dict) -> Non
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions of acs_auth.extensions to this app."""
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     bcrypt.init_app(app)
     mail.init_app(app)

@@ -1,15 +1,18 @@
 """Flask extensions, created unbound here and bound to the app in create_app()."""
 
+from pathlib import Path
+
 from flask_bcrypt import Bcrypt
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_mail import Mail
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 
 from acs_auth.ratelimits import client_ip
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -21,9 +24,20 @@ NAMING_CONVENTION = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
-migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 bcrypt = Bcrypt()
 mail = Mail()
 limiter = Limiter(client_ip)
+
+
+def init_migrations(app) -> None:
+    """Bind Flask-Migrate (the ``flask db`` commands) to ``app``, once.
+
+    Imported on demand: Flask-Migrate brings Alembic (≈12 MB per process), which no request
+    needs, so the web workers never load it (docs/performance.md, "Worker memory").
+    """
+    if "migrate" not in app.extensions:
+        from flask_migrate import Migrate
+
+        Migrate(app, db, directory=str(MIGRATIONS))

@@ -81,7 +81,7 @@ class Server:
         from flask_migrate import upgrade
 
         from acs_auth import create_app
-        from acs_auth.extensions import db
+        from acs_auth.extensions import db, init_migrations
         from acs_auth.models import User, UserProgram, utcnow
         from acs_auth.services.passwords import hash_password
 
@@ -94,6 +94,7 @@ class Server:
             db.drop_all()
             with db.engine.begin() as conn:
                 conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+            init_migrations(app)
             upgrade()
             user = User(
                 email=EMAIL,

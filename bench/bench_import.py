@@ -65,11 +65,14 @@ def make_csv(n: int, *, changed: int = 0, missing: int = 0) -> bytes:
 def fresh_app(url: str):
     from flask_migrate import upgrade
 
+    from acs_auth.extensions import init_migrations
+
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, RATELIMIT_STORAGE_URI="memory://")
     with app.app_context():
         db.drop_all()
         with db.engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        init_migrations(app)
         upgrade()
     return app
 
@@ -191,8 +194,11 @@ def bench_backend(name: str, url: str, n: int, sample: int) -> dict:
         db.drop_all()
         from flask_migrate import upgrade
 
+        from acs_auth.extensions import init_migrations
+
         with db.engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        init_migrations(app)
         upgrade()
         seconds, rows = naive_apply(fresh, sample)
         per_row = seconds / rows

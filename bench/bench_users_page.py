@@ -45,11 +45,14 @@ ROLES = ["user"] * 90 + ["developer"] * 5 + ["guest"] * 3 + ["service_account", 
 def fresh_app(url: str):
     from flask_migrate import upgrade
 
+    from acs_auth.extensions import init_migrations
+
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, RATELIMIT_STORAGE_URI="memory://")
     with app.app_context():
         db.drop_all()
         with db.engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        init_migrations(app)
         upgrade()
     return app
 

@@ -60,11 +60,14 @@ def _schema(database_url):
     """Run the Alembic migrations once for the run."""
     from flask_migrate import upgrade
 
+    from acs_auth.extensions import init_migrations
+
     app = create_app("testing", **_settings(database_url))
     with app.app_context():
         db.drop_all()
         with db.engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        init_migrations(app)
         upgrade()
         db.engine.dispose()
     return database_url

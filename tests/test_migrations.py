@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from acs_auth.extensions import db
+from acs_auth.extensions import db, init_migrations
 
 
 def schema_differences(app) -> list:
@@ -52,6 +52,7 @@ def test_the_migration_history_is_linear(app):
     from alembic.script import ScriptDirectory
 
     with app.app_context():
+        init_migrations(app)
         config = app.extensions["migrate"].migrate.get_config()
         heads = ScriptDirectory.from_config(config).get_heads()
     assert len(heads) == 1, f"several migration heads: {heads}; merge them"

@@ -1,6 +1,10 @@
 """Command-line interface: `flask --app wsgi <group> <command>`."""
 
+import click
 from flask import Flask
+from flask.cli import ScriptInfo
+
+from acs_auth.extensions import init_migrations
 
 
 def init_app(app: Flask) -> None:
@@ -11,3 +15,23 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(group)
     for command in maintenance.commands:
         app.cli.add_command(command)
+    app.cli.add_command(migrations)
+
+
+@click.command(
+    "db",
+    # Every argument, --help included, goes to Flask-Migrate's own command group.
+    context_settings={
+        "ignore_unknown_options": True,
+        "allow_extra_args": True,
+        "help_option_names": [],
+    },
+    help="Database migrations: Flask-Migrate's commands (upgrade, downgrade, current, …).",
+)
+@click.pass_context
+def migrations(ctx: click.Context) -> None:
+    """``flask db ...``, with Flask-Migrate (and Alembic) imported only when it runs."""
+    init_migrations(ctx.ensure_object(ScriptInfo).load_app())
+    from flask_migrate.cli import db
+
+    db.main(args=ctx.args, prog_name=ctx.command_path, obj=ctx.obj)
