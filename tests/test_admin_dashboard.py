@@ -162,8 +162,9 @@ def test_audit_log_filters(app, client, admin, make_user):
     assert listed(event="login.") == ["login.failed", "login.succeeded", "login.failed"]
     two_days_ago = (utcnow() - timedelta(days=2)).date().isoformat()
     assert listed(date_to=two_days_ago) == ["login.failed"]
-    today = utcnow().date().isoformat()
-    assert listed(date_from=today, event="user.updated") == ["user.updated"]
+    # The day the update happened (an hour ago is yesterday between 00:00 and 01:00 UTC).
+    update_day = (utcnow() - timedelta(hours=1)).date().isoformat()
+    assert listed(date_from=update_day, event="user.updated") == ["user.updated"]
 
 
 def test_audit_log_pages(app, client, admin):
