@@ -28,9 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench_import import fresh_app  # the same fresh, migrated schema
 from sqlalchemy import insert, select, text
 
-from acs_auth import create_app
 from acs_auth.extensions import db
 from acs_auth.models import User, UserProgram, utcnow
 from acs_auth.models.user import search_key
@@ -40,21 +40,6 @@ DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1/acs_bench_c"
 LAST = ["Müller", "García", "Nakamura", "O'Brien", "Okafor", "Smith", "Lovelace", "Nguyen", "Lee"]
 FIRST = ["Ada", "Grace", "Jürgen", "Sofía", "Chidi", "Yuki", "Seán", "Alan", "Émilie", "Zoë"]
 ROLES = ["user"] * 90 + ["developer"] * 5 + ["guest"] * 3 + ["service_account", "admin"]
-
-
-def fresh_app(url: str):
-    from flask_migrate import upgrade
-
-    from acs_auth.extensions import init_migrations
-
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, RATELIMIT_STORAGE_URI="memory://")
-    with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        init_migrations(app)
-        upgrade()
-    return app
 
 
 def add_users(n: int) -> None:
