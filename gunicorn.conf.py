@@ -14,10 +14,12 @@ Everything deployment-specific comes from the environment:
 
 import json
 import os
-import re
 from datetime import UTC, datetime
 
 from gunicorn.glogging import Logger
+
+# Emailed-link tokens in paths and credentials in query strings never reach a log line.
+from acs_auth.logs import redact
 
 bind = [address.strip() for address in os.environ.get("BIND", "127.0.0.1:8000").split(",")]
 workers = max(int(os.environ.get("WEB_CONCURRENCY", "1")), 1)
@@ -45,19 +47,6 @@ access_log_json = os.environ.get("LOG_FORMAT", "json").strip().lower() != "text"
 access_log_format = (
     '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms rid=%({x-request-id}o)s'
 )
-
-# Emailed links carry their token in the path; the access log keeps the path without it.
-_TOKEN_PATH = re.compile(r"(/(?:reset-password|setup-password|register/password)/)[^/?\s\"]+")
-# The API refuses credentials in a query string (400), but the attempt is still logged.
-_CREDENTIAL_QUERY = re.compile(
-    r"((?:^|[?&])(?:access_token|refresh_token|token|jwt|api_key|apikey|key)=)[^&\s\"]*",
-    re.IGNORECASE,
-)
-
-
-def redact(value: str) -> str:
-    """``value`` (a path, query, request line or referrer) without tokens or keys."""
-    return _CREDENTIAL_QUERY.sub(r"\1[redacted]", _TOKEN_PATH.sub(r"\1[redacted]", value))
 
 
 class RedactingLogger(Logger):

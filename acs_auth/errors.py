@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnava
 
 from acs_auth import messages
 from acs_auth.extensions import db
+from acs_auth.logs import redact
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, redact(request.full_path))
         db.session.rollback()
         return render_error(InternalServerError())

@@ -13,15 +13,27 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 
 from flask import Flask, g, has_request_context
 from flask.logging import default_handler
 
+from acs_auth.security import NO_REFERRER_PREFIXES, URL_CREDENTIALS
 from config import ConfigurationError
 
 LOGGER = "acs_auth"
+_TOKEN_PATH = re.compile("(" + "|".join(map(re.escape, NO_REFERRER_PREFIXES)) + r")[^/?\s\"]+")
+_CREDENTIAL_QUERY = re.compile(
+    r"((?:^|[?&])(?:" + "|".join(map(re.escape, sorted(URL_CREDENTIALS))) + r")=)[^&\s\"]*",
+    re.IGNORECASE,
+)
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s rid=%(request_id)s %(message)s"
+
+
+def redact(value: str) -> str:
+    """``value`` (a path, query, request line or referrer) without emailed tokens or keys."""
+    return _CREDENTIAL_QUERY.sub(r"\1[redacted]", _TOKEN_PATH.sub(r"\1[redacted]", value))
 
 
 class RequestIdFilter(logging.Filter):

@@ -20,7 +20,13 @@ CSP = (
     "frame-ancestors 'none'; form-action 'self'"
 )
 # Endpoints whose pages carry credentials or tokens: never cached, never leak a Referer.
+# Pages whose path carries an emailed token: no Referer leaves them, no log line keeps it.
 NO_REFERRER_PREFIXES = ("/reset-password/", "/setup-password/", "/register/password/")
+# Query parameters that would put a credential in a URL: the API refuses them (400) and the
+# logs drop their values.
+URL_CREDENTIALS = frozenset(
+    {"access_token", "refresh_token", "token", "jwt", "api_key", "apikey", "key"}
+)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 

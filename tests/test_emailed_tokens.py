@@ -143,3 +143,21 @@ def test_completing_one_link_kills_the_other_links_of_that_account(
 
     assert app.test_client().get(links["reset"]).status_code == 400
     assert app.test_client().get(second).status_code == 400
+
+
+def test_an_error_on_a_link_page_logs_neither_its_token_nor_query_credentials(
+    client, monkeypatch, caplog
+):
+    """A fault while serving a link still answers 500 without writing the token to the log."""
+    from acs_auth.passwords import views
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("injected fault")
+
+    monkeypatch.setattr(views, "_password_from_link", fail)
+    with caplog.at_level("ERROR", logger="acs_auth"):
+        response = client.get("/reset-password/SECRET-LINK-TOKEN?token=ALSO-SECRET&x=1")
+    assert response.status_code == 500
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "unhandled error on GET /reset-password/[redacted]?token=[redacted]&x=1" in logged
+    assert "SECRET" not in caplog.text

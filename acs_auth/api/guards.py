@@ -14,17 +14,15 @@ from flask import current_app, g, request
 
 from acs_auth import messages
 from acs_auth.api.problems import problem, unauthorized
+from acs_auth.logs import redact
 from acs_auth.models import Role
+from acs_auth.security import URL_CREDENTIALS
 from acs_auth.services import api_auth
 
 log = logging.getLogger(__name__)
 
 # JSON bodies are small; only uploads (the allowlist CSV) get the application-wide limit.
 JSON_BODY_LIMIT = 64 * 1024
-# Query parameters that would put a credential in a URL (and so in logs and Referer headers).
-URL_CREDENTIALS = frozenset(
-    {"access_token", "refresh_token", "token", "jwt", "api_key", "apikey", "key"}
-)
 
 
 def public(view):
@@ -64,7 +62,7 @@ def check_request():
     try:
         g.api_principal = api_auth.authenticate()
     except api_auth.Unauthenticated as exc:
-        log.info("api authentication refused on %s: %s", request.path, exc)
+        log.info("api authentication refused on %s: %s", redact(request.path), exc)
         token_given = bool(request.headers.get("Authorization") or request.headers.get("X-API-Key"))
         return unauthorized(token_given=token_given)
     if g.api_principal.via_key:
