@@ -103,7 +103,9 @@ class Config:
     ENV_NAME = "base"
     SECRET_KEY = Env(str, names=("SECRET_KEY", "FLASK_SECRET_KEY"))
     SQLALCHEMY_DATABASE_URI = Env(str, "sqlite:///acs_auth.db", names=("DATABASE_URL",))
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Extra SQLAlchemy engine options; checks.py adds the pool ping and connect timeout for
+    # database servers.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     DATABASE_CONNECT_TIMEOUT = Env(int, 5)
     APP_URL = Env(str, "http://127.0.0.1:5000")
     APP_NAME = Env(str, "ACS Portal")

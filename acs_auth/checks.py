@@ -53,9 +53,15 @@ def apply_defaults(app: Flask) -> None:
 
 
 def _engine_options(cfg) -> dict:
-    """Engine options with a connect timeout for PostgreSQL, so an outage fails fast (a copy)."""
+    """Engine options for a database server: a ping at checkout and a connect timeout (a copy).
+
+    The ping lets every worker survive a database restart (a dead pooled connection is replaced
+    before use) and the timeout makes an outage fail fast. A SQLite file has no connection to
+    lose, so it gets neither: the ping would be one more statement on every request.
+    """
     options = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if str(cfg["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        options.setdefault("pool_pre_ping", True)
         connect_args = dict(options.get("connect_args") or {})
         connect_args.setdefault("connect_timeout", cfg["DATABASE_CONNECT_TIMEOUT"])
         options["connect_args"] = connect_args

@@ -85,6 +85,23 @@ def test_login_answers_a_token_pair_and_opens_an_api_session(app, api, make_user
     assert me.status_code == 200 and me.get_json()["email"] == "ada@example.org"
 
 
+def test_the_login_answer_shows_the_account_as_this_sign_in_left_it(app, api, make_user):
+    """The answer is built before the commit: it must still show this visit, not the last one."""
+    make_user(programs=("PROG-2", "PROG-10", "PROG-1"))
+    set_user(app, last_login_at=utcnow() - timedelta(days=400), failed_login_count=2)
+    body = api.login()
+    stored = read_db(
+        app, lambda: db.session.scalar(select(User).where(User.email_key == "ada@example.org"))
+    )
+    shown = body["user"]["last_login_at"]
+    assert shown == stored.last_login_at.isoformat(timespec="seconds").replace("+00:00", "Z")
+    assert stored.last_login_at > utcnow() - timedelta(minutes=1)
+    assert stored.failed_login_count == 0 and stored.visit_count == 1
+    assert body["user"]["programs"] == ["PROG-1", "PROG-10", "PROG-2"]
+    me = api.get("/api/auth/me", token=body["access_token"]).get_json()
+    assert me == body["user"]
+
+
 def test_login_by_username_with_remember_me_lasts_thirty_days(app, api, make_user):
     make_user()
     set_user(app, username="ada", username_key="ada")

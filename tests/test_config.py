@@ -9,6 +9,7 @@ import pytest
 
 from acs_auth import create_app
 from acs_auth.checks import UnsafeConfiguration
+from acs_auth.extensions import db
 from config import CONFIGS, ConfigurationError
 
 # Every variable the tests touch; cleared first so a developer's shell cannot change the outcome.
@@ -239,6 +240,21 @@ def test_database_url_from_environment(clean_env, tmp_path):
     clean_env.setenv("DATABASE_URL", url)
     app = create_app("development")
     assert app.config["SQLALCHEMY_DATABASE_URI"] == url
+
+
+def test_a_database_server_gets_a_pool_ping_and_a_connect_timeout(clean_env):
+    """A pooled connection to a server can die (restart, failover): it is tested before use."""
+    app = create_app("development", SQLALCHEMY_DATABASE_URI="postgresql+psycopg://u@127.0.0.1/x")
+    with app.app_context():
+        engine = db.engine
+        assert engine.pool._pre_ping is True
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"connect_timeout": 5}
+
+
+def test_a_sqlite_file_is_not_pinged_before_every_request(clean_env, tmp_path):
+    app = create_app("development", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/app.db")
+    with app.app_context():
+        assert db.engine.pool._pre_ping is False
 
 
 ENVIRONMENT_CASES = [

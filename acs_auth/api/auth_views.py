@@ -81,11 +81,11 @@ def login():
     identifier = data.get("email") or data.get("username")
     remember = data.get("remember_me", False)
     signed_in = authentication.sign_in(
-        identifier, data["password"], "api", remember, before_commit=refresh.mint_pair
+        identifier, data["password"], "api", remember, before_commit=refresh.sign_in_answer
     )
     if signed_in is None:
         return unauthorized(messages.LOGIN_FAILED)
-    return tokens_response(refresh.pair_of(signed_in))
+    return tokens_response(signed_in.prepared)
 
 
 @bp.post("/refresh")

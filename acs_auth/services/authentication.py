@@ -8,7 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import and_, case, literal, or_, select, update
+from sqlalchemy import and_, bindparam, case, literal, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from acs_auth.extensions import db
 from acs_auth.models import AuthSession, User, UTCDateTime, utcnow
@@ -26,18 +27,44 @@ class SignIn:
     prepared: Any = None
 
 
+# The statements of every sign-in are built once: building one and deriving its cache key
+# cost more than running it. The UPDATE names the table, not the class, so the Session runs it
+# as plain SQL (a third of the time of an ORM-enabled UPDATE); nothing in memory has to follow
+# it but the account, which _record_success updates itself. docs/performance.md, "Sign-in".
+_KEY = bindparam("key")
+_FIND_ACCOUNT = (
+    select(User)
+    .where(or_(User.email_key == _KEY, User.username_key == _KEY))
+    # An email match wins over a username match, so no username can shadow someone's email.
+    .order_by(case((User.email_key == _KEY, 0), else_=1))
+    .limit(1)
+)
+_NOW = bindparam("now", type_=UTCDateTime())
+_USERS = User.__table__.c
+_RECORD_SUCCESS = (
+    update(User.__table__)
+    # The lock test is repeated here: a parallel wrong guess that locked the account after
+    # this request read the row must still win over a right password.
+    .where(
+        _USERS.id == bindparam("user_id"),
+        or_(_USERS.locked_until.is_(None), _USERS.locked_until <= _NOW),
+    )
+    .values(
+        visit_count=_USERS.visit_count + 1,
+        failed_login_count=0,
+        locked_until=None,
+        last_login_at=_NOW,
+        last_login_ip=bindparam("ip"),
+    )
+)
+
+
 def find_by_identifier(identifier: str) -> User | None:
     """The account whose email or username matches ``identifier`` case-insensitively."""
     key = email_key(identifier or "")
     if not key or len(key) > 254:
         return None
-    # An email match wins over a username match, so no username can shadow someone's email.
-    return db.session.scalar(
-        select(User)
-        .where(or_(User.email_key == key, User.username_key == key))
-        .order_by(case((User.email_key == key, 0), else_=1))
-        .limit(1)
-    )
+    return db.session.scalar(_FIND_ACCOUNT, {"key": key})
 
 
 def _count_failure(user: User) -> bool:
@@ -66,26 +93,24 @@ def _count_failure(user: User) -> bool:
 
 
 def _record_success(user: User) -> bool:
-    """Count the visit and clear the counter, unless a lock landed meanwhile; True when done.
-
-    The lock test is repeated inside the UPDATE: a parallel wrong guess that locked the account
-    after this request read the row must still win over a right password.
-    """
+    """Count the visit and clear the counter, unless a lock landed meanwhile; True when done."""
     now = utcnow()
-    unlocked = or_(User.locked_until.is_(None), User.locked_until <= now)
-    done = db.session.execute(
-        update(User)
-        .where(User.id == user.id, unlocked)
-        .values(
-            visit_count=User.visit_count + 1,
-            failed_login_count=0,
-            locked_until=None,
-            last_login_at=now,
-            last_login_ip=request.remote_addr if has_request_context() else None,
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    return done == 1
+    ip = request.remote_addr if has_request_context() else None
+    done = db.session.execute(_RECORD_SUCCESS, {"user_id": user.id, "now": now, "ip": ip})
+    if done.rowcount != 1:
+        return False
+    # The loaded account now matches the row, so an answer built before the commit is right
+    # without reading it back; visit_count is reloaded if someone asks for it.
+    written = {
+        "failed_login_count": 0,
+        "locked_until": None,
+        "last_login_at": now,
+        "last_login_ip": ip,
+    }
+    for key, value in written.items():
+        set_committed_value(user, key, value)
+    db.session.expire(user, ["visit_count"])
+    return True
 
 
 def sign_in(
@@ -100,7 +125,9 @@ def sign_in(
     Unknown, wrong password, locked, inactive and not-yet-set-up accounts all pay one bcrypt
     check and all return None, so neither the answer nor its timing tells them apart.
     ``before_commit(session)`` runs on success inside the sign-in's transaction (the API stores
-    the refresh token's hash with the new session); its result is ``SignIn.prepared``.
+    the refresh token's hash with the new session and builds its answer there, as the commit
+    will leave the account); its result is ``SignIn.prepared``. After the commit the account's
+    attributes are expired, as usual, and load again when read.
     """
     user = find_by_identifier(identifier)
     password_ok = verify_password(user.password_hash if user else None, password or "")
@@ -124,7 +151,6 @@ def sign_in(
         prepared = before_commit(row) if before_commit else None
         audit.record("login.succeeded", actor=user, target=user, kind=str(kind))
         db.session.commit()
-        db.session.refresh(user)
         user.auth_session = row
         return SignIn(user=user, session=row, prepared=prepared)
     db.session.commit()

@@ -5,10 +5,24 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, User, UserProgram
+
+# Built once, on the table: the Session runs it as plain SQL, without flushing first (a
+# sign-in reads it with its new session row still pending; nothing pending changes programs).
+_GRANTS = UserProgram.__table__.c
+_IDS_OF = (
+    select(_GRANTS.lo_root_id)
+    .where(_GRANTS.user_id == bindparam("user_id"))
+    .order_by(_GRANTS.lo_root_id)
+)
+
+
+def ids_of(user_id: int) -> list[str]:
+    """The LO Root IDs granted to the account ``user_id``, sorted, read without loading it."""
+    return list(db.session.scalars(_IDS_OF, {"user_id": user_id}))
 
 
 def programs_for(user: User) -> list[str]:

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 
 from acs_auth.extensions import db
 from acs_auth.models import AuthSession, SessionKind, User, utcnow
-from acs_auth.services import audit, jwt_tokens, sessions
+from acs_auth.services import audit, jwt_tokens, programs, sessions
 from acs_auth.services.api_auth import Caller, snapshot
 from acs_auth.services.authentication import SignIn
 
@@ -55,30 +55,29 @@ class MintedPair:
     access_token: str
     refresh_token: str
     expires_in: int
-    programs: list[str]
 
 
 def mint_pair(row: AuthSession) -> MintedPair:
-    """Mint the first pair of the API session ``row`` and put its refresh hash on the row.
-
-    Runs inside the transaction that opens the session (``sign_in(before_commit=mint_pair)``),
-    so the session, its refresh hash and the audit event are written by one commit.
-    """
-    user = row.user
+    """Mint the first pair of the API session ``row`` and put its refresh hash on the row."""
+    user_id = row.user.id  # row may be pending: its user_id is set by the flush
     refresh_token = jwt_tokens.issue(
-        jwt_tokens.REFRESH, user_id=user.id, sid=row.public_id, expires_at=row.expires_at
+        jwt_tokens.REFRESH, user_id=user_id, sid=row.public_id, expires_at=row.expires_at
     )
-    access_token, expires_in = _access_token(user.id, row.public_id, row.expires_at)
+    access_token, expires_in = _access_token(user_id, row.public_id, row.expires_at)
     row.refresh_token_hash = token_hash(refresh_token)
     row.refresh_generation = (row.refresh_generation or 0) + 1
-    # Read now: the commit expires the account's rows, and nothing here changes its programs.
-    return MintedPair(access_token, refresh_token, expires_in, user.program_ids)
+    return MintedPair(access_token, refresh_token, expires_in)
 
 
-def pair_of(signed_in: SignIn) -> TokenPair:
-    """The answer for a sign-in made with ``before_commit=mint_pair`` (already committed)."""
-    minted: MintedPair = signed_in.prepared
-    account = snapshot(signed_in.user, minted.programs)
+def sign_in_answer(row: AuthSession) -> TokenPair:
+    """``before_commit`` of the API sign-in: mint the pair and build the whole answer.
+
+    Runs inside the transaction that opens the session (``sign_in(before_commit=...)``), so the
+    session, its refresh hash and the audit event are written by one commit, and the account is
+    read as sign_in left it in memory instead of being loaded again after the commit.
+    """
+    minted = mint_pair(row)
+    account = snapshot(row.user, programs.ids_of(row.user.id))
     return TokenPair(minted.access_token, minted.refresh_token, minted.expires_in, account)
 
 
@@ -86,7 +85,8 @@ def issue_pair(signed_in: SignIn) -> TokenPair:
     """Mint the first pair for a session opened and committed already (one more commit)."""
     minted = mint_pair(signed_in.session)
     db.session.commit()
-    return pair_of(SignIn(signed_in.user, signed_in.session, minted))
+    account = snapshot(signed_in.user)
+    return TokenPair(minted.access_token, minted.refresh_token, minted.expires_in, account)
 
 
 def open_pair(user: User, remember: bool = False) -> TokenPair:
