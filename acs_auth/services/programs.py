@@ -10,8 +10,7 @@ from sqlalchemy import bindparam, select
 from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, User, UserProgram
 
-# Built once, on the table: the Session runs it as plain SQL, without flushing first (a
-# sign-in reads it with its new session row still pending; nothing pending changes programs).
+# Built once, on the table: plain SQL, no ORM objects.
 _GRANTS = UserProgram.__table__.c
 _IDS_OF = (
     select(_GRANTS.lo_root_id)
@@ -21,8 +20,12 @@ _IDS_OF = (
 
 
 def ids_of(user_id: int) -> list[str]:
-    """The LO Root IDs granted to the account ``user_id``, sorted, read without loading it."""
-    return list(db.session.scalars(_IDS_OF, {"user_id": user_id}))
+    """The LO Root IDs granted to the account ``user_id``, sorted, read without loading it.
+
+    Run on the Session's connection, so it sees this transaction but does not flush it first
+    (a sign-in reads it with its new session row pending, which the commit writes anyway).
+    """
+    return list(db.session.connection().scalars(_IDS_OF, {"user_id": user_id}))
 
 
 def programs_for(user: User) -> list[str]:
