@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from acs_auth import checks, cli, errors, logs, security
-from acs_auth.extensions import bcrypt, csrf, db, limiter, login_manager, mail
+from acs_auth.extensions import bcrypt, csrf, init_database, limiter, login_manager, mail
 from acs_auth.services import mail as mail_service
 from config import CONFIGS, env_str
 
@@ -41,7 +41,7 @@ def register_config(app: Flask, config_name: str | None, overrides: dict) -> Non
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions of acs_auth.extensions to this app."""
-    db.init_app(app)
+    init_database(app)
     csrf.init_app(app)
     bcrypt.init_app(app)
     mail.init_app(app)

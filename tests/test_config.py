@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -255,6 +256,28 @@ def test_a_sqlite_file_is_not_pinged_before_every_request(clean_env, tmp_path):
     app = create_app("development", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/app.db")
     with app.app_context():
         assert db.engine.pool._pre_ping is False
+
+
+def test_a_sqlite_file_runs_with_a_write_ahead_log(clean_env, tmp_path):
+    """WAL: readers never wait for the writer, and a commit does not wait for an fsync."""
+    path = tmp_path / "app.db"
+    app = create_app("development", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+    with app.app_context(), db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        conn.exec_driver_sql("CREATE TABLE t (x)")
+        conn.commit()
+        reader = sqlite3.connect(path, timeout=0, isolation_level=None)
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT count(*) FROM t").fetchone() == (0,)
+        # With a rollback journal this commit would fail at once: "database is locked".
+        conn.exec_driver_sql("PRAGMA busy_timeout = 0")
+        conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+        conn.commit()
+        assert reader.execute("SELECT count(*) FROM t").fetchone() == (0,)  # its snapshot
+        reader.execute("COMMIT")
+        assert reader.execute("SELECT count(*) FROM t").fetchone() == (1,)
+        reader.close()
 
 
 ENVIRONMENT_CASES = [
