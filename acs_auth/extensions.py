@@ -1,5 +1,6 @@
 """Flask extensions, created unbound here and bound to the app in create_app()."""
 
+import logging
 from pathlib import Path
 
 from flask_bcrypt import Bcrypt
@@ -9,6 +10,7 @@ from flask_mail import Mail
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
+from sqlalchemy.exc import DBAPIError
 
 from acs_auth.ratelimits import client_ip
 
@@ -29,6 +31,7 @@ csrf = CSRFProtect()
 bcrypt = Bcrypt()
 mail = Mail()
 limiter = Limiter(client_ip)
+log = logging.getLogger(__name__)
 
 
 def init_database(app) -> None:
@@ -38,6 +41,23 @@ def init_database(app) -> None:
         for engine in db.engines.values():
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", _write_ahead_log)
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs first (last in, first out).
+    app.teardown_appcontext(_end_session)
+
+
+def _end_session(_exc) -> None:
+    """Close the request's Session; a connection lost by now does not undo the answer.
+
+    The database can go away between the last statement and this rollback (a restart, a
+    failover). The answer is already made, so it stands: SQLAlchemy has invalidated the dead
+    connection, and the pool replaces it on the next checkout. Letting the error escape here
+    would turn a finished 200 into gunicorn's bare 500 page with a traceback in the log.
+    """
+    try:
+        db.session.remove()
+    except DBAPIError as error:
+        log.warning("database connection lost after the answer: %s", error.orig)
+        db.session.registry.clear()
 
 
 def _write_ahead_log(dbapi_connection, _record) -> None:

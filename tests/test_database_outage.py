@@ -1,0 +1,47 @@
+"""The database going away at the very end of a request does not turn its answer into a 500."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from acs_auth.extensions import db
+
+
+def test_a_connection_lost_after_the_answer_leaves_the_answer_standing(app, client, caplog):
+    """The server ends the request's connection after the view ran, before the final rollback.
+
+    Seen in the PostgreSQL restart test (tests/e2e/test_faults_database.py): the rollback in the
+    teardown failed and gunicorn answered its own 500 instead of the view's 200.
+    """
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("a SQLite file has no server connection to lose")
+        url = db.engine.url
+    killer = create_engine(url)
+    killed = []
+
+    @app.after_request
+    def end_the_backend(response):
+        db.session.execute(text("SELECT 1"))  # the request's transaction is open on the server
+        dbapi_connection = db.session.connection().connection.dbapi_connection
+        with killer.begin() as conn:
+            conn.execute(
+                text("SELECT pg_terminate_backend(:pid)"),
+                {"pid": dbapi_connection.info.backend_pid},
+            )
+        killed.append(True)
+        return response
+
+    try:
+        with caplog.at_level(logging.WARNING, logger="acs_auth.extensions"):
+            response = client.get("/readyz")
+    finally:
+        killer.dispose()
+    assert killed and response.status_code == 200
+    assert "database connection lost after the answer" in caplog.text
+    # The pool dropped the dead connection: the next request is served normally.
+    again = client.get("/readyz")
+    assert again.status_code == 200 and again.get_json()["status"] == "ok"
