@@ -49,15 +49,16 @@ def _end_session(_exc) -> None:
     """Close the request's Session; a connection lost by now does not undo the answer.
 
     The database can go away between the last statement and this rollback (a restart, a
-    failover). The answer is already made, so it stands: SQLAlchemy has invalidated the dead
-    connection, and the pool replaces it on the next checkout. Letting the error escape here
+    failover). The answer is already made, so it stands: the Session's connections are closed
+    as invalid, and the pool opens a new one on the next checkout. Letting the error escape here
     would turn a finished 200 into gunicorn's bare 500 page with a traceback in the log.
     """
     try:
         db.session.remove()
     except DBAPIError as error:
         log.warning("database connection lost after the answer: %s", error.orig)
-        db.session.registry.clear()
+        db.session().invalidate()  # the scoped_session proxy does not offer it
+        db.session.remove()
 
 
 def _write_ahead_log(dbapi_connection, _record) -> None:
