@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from acs_auth import create_app
 from acs_auth.extensions import db
@@ -122,6 +122,29 @@ def app(make_app, app_overrides):
     with application.app_context():
         db.session.remove()
         _empty_tables()
+
+
+@pytest.fixture
+def postgres(app):
+    """The app's engine on a PostgreSQL server; the test is skipped on SQLite."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("needs a database server connection (TEST_DATABASE_URL=postgresql+...)")
+    return engine
+
+
+@pytest.fixture
+def terminate_backend(postgres):
+    """``terminate_backend(pid)`` ends a server connection from outside, as a restart does."""
+    killer = create_engine(postgres.url)
+
+    def terminate(pid: int) -> None:
+        with killer.begin() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+    yield terminate
+    killer.dispose()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
-from sqlalchemy import bindparam, column, create_engine, event, exc, select, table, text
+from sqlalchemy import bindparam, column, event, exc, select, table, text
 
 from acs_auth.extensions import db
 from acs_auth.models import ApiKey, AuthSession, SessionKind, User, utcnow
@@ -124,13 +124,14 @@ def test_a_driver_error_is_raised_as_sqlalchemys_and_the_pool_stays_usable(app, 
         assert len(api_auth._SESSION_LOOKUP.all(db.engine, params)) == 1
 
 
-def test_the_statement_runs_outside_a_transaction(app, make_user):
-    """No BEGIN/ROLLBACK round trips, and the pooled connection goes back as it came."""
+def test_the_statement_runs_outside_a_transaction(app, make_user, postgres):
+    """No BEGIN/ROLLBACK round trips, and the pooled connection goes back as it came.
+
+    PostgreSQL only: pysqlite opens no transaction for a SELECT in the first place.
+    """
     params = add_credentials(app, make_user)["session"]
+    engine = postgres
     with app.app_context():
-        engine = db.engine
-        if engine.dialect.name != "postgresql":
-            pytest.skip("pysqlite opens no transaction for a SELECT")
         states = []
 
         # "reset" fires when the connection comes back, before the pool's rollback: a BEGIN
@@ -150,29 +151,23 @@ def test_the_statement_runs_outside_a_transaction(app, make_user):
     assert pid and status is False  # the next user of the connection gets the default mode
 
 
-def test_a_connection_lost_after_the_ping_is_invalidated_and_the_next_one_works(app, make_user):
+def test_a_connection_lost_after_the_ping_is_invalidated_and_the_next_one_works(
+    app, make_user, postgres, terminate_backend
+):
     """The server ends the connection between the pool's ping and the query."""
     params = add_credentials(app, make_user)["session"]
+    engine = postgres
+
+    def terminate(dbapi_connection, record_, proxy):
+        terminate_backend(dbapi_connection.info.backend_pid)
+
     with app.app_context():
-        engine = db.engine
-        if engine.dialect.name != "postgresql":
-            pytest.skip("a SQLite file has no server connection to lose")
-        killer = create_engine(engine.url)
-
-        def terminate(dbapi_connection, record_, proxy):
-            with killer.begin() as conn:
-                conn.execute(
-                    text("SELECT pg_terminate_backend(:pid)"),
-                    {"pid": dbapi_connection.info.backend_pid},
-                )
-
         event.listen(engine, "checkout", terminate)
         try:
             with pytest.raises(exc.OperationalError) as raised:
                 api_auth._SESSION_LOOKUP.all(engine, params)
         finally:
             event.remove(engine, "checkout", terminate)
-            killer.dispose()
         assert raised.value.connection_invalidated
         assert len(api_auth._SESSION_LOOKUP.all(engine, params)) == 1
 
