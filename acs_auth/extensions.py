@@ -10,8 +10,10 @@ from flask_mail import Mail
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
+from acs_auth.checks import READS_BIND
 from acs_auth.ratelimits import client_ip
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -43,6 +45,22 @@ def init_database(app) -> None:
                 event.listen(engine, "connect", _write_ahead_log)
     # Registered after Flask-SQLAlchemy's own teardown, so it runs first (last in, first out).
     app.teardown_appcontext(_end_session)
+
+
+def reads_engine() -> Engine:
+    """The engine for a single SELECT outside any transaction (``PreparedSelect``).
+
+    On a database server its own autocommit pool (``checks._binds``); on SQLite the main
+    engine, where a SELECT opens no transaction anyway.
+    """
+    engines = db.engines
+    return engines.get(READS_BIND) or engines[None]
+
+
+def dispose_engines() -> None:
+    """Close the pooled connections of every engine of the current app (tests, scripts)."""
+    for engine in db.engines.values():
+        engine.dispose()
 
 
 def _end_session(_exc) -> None:

@@ -81,7 +81,7 @@ class Server:
         from flask_migrate import upgrade
 
         from acs_auth import create_app
-        from acs_auth.extensions import db, init_migrations
+        from acs_auth.extensions import db, dispose_engines, init_migrations
         from acs_auth.models import User, UserProgram, utcnow
         from acs_auth.services.passwords import hash_password
 
@@ -107,7 +107,7 @@ class Server:
             user.programs = [UserProgram(lo_root_id=f"PROG-{n}") for n in range(3)]
             db.session.add(user)
             db.session.commit()
-            db.engine.dispose()
+            dispose_engines()
 
     def start(self) -> None:
         """Start gunicorn and wait until it answers."""

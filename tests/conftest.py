@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 
 from acs_auth import create_app
-from acs_auth.extensions import db
+from acs_auth.extensions import db, dispose_engines
 from acs_auth.models import AllowlistEntry, Role, User, UserProgram, utcnow
 from acs_auth.services import mail as mail_service
 from acs_auth.services.emails import email_key, normalize_email
@@ -69,7 +69,7 @@ def _schema(database_url):
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         init_migrations(app)
         upgrade()
-        db.engine.dispose()
+        dispose_engines()
     return database_url
 
 
@@ -102,7 +102,7 @@ def make_app(_schema, tmp_path):
     for instance in apps:
         with instance.app_context():
             db.session.remove()
-            db.engine.dispose()
+            dispose_engines()
 
 
 @pytest.fixture

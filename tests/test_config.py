@@ -10,7 +10,7 @@ import pytest
 
 from acs_auth import create_app
 from acs_auth.checks import UnsafeConfiguration
-from acs_auth.extensions import db
+from acs_auth.extensions import db, reads_engine
 from config import CONFIGS, ConfigurationError
 
 # Every variable the tests touch; cleared first so a developer's shell cannot change the outcome.
@@ -252,10 +252,26 @@ def test_a_database_server_gets_a_pool_ping_and_a_connect_timeout(clean_env):
     assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"connect_timeout": 5}
 
 
+def test_a_database_server_gets_an_autocommit_engine_for_the_api_lookup(clean_env):
+    """Its own pool, same server, no transaction and no ping (the SELECT retries instead)."""
+    url = "postgresql+psycopg://u@127.0.0.1/x"
+    app = create_app("development", SQLALCHEMY_DATABASE_URI=url, DATABASE_CONNECT_TIMEOUT=3)
+    with app.app_context():
+        engine = reads_engine()
+        assert engine is not db.engine
+        assert engine.url == db.engine.url
+        assert engine.pool._pre_ping is False
+    bind = app.config["SQLALCHEMY_BINDS"]["reads"]
+    assert bind["isolation_level"] == "AUTOCOMMIT"  # tests/test_prepared_select.py: in effect
+    assert bind["connect_args"] == {"connect_timeout": 3}
+
+
 def test_a_sqlite_file_is_not_pinged_before_every_request(clean_env, tmp_path):
     app = create_app("development", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/app.db")
     with app.app_context():
         assert db.engine.pool._pre_ping is False
+        assert reads_engine() is db.engine  # a SELECT opens no transaction on SQLite
+        assert app.config["SQLALCHEMY_BINDS"] == {}
 
 
 def test_a_sqlite_file_runs_with_a_write_ahead_log(clean_env, tmp_path):

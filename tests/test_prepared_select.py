@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from sqlalchemy import bindparam, column, event, exc, select, table, text
 
-from acs_auth.extensions import db
+from acs_auth.extensions import db, reads_engine
 from acs_auth.models import ApiKey, AuthSession, SessionKind, User, utcnow
 from acs_auth.services import api_auth
 from acs_auth.services.prepared import PreparedSelect
@@ -124,44 +124,77 @@ def test_a_driver_error_is_raised_as_sqlalchemys_and_the_pool_stays_usable(app, 
         assert len(api_auth._SESSION_LOOKUP.all(db.engine, params)) == 1
 
 
-def test_the_statement_runs_outside_a_transaction(app, make_user, postgres):
-    """No BEGIN/ROLLBACK round trips, and the pooled connection goes back as it came.
+def _backend_pid(engine) -> int:
+    """The server process behind the connection the engine's pool hands out next."""
+    with engine.connect() as conn:
+        return conn.connection.dbapi_connection.info.backend_pid
 
-    PostgreSQL only: pysqlite opens no transaction for a SELECT in the first place.
+
+def test_on_a_server_the_lookup_is_one_statement_outside_any_transaction(app, make_user, postgres):
+    """One round trip: no ping before it, no BEGIN, no ROLLBACK after it.
+
+    PostgreSQL only: pysqlite opens no transaction for a SELECT, and SQLite has no ping.
     """
     params = add_credentials(app, make_user)["session"]
-    engine = postgres
     with app.app_context():
-        states = []
+        engine = reads_engine()
+        assert engine is not db.engine
+        executed = []
 
-        # "reset" fires when the connection comes back, before the pool's rollback: a BEGIN
-        # sent for the statement would show as an open transaction here.
-        @event.listens_for(engine, "reset")
-        def record(dbapi_connection, record_, reset_state):
-            states.append((dbapi_connection.autocommit, dbapi_connection.info.transaction_status))
+        class CountingCursor(psycopg.Cursor):
+            def execute(self, query, params=None, **kwargs):
+                executed.append(str(query))
+                return super().execute(query, params, **kwargs)
 
+        def install(dbapi_connection, _record):
+            dbapi_connection.cursor_factory = CountingCursor
+
+        engine.dispose()
+        event.listen(engine, "connect", install)
         try:
-            api_auth._SESSION_LOOKUP.all(engine, params)
-            with engine.connect() as conn:
-                pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
-                status = conn.connection.dbapi_connection.autocommit
+            for _ in range(3):
+                assert len(api_auth._SESSION_LOOKUP.all(engine, params)) == 1
         finally:
-            event.remove(engine, "reset", record)
-    assert states[0] == (False, psycopg.pq.TransactionStatus.IDLE)
-    assert pid and status is False  # the next user of the connection gets the default mode
+            event.remove(engine, "connect", install)
+        pid = _backend_pid(engine)
+        with db.engine.connect() as conn:
+            state, last = conn.execute(
+                text("SELECT state, query FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+            ).one()
+            # The ORM's engine still runs transactions.
+            assert conn.connection.dbapi_connection.autocommit is False
+    assert len(executed) == 3 and all("FROM auth_sessions" in q for q in executed), executed
+    # What the server saw last from that connection was the SELECT, left idle: no ROLLBACK.
+    assert state == "idle" and "FROM auth_sessions" in last, (state, last)
 
 
-def test_a_connection_lost_after_the_ping_is_invalidated_and_the_next_one_works(
+def test_a_connection_the_server_dropped_is_replaced_and_the_select_retried(
     app, make_user, postgres, terminate_backend
 ):
-    """The server ends the connection between the pool's ping and the query."""
+    """As after a database restart: the pooled connection is dead; the caller sees no error."""
     params = add_credentials(app, make_user)["session"]
-    engine = postgres
+    with app.app_context():
+        engine = reads_engine()
+        assert len(api_auth._SESSION_LOOKUP.all(engine, params)) == 1
+        dead = _backend_pid(engine)
+        terminate_backend(dead)
+        assert len(api_auth._SESSION_LOOKUP.all(engine, params)) == 1
+        assert _backend_pid(engine) != dead
+
+
+def test_a_connection_lost_twice_in_a_row_is_an_invalidated_error_and_the_next_call_works(
+    app, make_user, postgres, terminate_backend
+):
+    """The server ends every new connection before its statement: one retry, then the error."""
+    params = add_credentials(app, make_user)["session"]
+    checkouts = []
 
     def terminate(dbapi_connection, record_, proxy):
+        checkouts.append(dbapi_connection.info.backend_pid)
         terminate_backend(dbapi_connection.info.backend_pid)
 
     with app.app_context():
+        engine = reads_engine()
         event.listen(engine, "checkout", terminate)
         try:
             with pytest.raises(exc.OperationalError) as raised:
@@ -169,6 +202,7 @@ def test_a_connection_lost_after_the_ping_is_invalidated_and_the_next_one_works(
         finally:
             event.remove(engine, "checkout", terminate)
         assert raised.value.connection_invalidated
+        assert len(checkouts) == 2 and checkouts[0] != checkouts[1]
         assert len(api_auth._SESSION_LOOKUP.all(engine, params)) == 1
 
 

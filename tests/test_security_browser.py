@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from helpers_browser import signed_in
 
 from acs_auth import create_app, messages
-from acs_auth.extensions import db
+from acs_auth.extensions import db, dispose_engines
 
 # ---------------------------------------------------------------- CSRF
 
@@ -108,7 +108,7 @@ def production_app(app, _schema):
     yield prod
     with prod.app_context():
         db.session.remove()
-        db.engine.dispose()
+        dispose_engines()
 
 
 class HttpsClient(FlaskClient):

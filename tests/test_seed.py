@@ -17,7 +17,7 @@ from test_cli_users import PASSWORD_LINE, signs_in
 from test_health import subprocess_env, wait_for
 
 from acs_auth import create_app, messages
-from acs_auth.extensions import db
+from acs_auth.extensions import db, dispose_engines
 from acs_auth.models import AllowlistEntry, User
 from acs_auth.services.demo import DEMO_ADMIN_EMAIL, DEMO_ALLOWLIST
 
@@ -91,7 +91,7 @@ def test_seed_demo_refuses_to_run_in_production(app, tmp_path):
     assert messages.CLI_SEED_PRODUCTION in result.output
     assert count(app, User) == 0
     with production.app_context():
-        db.engine.dispose()
+        dispose_engines()
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@ The lookup is one SELECT (session or key, account and programs) whose rows becom
 change something ask the Principal for the ORM ``user`` / ``session``, loaded on first use.
 Loading ORM entities, or even running the SELECT through ``Connection.execute``, cost more than
 the rest of a /me request on the benchmark machine, so the lookup is a ``PreparedSelect`` run on
-the pooled DBAPI cursor (docs/performance.md, "JSON API").
+the pooled DBAPI cursor of the autocommit engine (docs/performance.md, "JSON API").
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from flask import request
 from sqlalchemy import bindparam, func, literal_column, or_, select, update
 
-from acs_auth.extensions import db
+from acs_auth.extensions import db, reads_engine
 from acs_auth.models import ApiKey, AuthSession, Role, SessionKind, User, UserProgram, utcnow
 from acs_auth.services import api_keys, jwt_tokens
 from acs_auth.services.prepared import PreparedSelect
@@ -175,7 +175,7 @@ def authenticate() -> Principal:
 
 def _lookup(query: PreparedSelect, params: dict):
     """Run one lookup on a pooled connection; the caller and the credential's row."""
-    rows = query.all(db.engine, params)
+    rows = query.all(reads_engine(), params)
     if not rows:
         return None
     (row,) = rows  # session ids and key digests are unique

@@ -7,15 +7,17 @@ long as the query itself on SQLite, and kept ``GET /api/auth/me`` under its spee
 (docs/performance.md, "JSON API").
 
 ``PreparedSelect`` keeps what matters of SQLAlchemy: the SQL is compiled by the engine's dialect,
-the connection comes from the engine's pool (pre-ping, reset on return), bind and result values
+the connection comes from the engine's pool (reset on return), bind and result values
 go through the column types' own processors, so the rows hold exactly what Core would return
 (tests/test_prepared_select.py compares both on SQLite and PostgreSQL), and a driver error is
 raised as SQLAlchemy's ``DBAPIError`` (a lost connection is invalidated first), so the
 application's 503 handling applies unchanged.
 
-One SELECT needs no transaction: on a server database the statement runs in autocommit mode,
-which spares the BEGIN and the ROLLBACK (two of three round trips); pysqlite opens no
-transaction for a SELECT in the first place.
+One SELECT needs no transaction, and no ping before it: on a server database it runs on the
+autocommit engine of ``extensions.reads_engine()``, one round trip where the main engine would
+take four (ping, BEGIN, SELECT, ROLLBACK); a dropped connection is caught by the statement
+itself and the SELECT retried once. pysqlite opens no transaction for a SELECT in the first
+place.
 
 What it gives up: SQLAlchemy's ``before_cursor_execute`` / ``after_cursor_execute`` events do
 not fire for these statements. Use it only for a hot, fixed query; everything else goes through
@@ -45,7 +47,6 @@ class _Compiled:
     construct_params: Callable[..., dict[str, Any]]
     binds: tuple[tuple[str, Callable[[Any], Any]], ...]  # (bind name, the type's processor)
     positional: tuple[str, ...] | None  # bind names in order, for positional paramstyles
-    autocommit: bool
 
 
 class PreparedSelect:
@@ -59,17 +60,21 @@ class PreparedSelect:
         self._results: WeakKeyDictionary[Dialect, tuple[Processor, ...]] = WeakKeyDictionary()
 
     def all(self, engine: Engine, params: dict[str, Any]) -> list[tuple]:
-        """Run the statement with ``params`` on a connection of ``engine``; every row, processed."""
+        """Run the statement with ``params`` on a connection of ``engine``; every row, processed.
+
+        The engine's pool need not ping at checkout: a connection the server has dropped (a
+        restart, a failover) fails on the statement, and then the pool is emptied, since its
+        other connections are as dead, and the SELECT runs once more on a new connection. A
+        second failure, or a failure to connect, is raised.
+        """
         dialect = engine.dialect
         compiled = self._compile(dialect)
         parameters = self._parameters(compiled, params)
         dbapi = dialect.loaded_dbapi
-        pooled = None
-        try:
-            pooled = engine.raw_connection()
-            if compiled.autocommit:
-                dialect.set_isolation_level(pooled.dbapi_connection, "AUTOCOMMIT")
+        for attempt in (1, 2):
+            pooled = None
             try:
+                pooled = engine.raw_connection()
                 cursor = pooled.cursor()
                 try:
                     cursor.execute(compiled.sql, parameters)
@@ -80,24 +85,25 @@ class PreparedSelect:
                     )
                 finally:
                     cursor.close()
+                break
+            except dbapi.Error as error:
+                lost = pooled is None or dialect.is_disconnect(error, pooled.dbapi_connection, None)
+                if lost and pooled is not None:
+                    pooled.invalidate(error)
+                    if attempt == 1:
+                        engine.dispose()
+                        continue
+                raise exc.DBAPIError.instance(
+                    compiled.sql,
+                    parameters,
+                    error,
+                    dbapi.Error,
+                    connection_invalidated=lost,
+                    dialect=dialect,
+                ) from error
             finally:
-                if compiled.autocommit and pooled.is_valid:
-                    dialect.reset_isolation_level(pooled.dbapi_connection)
-        except dbapi.Error as error:
-            lost = pooled is None or dialect.is_disconnect(error, pooled.dbapi_connection, None)
-            if lost and pooled is not None:
-                pooled.invalidate(error)
-            raise exc.DBAPIError.instance(
-                compiled.sql,
-                parameters,
-                error,
-                dbapi.Error,
-                connection_invalidated=lost,
-                dialect=dialect,
-            ) from error
-        finally:
-            if pooled is not None:
-                pooled.close()  # back to the pool, which resets it
+                if pooled is not None:
+                    pooled.close()  # back to the pool, which resets it
         return [self.Row._make(_processed(processors, row)) for row in rows]
 
     def _compile(self, dialect: Dialect) -> _Compiled:
@@ -116,7 +122,6 @@ class PreparedSelect:
                 construct_params=sql.construct_params,
                 binds=tuple((name, p) for name, p in processors if p is not None),
                 positional=tuple(sql.positiontup) if sql.positiontup is not None else None,
-                autocommit=dialect.name != "sqlite",
             )
         return compiled
 

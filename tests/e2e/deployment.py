@@ -12,7 +12,7 @@ import redis
 from conftest import STRONG_PASSWORD, SmtpServer
 
 from acs_auth import create_app
-from acs_auth.extensions import db
+from acs_auth.extensions import db, dispose_engines
 from acs_auth.models import (
     AllowlistEntry,
     AuthSession,
@@ -140,7 +140,7 @@ class Deployment:
         if self._app is not None:
             with self._app.app_context():
                 db.session.remove()
-                db.engine.dispose()
+                dispose_engines()
 
     def logs(self) -> str:
         return "\n".join(f"--- {i.log_path.name}\n{i.log_tail(40)}" for i in self.instances)

@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from acs_auth import create_app
-from acs_auth.extensions import db
+from acs_auth.extensions import db, dispose_engines
 from acs_auth.models import AllowlistEntry, Role, User, UserProgram, utcnow
 from acs_auth.services import refresh
 from acs_auth.services.emails import email_key
@@ -95,7 +95,7 @@ def fuzz_app(_schema):
     _empty(app)
     with app.app_context():
         db.session.remove()
-        db.engine.dispose()
+        dispose_engines()
 
 
 def fresh_token(app) -> str:
