@@ -25,8 +25,6 @@ KNOWN_WEAK = {
 WEAK_FRAGMENTS = ("changeme", "change-me", "change_me", "not-for-production", "your-secret")
 MIN_SECRET_BYTES = 32
 MAX_REMEMBER_ME_DAYS = 30
-# The Flask-SQLAlchemy bind of the autocommit engine for single SELECTs (see _binds).
-READS_BIND = "reads"
 
 
 class UnsafeConfiguration(RuntimeError):
@@ -52,7 +50,7 @@ def apply_defaults(app: Flask) -> None:
             if not cfg[key].startswith("__Host-"):
                 cfg[key] = "__Host-" + cfg[key]
     cfg["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(cfg)
-    cfg["SQLALCHEMY_BINDS"] = _binds(cfg)
+    cfg["READS_ENGINE_OPTIONS"] = _reads_engine_options(cfg)
 
 
 def _on_server(cfg) -> bool:
@@ -75,25 +73,20 @@ def _engine_options(cfg) -> dict:
     return options
 
 
-def _binds(cfg) -> dict:
-    """On a database server, a second engine for the API's per-request lookup (a copy).
+def _reads_engine_options(cfg) -> dict | None:
+    """On a database server, the options of a second engine for the API's per-request lookup.
 
     Its connections stay in autocommit mode, so the one SELECT costs one round trip: no BEGIN,
     no ROLLBACK, and no ping at checkout (``PreparedSelect`` retries once on a new connection
     when the server dropped the old one). It has a pool of its own, so each worker may hold one
-    connection more. A SQLite file needs none of this: the lookup uses the main engine.
+    connection more. A SQLite file needs none of this (None): the lookup uses the main engine.
     """
-    binds = dict(cfg.get("SQLALCHEMY_BINDS") or {})
-    if _on_server(cfg):
-        binds.setdefault(
-            READS_BIND,
-            {
-                "url": cfg["SQLALCHEMY_DATABASE_URI"],
-                "isolation_level": "AUTOCOMMIT",
-                "connect_args": {"connect_timeout": cfg["DATABASE_CONNECT_TIMEOUT"]},
-            },
-        )
-    return binds
+    if not _on_server(cfg):
+        return None
+    return {
+        "isolation_level": "AUTOCOMMIT",
+        "connect_args": {"connect_timeout": cfg["DATABASE_CONNECT_TIMEOUT"]},
+    }
 
 
 def web_concurrency() -> int:

@@ -3,17 +3,17 @@
 import logging
 from pathlib import Path
 
+from flask import current_app
 from flask_bcrypt import Bcrypt
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from acs_auth.checks import READS_BIND
 from acs_auth.ratelimits import client_ip
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -34,6 +34,8 @@ bcrypt = Bcrypt()
 mail = Mail()
 limiter = Limiter(client_ip)
 log = logging.getLogger(__name__)
+# app.extensions key of the autocommit engine for single SELECTs (checks._reads_engine_options).
+READS_ENGINE = "acs_auth.reads_engine"
 
 
 def init_database(app) -> None:
@@ -43,6 +45,12 @@ def init_database(app) -> None:
         for engine in db.engines.values():
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", _write_ahead_log)
+    # Not a Flask-SQLAlchemy bind: a bind gets a MetaData of its own, shared by every app of the
+    # process, and db.create_all()/drop_all() then ask each app for that bind.
+    options = app.config.get("READS_ENGINE_OPTIONS")
+    if options:
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
+        app.extensions[READS_ENGINE] = create_engine(url, **options)
     # Registered after Flask-SQLAlchemy's own teardown, so it runs first (last in, first out).
     app.teardown_appcontext(_end_session)
 
@@ -50,16 +58,16 @@ def init_database(app) -> None:
 def reads_engine() -> Engine:
     """The engine for a single SELECT outside any transaction (``PreparedSelect``).
 
-    On a database server its own autocommit pool (``checks._binds``); on SQLite the main
-    engine, where a SELECT opens no transaction anyway.
+    On a database server its own autocommit pool (``checks._reads_engine_options``); on
+    SQLite the main engine, where a SELECT opens no transaction anyway.
     """
-    engines = db.engines
-    return engines.get(READS_BIND) or engines[None]
+    return current_app.extensions.get(READS_ENGINE) or db.engine
 
 
 def dispose_engines() -> None:
     """Close the pooled connections of every engine of the current app (tests, scripts)."""
-    for engine in db.engines.values():
+    engines = [*db.engines.values(), current_app.extensions.get(READS_ENGINE)]
+    for engine in filter(None, engines):
         engine.dispose()
 
 

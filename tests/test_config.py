@@ -261,9 +261,19 @@ def test_a_database_server_gets_an_autocommit_engine_for_the_api_lookup(clean_en
         assert engine is not db.engine
         assert engine.url == db.engine.url
         assert engine.pool._pre_ping is False
-    bind = app.config["SQLALCHEMY_BINDS"]["reads"]
-    assert bind["isolation_level"] == "AUTOCOMMIT"  # tests/test_prepared_select.py: in effect
-    assert bind["connect_args"] == {"connect_timeout": 3}
+    options = app.config["READS_ENGINE_OPTIONS"]
+    assert options["isolation_level"] == "AUTOCOMMIT"  # tests/test_prepared_select.py: in effect
+    assert options["connect_args"] == {"connect_timeout": 3}
+
+
+def test_a_server_app_leaves_other_apps_create_all_alone(clean_env, tmp_path):
+    """The lookup's engine is no Flask-SQLAlchemy bind, whose MetaData all apps would share."""
+    create_app("development", SQLALCHEMY_DATABASE_URI="postgresql+psycopg://u@127.0.0.1/x")
+    app = create_app("development", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/app.db")
+    with app.app_context():
+        db.create_all()
+        db.drop_all()
+        db.engine.dispose()
 
 
 def test_a_sqlite_file_is_not_pinged_before_every_request(clean_env, tmp_path):
@@ -271,7 +281,7 @@ def test_a_sqlite_file_is_not_pinged_before_every_request(clean_env, tmp_path):
     with app.app_context():
         assert db.engine.pool._pre_ping is False
         assert reads_engine() is db.engine  # a SELECT opens no transaction on SQLite
-        assert app.config["SQLALCHEMY_BINDS"] == {}
+        assert app.config["READS_ENGINE_OPTIONS"] is None
 
 
 def test_a_sqlite_file_runs_with_a_write_ahead_log(clean_env, tmp_path):
