@@ -50,7 +50,7 @@ def apply_defaults(app: Flask) -> None:
             if not cfg[key].startswith("__Host-"):
                 cfg[key] = "__Host-" + cfg[key]
     cfg["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(cfg)
-    cfg["READS_ENGINE_OPTIONS"] = _reads_engine_options(cfg)
+    cfg["READS_ENGINE_OPTIONS"] = _reads_engine_options(cfg, cfg["SQLALCHEMY_ENGINE_OPTIONS"])
 
 
 def _on_server(cfg) -> bool:
@@ -73,20 +73,18 @@ def _engine_options(cfg) -> dict:
     return options
 
 
-def _reads_engine_options(cfg) -> dict | None:
+def _reads_engine_options(cfg, main: dict) -> dict | None:
     """On a database server, the options of a second engine for the API's per-request lookup.
 
     Its connections stay in autocommit mode, so the one SELECT costs one round trip: no BEGIN,
     no ROLLBACK, and no ping at checkout (``PreparedSelect`` retries once on a new connection
-    when the server dropped the old one). It has a pool of its own, so each worker may hold one
+    when the server dropped the old one). It connects as the main engine does (same URL, same
+    ``connect_args``: TLS settings, timeout) with a pool of its own, so each worker may hold one
     connection more. A SQLite file needs none of this (None): the lookup uses the main engine.
     """
     if not _on_server(cfg):
         return None
-    return {
-        "isolation_level": "AUTOCOMMIT",
-        "connect_args": {"connect_timeout": cfg["DATABASE_CONNECT_TIMEOUT"]},
-    }
+    return {"isolation_level": "AUTOCOMMIT", "connect_args": dict(main["connect_args"])}
 
 
 def web_concurrency() -> int:

@@ -255,7 +255,12 @@ def test_a_database_server_gets_a_pool_ping_and_a_connect_timeout(clean_env):
 def test_a_database_server_gets_an_autocommit_engine_for_the_api_lookup(clean_env):
     """Its own pool, same server, no transaction and no ping (the SELECT retries instead)."""
     url = "postgresql+psycopg://u@127.0.0.1/x"
-    app = create_app("development", SQLALCHEMY_DATABASE_URI=url, DATABASE_CONNECT_TIMEOUT=3)
+    app = create_app(
+        "development",
+        SQLALCHEMY_DATABASE_URI=url,
+        DATABASE_CONNECT_TIMEOUT=3,
+        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"sslmode": "verify-full"}},
+    )
     with app.app_context():
         engine = reads_engine()
         assert engine is not db.engine
@@ -263,7 +268,8 @@ def test_a_database_server_gets_an_autocommit_engine_for_the_api_lookup(clean_en
         assert engine.pool._pre_ping is False
     options = app.config["READS_ENGINE_OPTIONS"]
     assert options["isolation_level"] == "AUTOCOMMIT"  # tests/test_prepared_select.py: in effect
-    assert options["connect_args"] == {"connect_timeout": 3}
+    # It connects as the main engine does: the same TLS settings and timeout.
+    assert options["connect_args"] == {"sslmode": "verify-full", "connect_timeout": 3}
 
 
 def test_a_server_app_leaves_other_apps_create_all_alone(clean_env, tmp_path):
