@@ -10,12 +10,13 @@ import os
 import re
 import socket
 import tempfile
+from contextlib import contextmanager
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from acs_auth import create_app
 from acs_auth.extensions import db, dispose_engines
@@ -396,3 +397,62 @@ def login_as(app, client):
         return public_id
 
     return sign_in
+
+
+PING_STATEMENTS = frozenset({"SELECT 1", ";"})
+
+
+@contextmanager
+def statements_sent(*engines, pings: bool = False):
+    """Every statement the drivers of ``engines`` send while the block runs, whoever issued it.
+
+    Counted below SQLAlchemy (the API's lookup runs on the DBAPI cursor, where SQLAlchemy's
+    cursor events do not see it): SQLite's trace callback, or a counting psycopg cursor class.
+    The pool's liveness ping at checkout (pool_pre_ping: "SELECT 1" on SQLite, an empty
+    statement ";" on PostgreSQL) is left out unless ``pings``.
+    """
+    sent: list[str] = []
+    traced = []
+
+    def record(statement) -> None:
+        text_ = str(statement).strip()
+        if pings or text_ not in PING_STATEMENTS:
+            sent.append(text_)
+
+    if engines[0].dialect.name == "sqlite":
+
+        def install(dbapi_connection, *args) -> None:
+            dbapi_connection.set_trace_callback(record)
+            traced.append(dbapi_connection)
+
+        def uninstall(dbapi_connection) -> None:
+            dbapi_connection.set_trace_callback(None)
+
+    else:
+        import psycopg
+
+        class CountingCursor(psycopg.Cursor):
+            def execute(self, query, params=None, **kwargs):
+                record(query)
+                return super().execute(query, params, **kwargs)
+
+        def install(dbapi_connection, *args) -> None:
+            traced.append((dbapi_connection, dbapi_connection.cursor_factory))
+            dbapi_connection.cursor_factory = CountingCursor
+
+        def uninstall(entry) -> None:
+            dbapi_connection, factory = entry
+            dbapi_connection.cursor_factory = factory
+
+    for engine in engines:
+        engine.dispose()  # every connection of the block is new, so the hook sees it
+        event.listen(engine, "connect", install)
+    try:
+        yield sent
+    finally:
+        for engine in engines:
+            event.remove(engine, "connect", install)
+        for entry in traced:
+            uninstall(entry)
+        for engine in engines:
+            engine.dispose()

@@ -6,14 +6,13 @@ import hashlib
 import hmac
 import threading
 import time
-from contextlib import contextmanager
 
 import jwt
 import pytest
-from conftest import read_db
+from conftest import read_db, statements_sent
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from test_api_support import NEW_PASSWORD, Api, assert_problem, b64url, forge, token_parts
 
 from acs_auth import create_app, messages
@@ -283,65 +282,6 @@ def test_credentials_in_the_url_are_refused(api, make_user, name):
     assert_problem(response, 400, messages.API_CREDENTIALS_IN_URL)
     response = api.get(f"/api/ping?{name}=x", validate_spec=False)
     assert_problem(response, 400, messages.API_CREDENTIALS_IN_URL)
-
-
-PING_STATEMENTS = frozenset({"SELECT 1", ";"})
-
-
-@contextmanager
-def statements_sent(*engines):
-    """Every statement the drivers of ``engines`` send while the block runs, whoever issued it.
-
-    Counted below SQLAlchemy (the API's lookup runs on the DBAPI cursor, where SQLAlchemy's
-    cursor events do not see it): SQLite's trace callback, or a counting psycopg cursor class.
-    The pool's liveness ping at checkout (pool_pre_ping: "SELECT 1" on SQLite, an empty
-    statement ";" on PostgreSQL) is left out.
-    """
-    sent: list[str] = []
-    traced = []
-
-    def record(statement) -> None:
-        text_ = str(statement).strip()
-        if text_ not in PING_STATEMENTS:
-            sent.append(text_)
-
-    if engines[0].dialect.name == "sqlite":
-
-        def install(dbapi_connection, *args) -> None:
-            dbapi_connection.set_trace_callback(record)
-            traced.append(dbapi_connection)
-
-        def uninstall(dbapi_connection) -> None:
-            dbapi_connection.set_trace_callback(None)
-
-    else:
-        import psycopg
-
-        class CountingCursor(psycopg.Cursor):
-            def execute(self, query, params=None, **kwargs):
-                record(query)
-                return super().execute(query, params, **kwargs)
-
-        def install(dbapi_connection, *args) -> None:
-            traced.append((dbapi_connection, dbapi_connection.cursor_factory))
-            dbapi_connection.cursor_factory = CountingCursor
-
-        def uninstall(entry) -> None:
-            dbapi_connection, factory = entry
-            dbapi_connection.cursor_factory = factory
-
-    for engine in engines:
-        engine.dispose()  # every connection of the block is new, so the hook sees it
-        event.listen(engine, "connect", install)
-    try:
-        yield sent
-    finally:
-        for engine in engines:
-            event.remove(engine, "connect", install)
-        for entry in traced:
-            uninstall(entry)
-        for engine in engines:
-            engine.dispose()
 
 
 def test_an_authenticated_request_costs_one_database_query(app, api, make_user):

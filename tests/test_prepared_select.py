@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import psycopg
 import pytest
+from conftest import statements_sent
 from sqlalchemy import bindparam, column, event, exc, select, table, text
 
 from acs_auth.extensions import db, reads_engine
@@ -139,23 +139,10 @@ def test_on_a_server_the_lookup_is_one_statement_outside_any_transaction(app, ma
     with app.app_context():
         engine = reads_engine()
         assert engine is not db.engine
-        executed = []
-
-        class CountingCursor(psycopg.Cursor):
-            def execute(self, query, params=None, **kwargs):
-                executed.append(str(query))
-                return super().execute(query, params, **kwargs)
-
-        def install(dbapi_connection, _record):
-            dbapi_connection.cursor_factory = CountingCursor
-
-        engine.dispose()
-        event.listen(engine, "connect", install)
-        try:
+        with statements_sent(engine, pings=True) as executed:
             for _ in range(3):
                 assert len(api_auth._SESSION_LOOKUP.all(engine, params)) == 1
-        finally:
-            event.remove(engine, "connect", install)
+        api_auth._SESSION_LOOKUP.all(engine, params)  # on a connection that outlives the count
         pid = _backend_pid(engine)
         with db.engine.connect() as conn:
             state, last = conn.execute(
