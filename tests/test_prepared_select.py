@@ -6,16 +6,19 @@ parameter styles and type processors are compared against SQLAlchemy's own execu
 
 from __future__ import annotations
 
+import gc
+import os
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import statements_sent
 from sqlalchemy import bindparam, column, event, exc, select, table, text
 
-from acs_auth.extensions import db, reads_engine
+from acs_auth.extensions import db, dispose_engines, reads_engine
 from acs_auth.models import ApiKey, AuthSession, SessionKind, User, utcnow
 from acs_auth.services import api_auth
-from acs_auth.services.prepared import PreparedSelect
+from acs_auth.services.prepared import PreparedSelect, kept_connection
 
 
 def add_credentials(app, make_user) -> dict:
@@ -125,9 +128,8 @@ def test_a_driver_error_is_raised_as_sqlalchemys_and_the_pool_stays_usable(app, 
 
 
 def _backend_pid(engine) -> int:
-    """The server process behind the connection the engine's pool hands out next."""
-    with engine.connect() as conn:
-        return conn.connection.dbapi_connection.info.backend_pid
+    """The server process behind the connection this thread keeps for lookups on ``engine``."""
+    return kept_connection(engine).info.backend_pid
 
 
 def test_on_a_server_the_lookup_is_one_statement_outside_any_transaction(app, make_user, postgres):
@@ -202,3 +204,105 @@ def test_statements_rendered_at_execution_are_refused(app):
             PreparedSelect(in_list).all(db.engine, {"ids": [1]})
         with pytest.raises(ValueError, match="literal"):
             PreparedSelect(literal).all(db.engine, {})
+
+
+def _closed(dbapi_connection, dialect) -> bool:
+    """True when the DBAPI connection refuses to run a statement because it was closed."""
+    try:
+        dbapi_connection.cursor().execute("SELECT 1")
+    except dialect.loaded_dbapi.Error:
+        return True
+    return False
+
+
+def test_a_thread_checks_out_one_connection_for_all_its_lookups(app, make_user):
+    """The pool is not asked again per lookup; another thread gets a connection of its own."""
+    params = add_credentials(app, make_user)["session"]
+    checkouts = []
+    seen_by_thread = []
+
+    def lookups_in_a_thread():
+        with app.app_context():
+            api_auth._SESSION_LOOKUP.all(reads_engine(), params)
+            seen_by_thread.append(kept_connection(reads_engine()))
+
+    with app.app_context():
+        engine = reads_engine()
+        event.listen(engine, "checkout", lambda *args: checkouts.append(args[0]))
+        for _ in range(5):
+            assert len(api_auth._SESSION_LOOKUP.all(engine, params)) == 1
+        assert len(checkouts) == 1
+        thread = threading.Thread(target=lookups_in_a_thread)
+        thread.start()
+        thread.join()
+        gc.collect()
+        assert len(checkouts) == 2 and checkouts[1] is not checkouts[0]
+        # The thread's connection was closed when the thread ended; this one still works.
+        assert seen_by_thread == [checkouts[1]] and _closed(checkouts[1], engine.dialect)
+        assert not _closed(kept_connection(engine), engine.dialect)
+
+
+def test_disposing_the_engine_closes_the_kept_connection(app, make_user):
+    params = add_credentials(app, make_user)["session"]
+    with app.app_context():
+        engine = reads_engine()
+        api_auth._SESSION_LOOKUP.all(engine, params)
+        kept = kept_connection(engine)
+        dispose_engines()
+        assert kept_connection(engine) is None
+        assert _closed(kept, engine.dialect)
+        assert len(api_auth._SESSION_LOOKUP.all(engine, params)) == 1
+        assert kept_connection(engine) is not kept
+
+
+def test_a_failed_statement_gives_the_connection_back(app, make_user):
+    """After a driver error the next lookup starts on a connection the pool has reset."""
+    params = add_credentials(app, make_user)["session"]
+    broken = PreparedSelect(select(column("x")).select_from(table("no_such_table")))
+    with app.app_context():
+        engine = reads_engine()
+        api_auth._SESSION_LOOKUP.all(engine, params)
+        with pytest.raises(exc.DBAPIError):
+            broken.all(engine, {})
+        assert kept_connection(engine) is None
+        assert len(api_auth._SESSION_LOOKUP.all(engine, params)) == 1
+
+
+def test_on_sqlite_a_kept_connection_holds_no_read_snapshot(app, make_user):
+    """Between lookups the WAL can be checkpointed in full: no statement is left open."""
+    params = add_credentials(app, make_user)["session"]
+    with app.app_context():
+        engine = reads_engine()
+        if engine.dialect.name != "sqlite":
+            pytest.skip("a SQLite write-ahead log")
+        api_auth._SESSION_LOOKUP.all(engine, params)
+        with engine.begin() as conn:  # a write after the lookup's read
+            conn.execute(text("UPDATE users SET visit_count = visit_count + 1"))
+        with engine.connect() as conn:
+            busy, logged, moved = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+    assert busy == 0 and logged > 0 and moved == logged, (busy, logged, moved)
+
+
+def test_a_forked_child_never_uses_its_parents_connection(app, make_user):
+    """As gunicorn's workers forked from a master: the child opens its own connection."""
+    params = add_credentials(app, make_user)["session"]
+    with app.app_context():
+        engine = reads_engine()
+        api_auth._SESSION_LOOKUP.all(engine, params)
+        parents = kept_connection(engine)
+        pid = os.fork()
+        if pid == 0:  # the child: exit status 0 when it behaved
+            status = 1
+            try:
+                inherited = kept_connection(engine)
+                engine.dispose(close=False)  # SQLAlchemy's advice for a pool inherited by fork
+                found = api_auth._SESSION_LOOKUP.all(engine, params)
+                own = kept_connection(engine)
+                status = 0 if inherited is None and len(found) == 1 and own is not parents else 3
+            finally:
+                os._exit(status)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        # Had the child closed the parent's connection, this would fail or need a new one.
+        assert len(api_auth._SESSION_LOOKUP.all(engine, params)) == 1
+        assert kept_connection(engine) is parents and not _closed(parents, engine.dialect)
