@@ -192,13 +192,17 @@ def json_body(schema: Schema) -> dict[str, Any]:
     return schema.load(data)
 
 
+# A whole number in a query string; longer ones are refused as not integers (no huge int()).
+_INTEGER = re.compile(r"-?[0-9]{1,32}")
+
+
 def query_args(schema: Schema) -> dict[str, Any]:
     """The query string validated by ``schema``; integer and boolean fields are converted."""
     data: dict[str, Any] = {}
     for key, value in request.args.items():
         spec = schema.fields.get(key)
-        if spec is not None and spec.kind == "integer" and re.fullmatch(r"[0-9]{1,9}", value):
-            data[key] = int(value)
+        if spec is not None and spec.kind == "integer" and _INTEGER.fullmatch(value):
+            data[key] = int(value)  # out of range, it gets the range message, not "an integer"
         elif spec is not None and spec.kind == "boolean" and value in ("true", "false"):
             data[key] = value == "true"
         else:
