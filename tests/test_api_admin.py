@@ -288,14 +288,44 @@ def test_upload_options_are_checked(api, admin_token):
     assert list(assert_problem(response, 422)["errors"]) == ["dry_run"]
 
 
-def test_missing_multipart_file_is_refused(api, admin_token):
+def test_missing_multipart_file_is_refused(app, api, admin_token):
+    """The media type is right, so it is the missing field that is named (422), not 415."""
     response = api.post(
         "/api/admin/allowlist",
         token=admin_token,
         data={"other": (io.BytesIO(CSV.encode()), "x.csv")},
         content_type="multipart/form-data",
     )
-    assert_problem(response, 415, messages.API_CSV_REQUIRED)
+    problem = assert_problem(response, 422)
+    assert problem["errors"] == {"file": [messages.API_CSV_FILE_MISSING]}
+    assert entries(app) == []
+
+
+@pytest.mark.parametrize(
+    "query, errors",
+    [
+        ("after=2147483646", None),  # ten digits, inside the documented range
+        ("after=1&before=2147483647", None),
+        ("after=2147483648", "after"),
+        ("before=-1", "before"),
+        ("limit=0", "limit"),
+    ],
+)
+def test_user_page_cursors_take_the_whole_documented_range(api, admin_token, query, errors):
+    response = api.get(f"/api/admin/users?{query}", token=admin_token)
+    if errors is None:
+        assert response.status_code == 200, response.get_json()
+        return
+    problem = assert_problem(response, 422)
+    assert list(problem["errors"]) == [errors]
+    assert problem["errors"][errors] != [messages.API_FIELD_TYPE.format(kind="an integer")]
+
+
+def test_a_query_integer_that_is_not_one_is_named_as_such(api, admin_token):
+    for value in ("ten", "1.5", "1e3", "9" * 40):
+        response = api.get(f"/api/admin/users?after={value}", token=admin_token)
+        errors = assert_problem(response, 422)["errors"]
+        assert errors == {"after": [messages.API_FIELD_TYPE.format(kind="an integer")]}, value
 
 
 # --- programs -----------------------------------------------------------------------------------

@@ -122,8 +122,8 @@ def _uploaded_file() -> tuple[bytes, str]:
     """The CSV bytes and file name, from a text/csv body or a multipart ``file`` field."""
     if request.mimetype == "multipart/form-data":
         sent = request.files.get("file")
-        if sent is None:
-            raise UnsupportedMediaType(messages.API_CSV_REQUIRED)
+        if sent is None:  # the right media type, without its one field
+            raise Invalid({"file": [messages.API_CSV_FILE_MISSING]})
         return sent.read(), sent.filename or ""
     if request.mimetype in CSV_TYPES:
         return request.get_data(cache=False), ""
