@@ -41,7 +41,8 @@ TARGET = 0.70
 GUNICORN_SETTINGS = """\
 bind = ["127.0.0.1:{port}"]
 workers = {workers}
-worker_class = "sync"
+worker_class = "{worker_class}"
+threads = {threads}
 accesslog = None
 errorlog = "-"
 loglevel = "warning"
@@ -57,8 +58,11 @@ def free_port() -> int:
 class Server:
     """A temporary database with one user, served by gunicorn on a loopback port."""
 
-    def __init__(self, *, workers: int, database_url: str | None, rounds: int = 4, env=None):
+    def __init__(
+        self, *, workers: int, database_url: str | None, rounds: int = 4, env=None, threads=1
+    ):
         self.workers = workers
+        self.threads = threads  # more than one: gunicorn's gthread worker
         self.folder = Path(tempfile.mkdtemp(prefix="acs-bench-"))
         self.database_url = database_url or f"sqlite:///{self.folder}/bench.db"
         self.bcrypt_rounds = rounds
@@ -112,7 +116,14 @@ class Server:
     def start(self) -> None:
         """Start gunicorn and wait until it answers."""
         settings = self.folder / "gunicorn_bench.py"
-        settings.write_text(GUNICORN_SETTINGS.format(port=self.port, workers=self.workers))
+        settings.write_text(
+            GUNICORN_SETTINGS.format(
+                port=self.port,
+                workers=self.workers,
+                threads=self.threads,
+                worker_class="gthread" if self.threads > 1 else "sync",
+            )
+        )
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         self.process = subprocess.Popen(
             [gunicorn, "-c", str(settings), "wsgi:app"], cwd=ROOT, env=self.env

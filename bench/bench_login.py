@@ -137,13 +137,20 @@ def main() -> int:
     # time slices, 0.962 against 0.973 (SQLite, docs/performance.md); with WAL no commit waits
     # for the disk, so no core idles while a worker waits.
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per worker (more than 1: gthread)"
+    )
     parser.add_argument("--database-url", help="PostgreSQL URL (default: a temporary SQLite)")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     env = {"RATELIMIT_ENABLED": "false"}
     rounds = []
     with Server(
-        workers=args.workers, database_url=args.database_url, rounds=ROUNDS, env=env
+        workers=args.workers,
+        database_url=args.database_url,
+        rounds=ROUNDS,
+        env=env,
+        threads=args.threads,
     ) as server:
         assert server.login()["token_type"] == "bearer"
         sign_in_load(server.port, connections=args.connections, duration=3)  # warm-up
@@ -174,11 +181,16 @@ def main() -> int:
     return report(rounds, args, cores, (available_before + available_after) / 2)
 
 
+def worker_kind(threads: int) -> str:
+    return f"gthread ({threads} threads each)" if threads > 1 else "sync"
+
+
 def report(rounds: list[dict], args, cores: int, available: float) -> int:
     database = "PostgreSQL" if args.database_url else "SQLite (temporary file)"
     print(f"machine: {versions()}")
     print(
-        f"setup: gunicorn {args.workers} sync workers, {database}, BCRYPT_LOG_ROUNDS={ROUNDS}, "
+        f"setup: gunicorn {args.workers} {worker_kind(args.threads)} workers, {database}, "
+        f"BCRYPT_LOG_ROUNDS={ROUNDS}, "
         f"{args.connections} keep-alive clients, {args.rounds} rounds of {args.duration} s, "
         "rate limits off"
     )
