@@ -309,6 +309,7 @@ def test_missing_multipart_file_is_refused(app, api, admin_token):
         ("after=2147483648", "after"),
         ("before=-1", "before"),
         ("limit=0", "limit"),
+        ("after=" + "9" * 40, "after"),
     ],
 )
 def test_user_page_cursors_take_the_whole_documented_range(api, admin_token, query, errors):
@@ -322,7 +323,7 @@ def test_user_page_cursors_take_the_whole_documented_range(api, admin_token, que
 
 
 def test_a_query_integer_that_is_not_one_is_named_as_such(api, admin_token):
-    for value in ("ten", "1.5", "1e3", "9" * 40):
+    for value in ("ten", "1.5", "1e3", "", "9" * 5000):
         response = api.get(f"/api/admin/users?after={value}", token=admin_token)
         errors = assert_problem(response, 422)["errors"]
         assert errors == {"after": [messages.API_FIELD_TYPE.format(kind="an integer")]}, value
