@@ -242,67 +242,63 @@ def test_a_thread_checks_out_one_connection_for_all_its_lookups(app, make_user):
         assert not _closed(kept_connection(engine), engine.dialect)
 
 
-def test_disposing_the_engine_closes_the_kept_connection(app, make_user):
+@pytest.fixture
+def looked_up(app, make_user):
+    """In an app context, after one lookup: the engine, the parameters, the kept connection."""
     params = add_credentials(app, make_user)["session"]
     with app.app_context():
         engine = reads_engine()
         api_auth._SESSION_LOOKUP.all(engine, params)
-        kept = kept_connection(engine)
-        dispose_engines()
-        assert kept_connection(engine) is None
-        assert _closed(kept, engine.dialect)
-        assert len(api_auth._SESSION_LOOKUP.all(engine, params)) == 1
-        assert kept_connection(engine) is not kept
+        yield engine, params, kept_connection(engine)
 
 
-def test_a_failed_statement_gives_the_connection_back(app, make_user):
+def test_disposing_the_engine_closes_the_kept_connection(looked_up):
+    engine, params, kept = looked_up
+    dispose_engines()
+    assert kept_connection(engine) is None
+    assert _closed(kept, engine.dialect)
+    assert len(api_auth._SESSION_LOOKUP.all(engine, params)) == 1
+    assert kept_connection(engine) is not kept
+
+
+def test_a_failed_statement_gives_the_connection_back(looked_up):
     """After a driver error the next lookup starts on a connection the pool has reset."""
-    params = add_credentials(app, make_user)["session"]
+    engine, params, _ = looked_up
     broken = PreparedSelect(select(column("x")).select_from(table("no_such_table")))
-    with app.app_context():
-        engine = reads_engine()
-        api_auth._SESSION_LOOKUP.all(engine, params)
-        with pytest.raises(exc.DBAPIError):
-            broken.all(engine, {})
-        assert kept_connection(engine) is None
-        assert len(api_auth._SESSION_LOOKUP.all(engine, params)) == 1
+    with pytest.raises(exc.DBAPIError):
+        broken.all(engine, {})
+    assert kept_connection(engine) is None
+    assert len(api_auth._SESSION_LOOKUP.all(engine, params)) == 1
 
 
-def test_on_sqlite_a_kept_connection_holds_no_read_snapshot(app, make_user):
+def test_on_sqlite_a_kept_connection_holds_no_read_snapshot(looked_up):
     """Between lookups the WAL can be checkpointed in full: no statement is left open."""
-    params = add_credentials(app, make_user)["session"]
-    with app.app_context():
-        engine = reads_engine()
-        if engine.dialect.name != "sqlite":
-            pytest.skip("a SQLite write-ahead log")
-        api_auth._SESSION_LOOKUP.all(engine, params)
-        with engine.begin() as conn:  # a write after the lookup's read
-            conn.execute(text("UPDATE users SET visit_count = visit_count + 1"))
-        with engine.connect() as conn:
-            busy, logged, moved = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+    engine, _, _ = looked_up
+    if engine.dialect.name != "sqlite":
+        pytest.skip("a SQLite write-ahead log")
+    with engine.begin() as conn:  # a write after the lookup's read
+        conn.execute(text("UPDATE users SET visit_count = visit_count + 1"))
+    with engine.connect() as conn:
+        busy, logged, moved = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
     assert busy == 0 and logged > 0 and moved == logged, (busy, logged, moved)
 
 
-def test_a_forked_child_never_uses_its_parents_connection(app, make_user):
+def test_a_forked_child_never_uses_its_parents_connection(looked_up):
     """As gunicorn's workers forked from a master: the child opens its own connection."""
-    params = add_credentials(app, make_user)["session"]
-    with app.app_context():
-        engine = reads_engine()
-        api_auth._SESSION_LOOKUP.all(engine, params)
-        parents = kept_connection(engine)
-        pid = os.fork()
-        if pid == 0:  # the child: exit status 0 when it behaved
-            status = 1
-            try:
-                inherited = kept_connection(engine)
-                engine.dispose(close=False)  # SQLAlchemy's advice for a pool inherited by fork
-                found = api_auth._SESSION_LOOKUP.all(engine, params)
-                own = kept_connection(engine)
-                status = 0 if inherited is None and len(found) == 1 and own is not parents else 3
-            finally:
-                os._exit(status)
-        _, status = os.waitpid(pid, 0)
-        assert os.waitstatus_to_exitcode(status) == 0
-        # Had the child closed the parent's connection, this would fail or need a new one.
-        assert len(api_auth._SESSION_LOOKUP.all(engine, params)) == 1
-        assert kept_connection(engine) is parents and not _closed(parents, engine.dialect)
+    engine, params, parents = looked_up
+    pid = os.fork()
+    if pid == 0:  # the child: exit status 0 when it behaved
+        status = 1
+        try:
+            inherited = kept_connection(engine)
+            engine.dispose(close=False)  # SQLAlchemy's advice for a pool inherited by fork
+            found = api_auth._SESSION_LOOKUP.all(engine, params)
+            own = kept_connection(engine)
+            status = 0 if inherited is None and len(found) == 1 and own is not parents else 3
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    # Had the child closed the parent's connection, this would fail or need a new one.
+    assert len(api_auth._SESSION_LOOKUP.all(engine, params)) == 1
+    assert kept_connection(engine) is parents and not _closed(parents, engine.dialect)
