@@ -218,28 +218,31 @@ def _closed(dbapi_connection, dialect) -> bool:
 def test_a_thread_checks_out_one_connection_for_all_its_lookups(app, make_user):
     """The pool is not asked again per lookup; another thread gets a connection of its own."""
     params = add_credentials(app, make_user)["session"]
-    checkouts = []
+    checkouts, checkins = [], []
     seen_by_thread = []
 
     def lookups_in_a_thread():
         with app.app_context():
-            api_auth._SESSION_LOOKUP.all(reads_engine(), params)
+            for _ in range(3):
+                api_auth._SESSION_LOOKUP.all(reads_engine(), params)
             seen_by_thread.append(kept_connection(reads_engine()))
 
     with app.app_context():
         engine = reads_engine()
         event.listen(engine, "checkout", lambda *args: checkouts.append(args[0]))
+        event.listen(engine, "checkin", lambda *args: checkins.append(args[0]))
         for _ in range(5):
             assert len(api_auth._SESSION_LOOKUP.all(engine, params)) == 1
-        assert len(checkouts) == 1
+        assert len(checkouts) == 1 and checkins == []
         thread = threading.Thread(target=lookups_in_a_thread)
         thread.start()
         thread.join()
         gc.collect()
         assert len(checkouts) == 2 and checkouts[1] is not checkouts[0]
-        # The thread's connection was closed when the thread ended; this one still works.
-        assert seen_by_thread == [checkouts[1]] and _closed(checkouts[1], engine.dialect)
-        assert not _closed(kept_connection(engine), engine.dialect)
+        # The thread's connection went back to the pool when the thread ended, open.
+        assert seen_by_thread == [checkouts[1]] and checkins == [checkouts[1]]
+        assert not _closed(checkouts[1], engine.dialect)
+        assert kept_connection(engine) is checkouts[0]
 
 
 @pytest.fixture

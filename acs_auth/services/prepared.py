@@ -24,7 +24,8 @@ Each thread keeps the connection it ran the statement on, with its cursor, for t
 about as much as the statement itself on SQLite, and a third of it on PostgreSQL. The kept
 connection stays checked out of its engine's pool (one per worker thread and engine), holds no
 transaction between calls (autocommit on a server; on SQLite the SELECT is read to its end, so
-no read snapshot outlives it), and is closed when its engine is disposed.
+no read snapshot outlives it), is closed when its engine is disposed and goes back to the
+pool when its thread ends.
 
 What it gives up: SQLAlchemy's ``before_cursor_execute`` / ``after_cursor_execute`` events do
 not fire for these statements. Use it only for a hot, fixed query; everything else goes through
@@ -156,8 +157,9 @@ def _processed(processors: tuple[Processor, ...], row) -> list:
 class _Kept:
     """A connection checked out of an engine's pool once, with its cursor, for one thread.
 
-    It is closed when its engine is disposed, and when its thread ends or the interpreter
-    exits (a finalizer, so no pooled connection is left for the garbage collector).
+    It is closed when its engine is disposed; when its thread ends, or the interpreter exits,
+    a finalizer gives it back to the pool, so no checked-out connection is left for the garbage
+    collector (a development server runs each request in a thread of its own).
     """
 
     _threads = threading.local()  # .by_engine: {engine: _Kept} of the current thread
@@ -166,7 +168,7 @@ class _Kept:
         self.engine = engine
         self.pooled = pooled
         self.cursor = cursor
-        self._closer = weakref.finalize(self, _close, pooled, os.getpid())
+        self._finalizer = weakref.finalize(self, _give_back, pooled, os.getpid())
 
     @classmethod
     def of(cls, engine: Engine) -> _Kept:
@@ -196,7 +198,7 @@ class _Kept:
         """Give the connection back to the pool, or close it (``close``, ``invalid``); forget it."""
         if self._mine().get(self.engine) is self:
             del self._mine()[self.engine]
-        self._closer.detach()
+        self._finalizer.detach()
         try:
             if close or invalid is not None:
                 self.pooled.invalidate(invalid)  # closes the DBAPI connection
@@ -220,10 +222,9 @@ _INHERITED: list[_Kept] = []
 os.register_at_fork(after_in_child=_Kept.forget_inherited)
 
 
-def _close(pooled: PoolProxiedConnection, owner: int) -> None:
-    """Finalizer of a kept connection: close it, in the process that opened it only."""
+def _give_back(pooled: PoolProxiedConnection, owner: int) -> None:
+    """Finalizer of a kept connection: back to its pool, in the process that opened it only."""
     if os.getpid() == owner:
-        pooled.invalidate()
         pooled.close()
 
 
