@@ -154,6 +154,13 @@ def _processed(processors: tuple[Processor, ...], row) -> list:
     return [value if p is None else p(value) for p, value in zip(processors, row, strict=True)]
 
 
+class _PerThread(threading.local):
+    """Each thread's kept connections, by engine."""
+
+    def __init__(self):
+        self.by_engine: dict[Engine, _Kept] = {}
+
+
 class _Kept:
     """A connection checked out of an engine's pool once, with its cursor, for one thread.
 
@@ -162,7 +169,7 @@ class _Kept:
     collector (a development server runs each request in a thread of its own).
     """
 
-    _threads = threading.local()  # .by_engine: {engine: _Kept} of the current thread
+    _threads = _PerThread()
 
     def __init__(self, engine: Engine, pooled: PoolProxiedConnection, cursor):
         self.engine = engine
@@ -188,16 +195,13 @@ class _Kept:
 
     @classmethod
     def _mine(cls) -> dict[Engine, _Kept]:
-        try:
-            return cls._threads.by_engine
-        except AttributeError:
-            cls._threads.by_engine = {}
-            return cls._threads.by_engine
+        return cls._threads.by_engine
 
     def release(self, *, close: bool = False, invalid: BaseException | None = None) -> None:
         """Give the connection back to the pool, or close it (``close``, ``invalid``); forget it."""
-        if self._mine().get(self.engine) is self:
-            del self._mine()[self.engine]
+        mine = self._mine()
+        if mine.get(self.engine) is self:
+            del mine[self.engine]
         self._finalizer.detach()
         try:
             if close or invalid is not None:
@@ -214,7 +218,7 @@ class _Kept:
         Their sockets belong to the parent; closing or resetting them here would end the
         parent's session on the server. They stay referenced, so no finalizer touches them.
         """
-        _INHERITED.extend(getattr(cls._threads, "by_engine", {}).values())
+        _INHERITED.extend(cls._threads.by_engine.values())
         cls._threads.by_engine = {}
 
 
