@@ -49,6 +49,11 @@ loglevel = "warning"
 """
 
 
+def worker_class(threads: int) -> str:
+    """gunicorn's worker class for ``threads`` threads per worker."""
+    return "gthread" if threads > 1 else "sync"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -121,7 +126,7 @@ class Server:
                 port=self.port,
                 workers=self.workers,
                 threads=self.threads,
-                worker_class="gthread" if self.threads > 1 else "sync",
+                worker_class=worker_class(self.threads),
             )
         )
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))

@@ -30,7 +30,15 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import bcrypt
-from bench_api_me import EMAIL, PASSWORD, Server, cpu_seconds, versions, worker_pids
+from bench_api_me import (
+    EMAIL,
+    PASSWORD,
+    Server,
+    cpu_seconds,
+    versions,
+    worker_class,
+    worker_pids,
+)
 
 TARGET = 0.97
 ROUNDS = 12
@@ -181,15 +189,12 @@ def main() -> int:
     return report(rounds, args, cores, (available_before + available_after) / 2)
 
 
-def worker_kind(threads: int) -> str:
-    return f"gthread ({threads} threads each)" if threads > 1 else "sync"
-
-
 def report(rounds: list[dict], args, cores: int, available: float) -> int:
     database = "PostgreSQL" if args.database_url else "SQLite (temporary file)"
     print(f"machine: {versions()}")
     print(
-        f"setup: gunicorn {args.workers} {worker_kind(args.threads)} workers, {database}, "
+        f"setup: gunicorn {args.workers} {worker_class(args.threads)} workers "
+        f"({args.threads} thread(s) each), {database}, "
         f"BCRYPT_LOG_ROUNDS={ROUNDS}, "
         f"{args.connections} keep-alive clients, {args.rounds} rounds of {args.duration} s, "
         "rate limits off"
