@@ -120,6 +120,9 @@ class Config:
     ACCESS_TOKEN_EXPIRE_MINUTES = Env(int, 30)
     REFRESH_TOKEN_EXPIRE_DAYS = Env(int, 7)
     REMEMBER_ME_DAYS = Env(int, 30)  # capped at 30 by checks.apply_defaults
+    # API keys expire: this many days unless the request asks for fewer (at most the maximum).
+    API_KEY_DEFAULT_EXPIRE_DAYS = Env(int, 90)
+    API_KEY_MAX_EXPIRE_DAYS = Env(int, 365)
 
     # Browser sessions (cookie names, Secure flags and lifetimes are derived in checks.py).
     BROWSER_SESSION_HOURS = Env(int, 12)

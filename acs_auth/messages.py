@@ -166,7 +166,7 @@ ADMIN_USER_CREATED = "Account created for {email}; the password setup email is o
 ADMIN_USER_UPDATED = "The account has been updated."
 ADMIN_USER_UNCHANGED = "Nothing was changed."
 ADMIN_USER_UNLOCKED = "The account is unlocked."
-ADMIN_USER_SIGNED_OUT = "Signed out everywhere: {count} session(s) ended."
+ADMIN_USER_SIGNED_OUT = "Signed out everywhere: {count} session(s) ended and every API key revoked."
 ADMIN_SETUP_SENT = "A new password setup email is on its way."
 ADMIN_USER_DELETED = "The account {email} has been deleted."
 ADMIN_UPLOAD_EXPIRED = (
@@ -227,3 +227,11 @@ ADMIN_DATE_INVALID = "Enter a date as YYYY-MM-DD."
 CLI_ALLOWLIST_CONFLICT = (
     "Nothing was imported: another import changed the allowlist at the same time. Run again."
 )
+
+# API keys as credentials of the account (issue 12, item 2)
+API_KEY_PASSWORD_WRONG = "The current password is wrong; no key was created."
+API_KEY_SCOPE_REFUSED = "Only an administrator can create a key with the admin scope."
+API_KEY_NOT_ADMIN = "This API key cannot reach the admin API; it needs the admin scope."
+API_KEY_EXPIRY_TOO_LONG = "A key can live at most {days} days."
+API_KEY_REVOKED = "The API key {prefix}… has been revoked."
+ADMIN_API_KEY_REVOKED = "The API key {prefix}… has been revoked."

@@ -292,13 +292,15 @@ def test_unlock_resend_and_sign_out_everywhere(app, client, admin, make_user, lo
     assert messages.ADMIN_USER_UNLOCKED in client.get(page).get_data(as_text=True)
 
     post_form(client, page, f"{page}/sign-out", {})
-    assert _live_credentials(app, user_id)[0] == 0
+    assert _live_credentials(app, user_id) == (0, 0)  # sessions and API keys alike
     assert other.get("/account").status_code == 302
 
-    # This account has a password: no setup email, an explanation instead.
+    # This account has a password: no setup email, an explanation instead (the only mail it
+    # got is the notice of the API key made above).
     post_form(client, page, f"{page}/resend-setup", {})
     assert messages.ADMIN_SETUP_NOT_NEEDED in client.get(page).get_data(as_text=True)
-    assert outbox.to("ada@example.org") == []
+    subjects = [m["Subject"] for m in outbox.to("ada@example.org")]
+    assert subjects == [f"{app.config['APP_NAME']}: A new API key was created"]
     pending = make_user(email="pending@example.org", password=None)
     post_form(client, f"/admin/users/{pending}", f"/admin/users/{pending}/resend-setup", {})
     assert outbox.link("pending@example.org", "/setup-password/")

@@ -83,11 +83,10 @@ class Api:
         """An access token for ``email``."""
         return self.login(email, password)["access_token"]
 
-    def new_key(self, token, scope="full", **extra) -> dict:
+    def new_key(self, token, scope="full", password=STRONG_PASSWORD, **extra) -> dict:
         """Create an API key with ``token`` and return the creation answer (with the secret)."""
-        response = self.post(
-            "/api/auth/api-keys", token=token, json={"name": "script", "scope": scope, **extra}
-        )
+        body = {"name": "script", "scope": scope, "current_password": password, **extra}
+        response = self.post("/api/auth/api-keys", token=token, json=body)
         assert response.status_code == 201, response.get_json()
         return response.get_json()
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, jsonify
 
 from acs_auth import messages
@@ -12,7 +10,6 @@ from acs_auth.api.guards import bearer_only, principal
 from acs_auth.api.problems import problem
 from acs_auth.api.serializers import api_key_json, session_json, user_json
 from acs_auth.api.validation import Invalid, json_body
-from acs_auth.models import utcnow
 from acs_auth.services import accounts, api_keys, sessions
 
 bp = Blueprint("account", __name__, url_prefix="/auth")
@@ -64,15 +61,25 @@ def delete_session(session_id: str):
 @bp.post("/api-keys")
 @bearer_only
 def create_api_key():
-    """Mint a key; the secret is in this answer only."""
+    """Mint a key after re-checking the password; the secret is in this answer only."""
     data = json_body(schemas.NEW_API_KEY)
-    days = data.get("expires_in_days")
-    expires_at = utcnow() + timedelta(days=days) if days else None
-    scope = data.get("scope", "read")
+    me = principal()
     try:
-        row, secret = api_keys.create(
-            principal().user, name=data["name"].strip(), scope=scope, expires_at=expires_at
+        row, secret = api_keys.mint(
+            me.user,
+            password=data["current_password"],
+            name=data["name"].strip(),
+            scope=data.get("scope", "read"),
+            days=data.get("expires_in_days"),
+            session=me.session,
         )
+    except api_keys.PasswordWrong:
+        return problem(403, detail=messages.API_KEY_PASSWORD_WRONG)
+    except api_keys.ScopeRefused:
+        return problem(403, detail=messages.API_KEY_SCOPE_REFUSED)
+    except api_keys.ExpiryTooLong as exc:
+        detail = messages.API_KEY_EXPIRY_TOO_LONG.format(days=exc.days)
+        raise Invalid({"expires_in_days": [detail]}) from None
     except api_keys.TooManyKeys:
         return problem(409, detail=messages.API_TOO_MANY_KEYS)
     response = jsonify({**api_key_json(row), "key": secret})

@@ -136,7 +136,13 @@ def change_password():
     me = principal()
     remember = me.remember
     try:
-        accounts.change_password(me.user, data["current_password"], data["new_password"], None)
+        accounts.change_password(
+            me.user,
+            data["current_password"],
+            data["new_password"],
+            None,
+            revoke_keys=data.get("revoke_api_keys", False),
+        )
     except accounts.CurrentPasswordWrong:
         raise Invalid({"current_password": [messages.CURRENT_PASSWORD_WRONG]}) from None
     except passwords.PasswordRejected as exc:

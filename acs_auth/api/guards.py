@@ -74,7 +74,14 @@ def check_request():
 
 
 def require_admin():
-    """Before every /api/admin view (after check_request): the caller's role must be admin."""
-    if principal().caller.role != Role.ADMIN.value:
+    """Before every /api/admin view (after check_request): the caller's role must be admin.
+
+    Read from the database on this request, so a demoted administrator's token or key stops
+    at once; an API key also needs the admin scope.
+    """
+    me = principal()
+    if me.caller.role != Role.ADMIN.value:
         return problem(403, detail=messages.API_ADMIN_ONLY)
+    if not me.may_administer:
+        return problem(403, detail=messages.API_KEY_NOT_ADMIN)
     return None

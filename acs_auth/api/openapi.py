@@ -31,6 +31,10 @@ The JSON API of the portal: the same accounts, rules and limits as the browser p
 * Rate limits (429 with Retry-After) are shared with the browser's sign-in, registration and
   reset pages.
 * Token responses carry `Cache-Control: no-store`.
+* API keys are credentials of the account: minting one needs the current password, every key
+  expires (90 days by default), the owner is emailed, and a password reset or an
+  administrator's "sign out everywhere" revokes them. /api/admin accepts a key only with the
+  `admin` scope, which only an administrator can mint; a `read` or `full` key answers 403 there.
 """
 PUBLIC: list = []
 ANY = [{"bearerAuth": []}, {"apiKey": []}]
@@ -217,7 +221,7 @@ def _account_paths() -> dict:
         },
         "/api/auth/api-keys": {
             "post": operation(
-                "Create an API key",
+                "Create an API key (needs the current password; the owner is emailed)",
                 {
                     "201": json_response(
                         "The key; its secret is in this answer only.",

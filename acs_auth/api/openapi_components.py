@@ -54,7 +54,7 @@ API_KEY = closed(
         "id": {"type": "string"},
         "name": {"type": "string"},
         "prefix": {"type": "string", "description": "The first characters, for recognition."},
-        "scope": {"type": "string", "enum": ["read", "full"]},
+        "scope": {"type": "string", "enum": ["read", "full", "admin"]},
         "created_at": TIME,
         "last_used_at": NULLABLE_TIME,
         "expires_at": NULLABLE_TIME,
@@ -260,6 +260,7 @@ SECURITY_SCHEMES = {
         "type": "apiKey",
         "in": "header",
         "name": "X-API-Key",
-        "description": "A key from POST /api/auth/api-keys; scope read allows GET only.",
+        "description": "A key from POST /api/auth/api-keys: scope read allows GET only; only "
+        "scope admin (of an account that is still an administrator) reaches /api/admin.",
     },
 }

@@ -43,7 +43,14 @@ LOGIN = Schema(
 )
 REFRESH = Schema("RefreshRequest", refresh_token=TOKEN)
 VERIFY = Schema("VerifyTokenRequest", token=TOKEN)
-CHANGE_PASSWORD = Schema("ChangePasswordRequest", current_password=PASSWORD, new_password=PASSWORD)
+CHANGE_PASSWORD = Schema(
+    "ChangePasswordRequest",
+    current_password=PASSWORD,
+    new_password=PASSWORD,
+    revoke_api_keys=Field(
+        "boolean", description="true: also revoke every API key of the account (default false)."
+    ),
+)
 REQUEST_RESET = Schema(
     "PasswordResetRequest",
     email=EMAIL,
@@ -58,9 +65,24 @@ PROFILE = Schema(
 )
 NEW_API_KEY = Schema(
     "ApiKeyCreate",
+    "A key is a credential of the account: minting one needs the current password (a wrong one "
+    "answers 403 and counts toward the account's lockout), and the owner is emailed.",
     name=Field("string", required=True, max_length=100, min_length=1),
-    scope=Field("string", choices=api_keys.SCOPES, description="Defaults to read."),
-    expires_in_days=Field("integer", nullable=True, minimum=1, maximum=3650),
+    current_password=PASSWORD,
+    scope=Field(
+        "string",
+        choices=api_keys.SCOPES,
+        description="Defaults to read (GET only). full: also writes. admin: full plus "
+        "/api/admin, for administrators only; no other key reaches /api/admin.",
+    ),
+    expires_in_days=Field(
+        "integer",
+        nullable=True,
+        minimum=1,
+        maximum=3650,
+        description="Absent or null: API_KEY_DEFAULT_EXPIRE_DAYS (90). More than "
+        "API_KEY_MAX_EXPIRE_DAYS (365) answers 422. Every key expires.",
+    ),
 )
 ROLES = tuple(r.value for r in Role)
 ADMIN_USER_CREATE = Schema(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from acs_auth.models import ApiKey, AuthSession, User, utcnow
-from acs_auth.services import sessions
+from acs_auth.services import api_keys, sessions
 from acs_auth.services.api_auth import Caller
 from acs_auth.services.refresh import TokenPair
 
@@ -81,7 +81,7 @@ def api_key_json(row: ApiKey) -> dict:
         "id": row.public_id,
         "name": row.name,
         "prefix": row.prefix,
-        "scope": "full" if "full" in (row.scopes or []) else "read",
+        "scope": api_keys.scope_of(row.scopes),
         "created_at": timestamp(row.created_at),
         "last_used_at": timestamp(row.last_used_at),
         "expires_at": timestamp(expires),

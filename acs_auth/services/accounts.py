@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuthSession, Role, Source, User, UserProgram, utcnow
-from acs_auth.services import audit, mail, passwords, sessions
+from acs_auth.services import api_keys, audit, mail, passwords, sessions
 from acs_auth.services.emails import email_key, validate_address
 
 
@@ -52,8 +52,13 @@ def _clean_username(value: str | None) -> str | None:
     return value or None
 
 
-def change_password(user: User, current: str, new: str, keep: AuthSession | None) -> None:
-    """Change the password after checking the current one; other sessions end (one commit)."""
+def change_password(
+    user: User, current: str, new: str, keep: AuthSession | None, revoke_keys: bool = False
+) -> None:
+    """Change the password after checking the current one; other sessions end (one commit).
+
+    ``revoke_keys`` also revokes every API key of the account (the person's choice).
+    """
     if not passwords.verify_password(user.password_hash, current or ""):
         audit.record("password.change_failed", actor=user, target=user)
         db.session.commit()
@@ -64,8 +69,9 @@ def change_password(user: User, current: str, new: str, keep: AuthSession | None
         db.session.rollback()
         raise CurrentPasswordWrong() from None
     sessions.revoke_all(user, reason="password_changed", keep=keep)
+    keys = api_keys.revoke_all(user) if revoke_keys else 0
     mail.queue("password_changed", user.email, user=user, when=utcnow())
-    audit.record("password.changed", actor=user, target=user)
+    audit.record("password.changed", actor=user, target=user, api_keys_revoked=keys)
     db.session.commit()
 
 
@@ -162,10 +168,20 @@ def sign_out_session(user: User, public_id: str) -> bool:
 
 
 def sign_out_everywhere(
-    user: User, actor: User | None = None, keep: AuthSession | None = None
+    user: User,
+    actor: User | None = None,
+    keep: AuthSession | None = None,
+    revoke_keys: bool = False,
 ) -> int:
-    """End all of the user's sessions (all but ``keep``), browser and API alike (one commit)."""
+    """End all of the user's sessions (all but ``keep``), browser and API alike (one commit).
+
+    ``revoke_keys`` revokes the account's API keys too: an administrator's "sign out
+    everywhere" does, a person's "sign out all other devices" ends sessions only.
+    """
     count = sessions.revoke_all(user, reason="signed_out_everywhere", keep=keep)
-    audit.record("session.revoked_all", actor=actor or user, target=user, count=count)
+    keys = api_keys.revoke_all(user) if revoke_keys else 0
+    audit.record(
+        "session.revoked_all", actor=actor or user, target=user, count=count, api_keys_revoked=keys
+    )
     db.session.commit()
     return count

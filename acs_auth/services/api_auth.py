@@ -135,14 +135,23 @@ class Principal:
 
     @property
     def scope(self) -> str:
-        """``full`` for a bearer token; the key's scope (``read`` or ``full``) for a key."""
+        """``full`` for a bearer token; the key's scope (``read``, ``full`` or ``admin``)."""
         if not self.via_key:
             return "full"
-        return "full" if "full" in self.key_scopes else "read"
+        return api_keys.scope_of(self.key_scopes)
 
     def may(self, method: str) -> bool:
         """True when this credential's scope allows a request with ``method``."""
-        return self.scope == "full" or method in SAFE_METHODS
+        return self.scope != "read" or method in SAFE_METHODS
+
+    @property
+    def may_administer(self) -> bool:
+        """True when this credential may reach /api/admin (the role is checked apart).
+
+        A bearer token may; an API key only with the admin scope, so the read or full key of
+        an administrator's script is not a way into account administration.
+        """
+        return not self.via_key or self.scope == "admin"
 
     @property
     def user(self) -> User:

@@ -1,17 +1,27 @@
-"""API keys: long-lived credentials for scripts, shown once and stored only as SHA-256."""
+"""API keys: credentials of the account, shown once and stored only as SHA-256.
+
+A key outlives the moment it was minted in, so minting one asks for the account's current
+password (a stolen access token alone cannot plant a back door), every key expires
+(``API_KEY_DEFAULT_EXPIRE_DAYS``, at most ``API_KEY_MAX_EXPIRE_DAYS``), and the owner is emailed.
+A password reset and an administrator's "sign out everywhere" revoke every key of the account;
+a password change offers to. Only the ``admin`` scope reaches /api/admin, and only an
+administrator may mint it (the role is still checked on every request).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from flask import current_app, has_request_context, request
 from sqlalchemy import func, or_, select, update
 
 from acs_auth.extensions import db
-from acs_auth.models import ApiKey, User, utcnow
-from acs_auth.services import audit
+from acs_auth.models import ApiKey, AuthSession, Role, User, utcnow
+from acs_auth.services import audit, mail, passwords, sessions
+from acs_auth.services.authentication import _count_failure as count_failed_password
 
 # "acsk_" makes a leaked key recognisable to secret scanners; 32 random bytes = 256 bits.
 PREFIX = "acsk_"
@@ -19,12 +29,29 @@ SECRET_BYTES = 32
 KEY_PATTERN = re.compile(r"^acsk_[A-Za-z0-9_-]{43}$")
 # How much of the key is kept in clear for lists: the marker plus 7 random characters.
 SHOWN_PREFIX_LENGTH = len(PREFIX) + 7
-SCOPES = ("read", "full")
+# read: GET only; full: what the account may do, bar credentials; admin: full plus /api/admin.
+SCOPES = ("read", "full", "admin")
 MAX_ACTIVE_KEYS = 50
 
 
 class TooManyKeys(RuntimeError):
     """The user already has MAX_ACTIVE_KEYS live keys."""
+
+
+class PasswordWrong(RuntimeError):
+    """The current password given to mint a key is wrong (or the account is locked)."""
+
+
+class ScopeRefused(RuntimeError):
+    """A person who is not an administrator asked for the admin scope."""
+
+
+class ExpiryTooLong(ValueError):
+    """More days were asked for than API_KEY_MAX_EXPIRE_DAYS; ``days`` is that maximum."""
+
+    def __init__(self, days: int) -> None:
+        super().__init__(days)
+        self.days = days
 
 
 def digest(raw: str) -> str:
@@ -37,6 +64,12 @@ def well_formed(raw) -> bool:
     return isinstance(raw, str) and KEY_PATTERN.fullmatch(raw) is not None
 
 
+def scope_of(scopes) -> str:
+    """The one scope a key's stored scopes amount to (the widest wins; unknown ones read)."""
+    scopes = scopes or ()
+    return next((scope for scope in ("admin", "full") if scope in scopes), "read")
+
+
 def _live_filter(now: datetime):
     return (
         ApiKey.revoked_at.is_(None),
@@ -44,10 +77,17 @@ def _live_filter(now: datetime):
     )
 
 
-def create(
-    user: User, *, name: str, scope: str, expires_at: datetime | None = None
-) -> tuple[ApiKey, str]:
-    """Mint a key; returns the row and the secret, which is never stored (one commit)."""
+def expiry(days: int | None) -> datetime:
+    """When a key minted now expires: the default, or ``days`` if not above the maximum."""
+    cfg = current_app.config
+    longest = cfg["API_KEY_MAX_EXPIRE_DAYS"]
+    if days is not None and days > longest:
+        raise ExpiryTooLong(longest)
+    return utcnow() + timedelta(days=days or min(cfg["API_KEY_DEFAULT_EXPIRE_DAYS"], longest))
+
+
+def _add(user: User, *, name: str, scope: str, expires_at: datetime) -> tuple[ApiKey, str]:
+    """Add a key, its audit row and its notice email to the transaction (no commit)."""
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}")
     now = utcnow()
@@ -69,8 +109,69 @@ def create(
     )
     db.session.add(row)
     audit.record("api_key.created", actor=user, target=user, prefix=row.prefix, scope=scope)
+    queue_created_notice(user, row)
+    return row, raw
+
+
+def create(
+    user: User, *, name: str, scope: str, expires_at: datetime | None = None
+) -> tuple[ApiKey, str]:
+    """Mint a key without a password check (CLI, tests); the default expiry applies (one commit)."""
+    row, raw = _add(user, name=name, scope=scope, expires_at=expires_at or expiry(None))
     db.session.commit()
     return row, raw
+
+
+def _refuse(user: User, session: AuthSession | None, reason: str) -> PasswordWrong:
+    """Record a refused mint; a wrong password counts toward the account's lockout (commits)."""
+    locked = reason == "password" and count_failed_password(user)
+    audit.record("api_key.create_failed", actor=user, target=user, reason=reason)
+    if locked:
+        audit.record("account.locked", target=user)
+        # The guesser holds a live session: once the account locks, that session ends too.
+        if session is not None:
+            sessions.revoke(session, "locked")
+    db.session.commit()
+    return PasswordWrong()
+
+
+def mint(
+    user: User,
+    *,
+    password: str,
+    name: str,
+    scope: str = "read",
+    days: int | None = None,
+    session: AuthSession | None = None,
+) -> tuple[ApiKey, str]:
+    """Mint a key for the signed-in ``user`` after re-checking their password (one commit).
+
+    Raises PasswordWrong (also while the account is locked, whatever the password),
+    ScopeRefused, ExpiryTooLong or TooManyKeys. ``session`` is the caller's own, ended when
+    wrong passwords lock the account.
+    """
+    password_ok = passwords.verify_password(user.password_hash, password or "")
+    if user.is_locked():
+        raise _refuse(user, session, "locked")
+    if not password_ok:
+        raise _refuse(user, session, "password")
+    if scope == "admin" and user.role != Role.ADMIN.value:
+        raise ScopeRefused()
+    row, raw = _add(user, name=name, scope=scope, expires_at=expiry(days))
+    db.session.commit()
+    return row, raw
+
+
+def queue_created_notice(user: User, row: ApiKey) -> None:
+    """Tell the owner a key was made: name, prefix, scope, expiry and IP, never the secret."""
+    mail.queue(
+        "api_key_created",
+        user.email,
+        user=user,
+        key=row,
+        ip=request.remote_addr if has_request_context() else None,
+        when=row.created_at,
+    )
 
 
 def list_for(user: User) -> list[ApiKey]:
@@ -82,8 +183,11 @@ def list_for(user: User) -> list[ApiKey]:
     ).all()
 
 
-def revoke(user: User, public_id: str) -> bool:
-    """Revoke one of the user's own keys at once; False when it is not theirs (one commit)."""
+def revoke(user: User, public_id: str, actor: User | None = None) -> bool:
+    """Revoke one of ``user``'s keys at once; False when it is not theirs (one commit).
+
+    ``actor`` is the administrator doing it for them; by default the owner.
+    """
     row = db.session.scalar(
         select(ApiKey).where(
             ApiKey.user_id == user.id,
@@ -94,13 +198,13 @@ def revoke(user: User, public_id: str) -> bool:
     if row is None:
         return False
     row.revoked_at = utcnow()
-    audit.record("api_key.revoked", actor=user, target=user, prefix=row.prefix)
+    audit.record("api_key.revoked", actor=actor or user, target=user, prefix=row.prefix)
     db.session.commit()
     return True
 
 
 def revoke_all(user: User) -> int:
-    """Revoke every key of ``user`` (deactivation); returns how many (no commit)."""
+    """Revoke every key of ``user`` (reset, sign out everywhere); returns how many (no commit)."""
     stmt = (
         update(ApiKey)
         .where(ApiKey.user_id == user.id, ApiKey.revoked_at.is_(None))

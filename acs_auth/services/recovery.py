@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 
 from acs_auth.extensions import db
 from acs_auth.models import User, utcnow
-from acs_auth.services import audit, mail, passwords, sessions, tokens
+from acs_auth.services import api_keys, audit, mail, passwords, sessions, tokens
 from acs_auth.services.authentication import SignIn
 from acs_auth.services.emails import email_key
 from acs_auth.services.names import same_name
@@ -157,6 +157,7 @@ def complete(purpose: tokens.Purpose, token: str, password: str, kind: str = "br
         raise LinkInvalid() from None
     # A reset usually follows a suspected compromise: every session, browser and API, ends.
     ended = sessions.revoke_all(user, reason=f"password_{purpose}")
+    api_keys.revoke_all(user)  # keys too: a key minted by an intruder must not survive a reset
     user.email_verified_at = user.email_verified_at or utcnow()  # the link proved the mailbox
     if purpose is tokens.Purpose.RESET:
         mail.queue("password_changed", user.email, user=user, when=utcnow())

@@ -331,8 +331,8 @@ def unlock(user: User, actor: User) -> None:
 
 
 def sign_out_everywhere(user: User, actor: User) -> int:
-    """End every session of the account, browser and API (one commit)."""
-    return accounts.sign_out_everywhere(user, actor=actor)
+    """End every session of the account, browser and API, and revoke its API keys (one commit)."""
+    return accounts.sign_out_everywhere(user, actor=actor, revoke_keys=True)
 
 
 def resend_setup(user: User, actor: User) -> None:
