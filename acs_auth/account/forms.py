@@ -1,7 +1,7 @@
 """Self-service forms: profile and password change. Shape checks only; services decide."""
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp
 
 from acs_auth import messages
@@ -58,3 +58,4 @@ class ChangePasswordForm(FlaskForm):
     confirm_password = _password(
         "Confirm the new password", EqualTo("new_password", messages.PASSWORD_MISMATCH)
     )
+    revoke_api_keys = BooleanField("Also revoke my API keys")

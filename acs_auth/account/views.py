@@ -1,12 +1,13 @@
-"""Self-service: profile, password change, and the devices signed in to the account."""
+"""Self-service: profile, password change, the devices signed in and the API keys."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from acs_auth import messages, security
 from acs_auth.account.forms import ChangePasswordForm, ProfileForm
+from acs_auth.models import utcnow
 from acs_auth.ratelimits import sensitive
-from acs_auth.services import accounts, passwords, sessions
+from acs_auth.services import accounts, api_keys, passwords, sessions
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -24,6 +25,8 @@ def _page(profile_form: ProfileForm | None = None, password_form: ChangePassword
         profile_form=profile_form or ProfileForm(formdata=None, obj=current_user),
         password_form=password_form or ChangePasswordForm(formdata=None),
         live_sessions=sessions.list_live(current_user),
+        keys=api_keys.list_for(current_user),
+        now=utcnow(),
         current_session_id=current_user.auth_session.public_id,
         describe_device=sessions.describe_device,
     )
@@ -69,6 +72,7 @@ def change_password():
                 form.current_password.data,
                 form.new_password.data,
                 keep=current_user.auth_session,
+                revoke_keys=form.revoke_api_keys.data,
             )
         except accounts.CurrentPasswordWrong:
             form.current_password.errors.append(messages.CURRENT_PASSWORD_WRONG)
@@ -99,4 +103,14 @@ def revoke_other_sessions():
     """Sign out every device but this one (browsers and API clients alike)."""
     accounts.sign_out_everywhere(current_user, keep=current_user.auth_session)
     flash(messages.OTHER_SESSIONS_REVOKED, "success")
+    return redirect(url_for("account.index"))
+
+
+@bp.post("/api-keys/<public_id>/revoke")
+def revoke_api_key(public_id: str):
+    """Revoke one of the user's own API keys at once; another person's answers 404."""
+    key = api_keys.revoke(current_user, public_id[:32])
+    if key is None:
+        abort(404)
+    flash(messages.API_KEY_REVOKED.format(prefix=key.prefix), "success")
     return redirect(url_for("account.index"))

@@ -17,7 +17,7 @@ from acs_auth.admin.forms import (
 )
 from acs_auth.admin.views import bp
 from acs_auth.models import User, utcnow
-from acs_auth.services import audit_log, user_admin
+from acs_auth.services import api_keys, audit_log, user_admin
 from acs_auth.services.accounts import AccountExists
 from acs_auth.services.emails import InvalidEmail
 
@@ -75,6 +75,7 @@ def _detail(user: User, form: UserEditForm, code: int = 200):
         form=form,
         action_form=ActionForm(),
         events=audit_log.events_of(user.id),
+        keys=api_keys.list_for(user),
         now=utcnow(),
     ), code
 
@@ -132,6 +133,18 @@ def resend_setup(user_id: int):
 def sign_out_user(user_id: int):
     """End every session of the account (browser and API)."""
     return _action(user_id, user_admin.sign_out_everywhere, messages.ADMIN_USER_SIGNED_OUT)
+
+
+@bp.post("/users/<int:user_id>/api-keys/<key_id>/revoke")
+def revoke_user_api_key(user_id: int, key_id: str):
+    """Revoke one API key of the account at once; the audit log names the administrator."""
+    user = _user_or_404(user_id)
+    if ActionForm().validate_on_submit():
+        key = api_keys.revoke(user, key_id[:32], actor=current_user)
+        if key is None:
+            abort(404)
+        flash(messages.ADMIN_API_KEY_REVOKED.format(prefix=key.prefix), "success")
+    return redirect(url_for(".edit_user", user_id=user.id))
 
 
 @bp.route("/users/<int:user_id>/delete", methods=["GET", "POST"])

@@ -183,8 +183,8 @@ def list_for(user: User) -> list[ApiKey]:
     ).all()
 
 
-def revoke(user: User, public_id: str, actor: User | None = None) -> bool:
-    """Revoke one of ``user``'s keys at once; False when it is not theirs (one commit).
+def revoke(user: User, public_id: str, actor: User | None = None) -> ApiKey | None:
+    """Revoke one of ``user``'s keys at once; None when it is not theirs (one commit).
 
     ``actor`` is the administrator doing it for them; by default the owner.
     """
@@ -196,11 +196,11 @@ def revoke(user: User, public_id: str, actor: User | None = None) -> bool:
         )
     )
     if row is None:
-        return False
+        return None
     row.revoked_at = utcnow()
     audit.record("api_key.revoked", actor=actor or user, target=user, prefix=row.prefix)
     db.session.commit()
-    return True
+    return row
 
 
 def revoke_all(user: User) -> int:
