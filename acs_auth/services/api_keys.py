@@ -21,6 +21,8 @@ from sqlalchemy import func, or_, select, update
 from acs_auth.extensions import db
 from acs_auth.models import ApiKey, AuthSession, Role, User, utcnow
 from acs_auth.services import audit, mail, passwords, sessions
+
+# The sign-in's own atomic failure counter, so a wrong password here locks like a failed sign-in.
 from acs_auth.services.authentication import _count_failure as count_failed_password
 
 # "acsk_" makes a leaked key recognisable to secret scanners; 32 random bytes = 256 bits.
