@@ -227,3 +227,16 @@ ADMIN_DATE_INVALID = "Enter a date as YYYY-MM-DD."
 CLI_ALLOWLIST_CONFLICT = (
     "Nothing was imported: another import changed the allowlist at the same time. Run again."
 )
+
+# Operators (issue 12): why `flask mail send-pending` sent nothing, or where mail went
+MAIL_NO_SERVER = "no mail server configured (MAIL_SERVER)"
+CLI_MAIL_TO_CONSOLE = (
+    "No mail server configured (MAIL_SERVER): messages are printed here and saved under "
+    "instance/outbox/ (the console backend), not delivered."
+)
+CLI_MAIL_NOTHING_QUEUED = "Nothing sent: the outbox holds no message waiting to be sent."
+CLI_MAIL_NOTHING_DUE = (
+    "Nothing sent: {pending} message(s) are not due yet (waiting for a retry, or being sent by "
+    "another process); the next is due in {seconds:.0f} s. Last error: {error}"
+)
+CLI_MAIL_LAST_ERROR = "Not sent: {error}"

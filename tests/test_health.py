@@ -146,6 +146,14 @@ def migrated_sqlite(tmp_path):
     return url
 
 
+# A single-host production on a SQLite file, mail printed: each allowed explicitly (issue 12).
+PRODUCTION_ON_SQLITE = {
+    "ALLOW_SQLITE_IN_PRODUCTION": "true",
+    "APP_URL": "https://portal.test",
+    "MAIL_BACKEND": "console",
+}
+
+
 def subprocess_env(**values) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "WEB_CONC"))}
     env.update(PYTHON_DOTENV_DISABLED="1", **values)
@@ -182,6 +190,7 @@ def test_gunicorn_serves_health_and_logs_json_lines_with_request_ids(migrated_sq
     env = subprocess_env(
         ACS_CONFIG="production",
         DATABASE_URL=migrated_sqlite,
+        **PRODUCTION_ON_SQLITE,
         SECRET_KEY=secrets.token_urlsafe(48),
         JWT_SECRET_KEY=secrets.token_urlsafe(48),
         BIND=f"127.0.0.1:{port}",
@@ -256,6 +265,7 @@ def test_gunicorn_refuses_several_workers_with_memory_rate_limits(migrated_sqlit
     env = subprocess_env(
         ACS_CONFIG="production",
         DATABASE_URL=migrated_sqlite,
+        **PRODUCTION_ON_SQLITE,
         SECRET_KEY=secrets.token_urlsafe(48),
         JWT_SECRET_KEY=secrets.token_urlsafe(48),
         BIND=f"127.0.0.1:{free_port()}",

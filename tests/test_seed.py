@@ -85,6 +85,9 @@ def test_seed_demo_refuses_to_run_in_production(app, tmp_path):
         JWT_SECRET_KEY=secrets.token_urlsafe(48),
         SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
         RATELIMIT_STORAGE_URI="memory://",
+        APP_URL="https://portal.test",
+        ALLOW_SQLITE_IN_PRODUCTION=True,
+        MAIL_BACKEND="console",
     )
     result = production.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 1
