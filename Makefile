@@ -29,7 +29,7 @@ help:
 	@echo "make test-pg  run it on PostgreSQL + Redis ($(PG_TEST_URL))"
 	@echo "make lint     ruff check + ruff format --check"
 	@echo "make serve    gunicorn with gunicorn.conf.py (production settings)"
-	@echo "make migrate  flask db upgrade;  make seed  flask seed-demo;  make worker  mail worker"
+	@echo "make migrate  flask db upgrade;  make seed  merge the demo allowlist again;  make worker  mail worker"
 
 # The virtualenv and its dependencies; pip runs again only when a requirements file changed.
 $(BIN)/python:
@@ -65,8 +65,10 @@ run: $(VENV)/.requirements.stamp instance/dev-secrets.env
 migrate: $(VENV)/.requirements.stamp
 	$(FLASK) db upgrade
 
+# `make run` seeds once (seed-demo skips an allowlist that was imported into before, so an
+# administrator's edits survive a restart); `make seed` merges the demo file again on purpose.
 seed: $(VENV)/.requirements.stamp instance/dev-secrets.env
-	$(DEV_ENV) && $(FLASK) seed-demo
+	$(DEV_ENV) && $(FLASK) seed-demo --force
 
 worker: $(VENV)/.requirements.stamp
 	$(FLASK) mail worker

@@ -240,3 +240,7 @@ CLI_MAIL_NOTHING_DUE = (
     "another process); the next is due in {seconds:.0f} s. Last error: {error}"
 )
 CLI_MAIL_LAST_ERROR = "Not sent: {error}"
+CLI_SEED_ALLOWLIST_KEPT = (
+    "Demo allowlist: not imported again, the allowlist was imported into before (edits made "
+    "since are kept). `flask seed-demo --force` (or `make seed`) merges the demo file anyway."
+)
