@@ -1,6 +1,7 @@
 # acs_auth: set-up, run, test and deployment commands. See README.md.
 #   make run    first run on a laptop: virtualenv, dependencies, database, demo data, server
-#   make test   the whole test suite (SQLite, in-memory rate limits)
+#   make test   the whole test suite (SQLite, in-memory rate limits); it never stops, restarts
+#               or flushes the machine's PostgreSQL or Redis (the e2e suites start their own)
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -18,18 +19,19 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 # ACS_CONFIG from the environment wins; otherwise each target picks the sensible one.
 run seed migrate worker: ACS_CONFIG ?= development
 serve: ACS_CONFIG ?= production
-test test-pg: ACS_CONFIG ?= testing
+test test-pg screenshots: ACS_CONFIG ?= testing
 export ACS_CONFIG
 
-.PHONY: help run test test-pg lint format serve migrate seed worker
+.PHONY: help run test test-pg screenshots lint format serve migrate seed worker
 
 help:
 	@echo "make run      set up .venv, migrate the SQLite database, seed demo data, serve :$(PORT)"
 	@echo "make test     run the whole test suite (SQLite)"
 	@echo "make test-pg  run it on PostgreSQL + Redis ($(PG_TEST_URL))"
+	@echo "make screenshots  refresh docs/screenshots with the browser suites (on purpose only)"
 	@echo "make lint     ruff check + ruff format --check"
 	@echo "make serve    gunicorn with gunicorn.conf.py (production settings)"
-	@echo "make migrate  flask db upgrade;  make seed  flask seed-demo;  make worker  mail worker"
+	@echo "make migrate  flask db upgrade;  make seed  merge the demo allowlist again;  make worker  mail worker"
 
 # The virtualenv and its dependencies; pip runs again only when a requirements file changed.
 $(BIN)/python:
@@ -65,8 +67,10 @@ run: $(VENV)/.requirements.stamp instance/dev-secrets.env
 migrate: $(VENV)/.requirements.stamp
 	$(FLASK) db upgrade
 
+# `make run` seeds once (seed-demo skips an allowlist that was imported into before, so an
+# administrator's edits survive a restart); `make seed` merges the demo file again on purpose.
 seed: $(VENV)/.requirements.stamp instance/dev-secrets.env
-	$(DEV_ENV) && $(FLASK) seed-demo
+	$(DEV_ENV) && $(FLASK) seed-demo --force
 
 worker: $(VENV)/.requirements.stamp
 	$(FLASK) mail worker
@@ -80,6 +84,12 @@ test-pg: $(VENV)/.requirements-dev.stamp
 	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$(PG_TEST_URL)}" \
 	TEST_REDIS_URL="$${TEST_REDIS_URL:-$(REDIS_TEST_URL)}" \
 	PYTHON_DOTENV_DISABLED=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The browser suites save their screenshots under test-results/ (ignored) unless told where:
+# this target is the one way docs/screenshots is rewritten, on purpose.
+screenshots: $(VENV)/.requirements-dev.stamp
+	E2E_SCREENSHOTS=docs/screenshots PYTHON_DOTENV_DISABLED=1 $(BIN)/python -m pytest $(PYTEST_ARGS) \
+		tests/e2e/test_browser_flows.py tests/e2e/test_browser_admin.py
 
 # Both checks always run, so one CI log shows every problem; either failing fails the target.
 lint: $(VENV)/.requirements-dev.stamp

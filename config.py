@@ -107,6 +107,8 @@ class Config:
     # database servers.
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     DATABASE_CONNECT_TIMEOUT = Env(int, 5)
+    # Production refuses SQLite unless this says a single-host deployment is meant.
+    ALLOW_SQLITE_IN_PRODUCTION = Env(bool, False)
     APP_URL = Env(str, "http://127.0.0.1:5000")
     APP_NAME = Env(str, "ACS Portal")
 
@@ -166,6 +168,9 @@ class Config:
     # "worker": only `flask mail worker` / `flask mail send-pending` send.
     MAIL_DELIVERY = Env(str, "background")
     MAIL_MAX_ATTEMPTS = Env(int, 12)
+    # "smtp" (through MAIL_SERVER) or "console" (printed and saved under instance/outbox/).
+    # Unset: smtp when MAIL_SERVER is set, else console; production needs one or the other.
+    MAIL_BACKEND = Env(str)
 
     # Registration and passwords.
     REGISTRATION_EMAIL_CONFIRMATION = Env(bool, True)

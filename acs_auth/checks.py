@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import Flask
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from config import ConfigurationError
 
 # Values that appear in tutorials and .env examples; never acceptable in production.
 KNOWN_WEAK = {
@@ -25,6 +32,11 @@ KNOWN_WEAK = {
 WEAK_FRAGMENTS = ("changeme", "change-me", "change_me", "not-for-production", "your-secret")
 MIN_SECRET_BYTES = 32
 MAX_REMEMBER_ME_DAYS = 30
+REFUSAL = "Refusing to start: "
+# Heroku-style and driver-less PostgreSQL URLs go through psycopg 3, the driver we ship.
+POSTGRES_PREFIXES = ("postgres://", "postgresql://")
+DATABASE_BACKENDS = ("postgresql", "sqlite")
+MAIL_BACKENDS = ("smtp", "console")
 
 
 class UnsafeConfiguration(RuntimeError):
@@ -34,6 +46,8 @@ class UnsafeConfiguration(RuntimeError):
 def apply_defaults(app: Flask) -> None:
     """Fill settings derived from others; outside production, generate throwaway secrets."""
     cfg = app.config
+    cfg["SQLALCHEMY_DATABASE_URI"] = database_url(cfg["SQLALCHEMY_DATABASE_URI"])
+    cfg["MAIL_BACKEND"] = _chosen_mail_backend(cfg)
     if cfg["ENV_NAME"] != "production":
         # A per-app random key: sessions do not survive a restart, which is acceptable on a
         # laptop and never silently insecure (`make run` exports a key kept under instance/).
@@ -51,6 +65,47 @@ def apply_defaults(app: Flask) -> None:
                 cfg[key] = "__Host-" + cfg[key]
     cfg["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(cfg)
     cfg["READS_ENGINE_OPTIONS"] = _reads_engine_options(cfg, cfg["SQLALCHEMY_ENGINE_OPTIONS"])
+
+
+def database_url(value) -> str:
+    """DATABASE_URL as SQLAlchemy needs it: ``postgres://`` becomes ``postgresql+psycopg://``.
+
+    A value that is not a PostgreSQL or SQLite URL is a ConfigurationError naming the setting
+    but not the value (it may carry a password).
+    """
+    url = str(value or "").strip()
+    for prefix in POSTGRES_PREFIXES:
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url.removeprefix(prefix)
+    try:
+        backend = make_url(url).get_backend_name()
+    except (ArgumentError, ValueError):
+        backend = None
+    if backend not in DATABASE_BACKENDS:
+        raise ConfigurationError(
+            "DATABASE_URL must be a postgresql:// or sqlite:/// URL (it could not be read as one)"
+        )
+    return url
+
+
+def _chosen_mail_backend(cfg) -> str | None:
+    """MAIL_BACKEND as given (lower-cased), None when unset; anything else is refused."""
+    chosen = (cfg.get("MAIL_BACKEND") or "").strip().lower() or None
+    if chosen not in (None, *MAIL_BACKENDS):
+        raise ConfigurationError(f"MAIL_BACKEND must be smtp or console, not {chosen!r}")
+    return chosen
+
+
+def mail_backend(cfg) -> str:
+    """Where mail goes: MAIL_BACKEND, else smtp with a MAIL_SERVER (or in production), else console.
+
+    Read when mail is sent, so a MAIL_SERVER set after start-up (the test suite's SMTP sink)
+    takes effect. Production never falls back to the console unless told to.
+    """
+    if cfg.get("MAIL_BACKEND"):
+        return cfg["MAIL_BACKEND"]
+    production = cfg["ENV_NAME"] == "production"
+    return "smtp" if cfg.get("MAIL_SERVER") or production else "console"
 
 
 def _on_server(cfg) -> bool:
@@ -125,5 +180,37 @@ def refuse_weak_settings(app: Flask) -> None:
         problems.append(f"JWT_ALGORITHM={cfg['JWT_ALGORITHM']} needs JWT_PRIVATE_KEY_FILE")
     if web_concurrency() > 1 and cfg["RATELIMIT_STORAGE_URI"].startswith("memory://"):
         problems.append("RATELIMIT_STORAGE_URI=memory:// cannot be shared by several workers")
+    problems += _deployment_problems(cfg)
     if problems:
-        raise UnsafeConfiguration("Refusing to start: " + "; ".join(problems))
+        raise UnsafeConfiguration(REFUSAL + "; ".join(problems))
+
+
+def _deployment_problems(cfg) -> list[str]:
+    """Production settings that would leak links, lose data or lose mail, one line each."""
+    problems = []
+    app_url = urlsplit(cfg.get("APP_URL") or "")
+    if app_url.scheme != "https" or not app_url.hostname:
+        # Emailed reset and setup links are built from APP_URL: over http they travel in clear.
+        problems.append("APP_URL must be the site's https:// address")
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and not cfg.get(
+        "ALLOW_SQLITE_IN_PRODUCTION"
+    ):
+        problems.append(
+            "DATABASE_URL is SQLite: use PostgreSQL, or set ALLOW_SQLITE_IN_PRODUCTION=true"
+        )
+    if mail_backend(cfg) == "smtp" and not cfg.get("MAIL_SERVER"):
+        problems.append("MAIL_SERVER is not set (or set MAIL_BACKEND=console to print mail)")
+    return problems
+
+
+@contextmanager
+def exit_on_refusal() -> Iterator[None]:
+    """Turn a refused configuration into one line on stderr and exit status 1, no traceback.
+
+    Used around ``create_app()`` in wsgi.py, so `flask …` and gunicorn both print the line.
+    """
+    try:
+        yield
+    except (UnsafeConfiguration, ConfigurationError) as exc:
+        message = str(exc)
+        raise SystemExit(message if message.startswith(REFUSAL) else REFUSAL + message) from None

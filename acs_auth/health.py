@@ -1,4 +1,8 @@
-"""Health endpoints for load balancers: /healthz (process) and /readyz (dependencies)."""
+"""Health endpoints for load balancers: /healthz (process) and /readyz (dependencies).
+
+/readyz also fails while the database is not migrated to the head of migrations/versions, so
+a new release is not sent traffic before `flask db upgrade` has run.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from acs_auth.extensions import csrf, db, limiter
+from acs_auth.services import schema
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +35,10 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """Readiness: 200 when the database (and Redis, when used) answer, else 503 naming them."""
+    """Readiness: 200 when the database (migrated to head) and Redis answer, else 503."""
     checks = {"database": _check(_ping_database, "database")}
+    if checks["database"] == "ok":
+        checks["migrations"] = _migrations()
     if _redis_uri():
         checks["redis"] = _check(_ping_redis, "redis")
     failed = sorted(name for name, state in checks.items() if state != "ok")
@@ -55,6 +62,19 @@ def _ping_database() -> None:
     # A connection of its own, outside the request's session, so a failure leaves nothing behind.
     with db.engine.connect() as conn:
         conn.execute(text("SELECT 1"))
+
+
+def _migrations() -> str:
+    """ "ok" at the scripts' head, "pending" otherwise (never migrated, behind, or ahead)."""
+    try:
+        with db.engine.connect() as conn:
+            current = schema.is_current(conn)
+    except Exception as exc:
+        log.warning("readiness check migrations failed: %s", exc)
+        return "unavailable"
+    if not current:
+        log.warning("readiness check migrations: the database is not at the head revision")
+    return "ok" if current else "pending"
 
 
 def _redis_uri() -> str | None:

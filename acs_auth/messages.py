@@ -235,3 +235,20 @@ API_KEY_NOT_ADMIN = "This API key cannot reach the admin API; it needs the admin
 API_KEY_EXPIRY_TOO_LONG = "A key can live at most {days} days."
 API_KEY_REVOKED = "The API key {prefix}… has been revoked."
 ADMIN_API_KEY_REVOKED = "The API key {prefix}… has been revoked."
+
+# Operators (issue 12): why `flask mail send-pending` sent nothing, or where mail went
+MAIL_NO_SERVER = "no mail server configured (MAIL_SERVER)"
+CLI_MAIL_TO_CONSOLE = (
+    "No mail server configured (MAIL_SERVER): messages are printed here and saved under "
+    "instance/outbox/ (the console backend), not delivered."
+)
+CLI_MAIL_NOTHING_QUEUED = "Nothing sent: the outbox holds no message waiting to be sent."
+CLI_MAIL_NOTHING_DUE = (
+    "Nothing sent: {pending} message(s) are not due yet (waiting for a retry, or being sent by "
+    "another process); the next is due in {seconds:.0f} s. Last error: {error}"
+)
+CLI_MAIL_LAST_ERROR = "Not sent: {error}"
+CLI_SEED_ALLOWLIST_KEPT = (
+    "Demo allowlist: not imported again, the allowlist was imported into before (edits made "
+    "since are kept). `flask seed-demo --force` (or `make seed`) merges the demo file anyway."
+)

@@ -81,6 +81,8 @@ def _empty_tables() -> None:
 
 
 def _flush_redis() -> None:
+    # Only the db the caller named in TEST_REDIS_URL, which is theirs to give (README, "Test
+    # suites"); unset, the suite uses memory:// and touches no Redis at all.
     if TEST_REDIS_URL:
         import redis
 

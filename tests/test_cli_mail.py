@@ -74,6 +74,44 @@ def test_send_pending_keeps_mail_through_an_smtp_outage(app, runner, smtp):
     assert [m["To"] for m in smtp.messages] == ["ada@example.org"]
 
 
+def test_send_pending_says_the_outbox_is_empty(app, runner, smtp):
+    result = runner.invoke(args=["mail", "send-pending"])
+    assert messages.CLI_MAIL_NOTHING_QUEUED in result.output
+
+
+def test_send_pending_says_no_mail_server_is_configured(app, runner):
+    """Production with MAIL_BACKEND=smtp but no server (refused at start-up): the CLI says so."""
+    app.config.update(ENV_NAME="production", MAIL_BACKEND="smtp")
+    queue_setup_mail(app, "ada@example.org")
+    result = runner.invoke(args=["mail", "send-pending"])
+    assert result.exit_code == 0, result.output
+    assert messages.CLI_MAIL_COUNTS.format(sent=0, failed=1, pending=1) in result.output
+    assert "no mail server configured (MAIL_SERVER)" in result.output
+    assert messages.CLI_MAIL_LAST_ERROR.format(
+        error=f"RuntimeError: {messages.MAIL_NO_SERVER}"
+    ) in (result.output)
+
+
+def test_send_pending_names_the_console_when_there_is_no_mail_server(app, runner, capsys):
+    queue_setup_mail(app, "ada@example.org")
+    result = runner.invoke(args=["mail", "send-pending"])
+    assert messages.CLI_MAIL_COUNTS.format(sent=1, failed=0, pending=0) in result.output
+    assert messages.CLI_MAIL_TO_CONSOLE in result.output
+
+
+def test_send_pending_says_why_waiting_mail_was_not_sent(app, runner, smtp):
+    queue_setup_mail(app, "ada@example.org")
+    smtp.stop()
+    first = runner.invoke(args=["mail", "send-pending"])
+    assert "Not sent: " in first.output and "refused" in first.output.lower()
+    smtp.start()
+    second = runner.invoke(args=["mail", "send-pending"])  # the retry is not due yet
+    assert messages.CLI_MAIL_COUNTS.format(sent=0, failed=0, pending=1) in second.output
+    assert "Nothing sent: 1 message(s) are not due yet" in second.output
+    assert "Last error: ConnectionRefusedError" in second.output
+    assert smtp.messages == []
+
+
 def test_send_pending_drains_more_than_one_batch(app, runner, smtp, monkeypatch):
     monkeypatch.setattr(maintenance, "MAIL_BATCH", 2)
     queue_setup_mail(app, *(f"person{i}@example.org" for i in range(5)))

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import sqlite3
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from acs_auth import create_app
 from acs_auth.checks import UnsafeConfiguration
-from acs_auth.extensions import db, reads_engine
+from acs_auth.extensions import db, dispose_engines, reads_engine
 from config import CONFIGS, ConfigurationError
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # Every variable the tests touch; cleared first so a developer's shell cannot change the outcome.
 ENV_NAMES = [
@@ -48,6 +54,8 @@ ENV_NAMES = [
     "ALLOWLIST_MAX_ROWS",
     "WEB_CONCURRENCY",
     "MAIL_DELIVERY",
+    "ALLOW_SQLITE_IN_PRODUCTION",
+    "MAIL_BACKEND",
 ]
 
 
@@ -62,8 +70,31 @@ def strong() -> str:
     return secrets.token_urlsafe(48)
 
 
+# What a sound production deployment has besides its secrets (issue 12 refuses less).
+DEPLOYMENT = {
+    "APP_URL": "https://portal.example.org",
+    "DATABASE_URL": "postgresql+psycopg://acs@db.internal/acs",
+    "MAIL_SERVER": "smtp.example.org",
+}
+
+
+@pytest.fixture
+def deployed(clean_env):
+    """The environment of a sound production deployment, secrets aside."""
+    for name, value in DEPLOYMENT.items():
+        clean_env.setenv(name, value)
+    return clean_env
+
+
 def production(**overrides):
-    settings = {"SECRET_KEY": strong(), "JWT_SECRET_KEY": strong(), **overrides}
+    settings = {
+        "SECRET_KEY": strong(),
+        "JWT_SECRET_KEY": strong(),
+        "APP_URL": DEPLOYMENT["APP_URL"],
+        "SQLALCHEMY_DATABASE_URI": DEPLOYMENT["DATABASE_URL"],
+        "MAIL_SERVER": DEPLOYMENT["MAIL_SERVER"],
+        **overrides,
+    }
     return create_app("production", **settings)
 
 
@@ -149,7 +180,8 @@ def test_production_refuses_unreadable_web_concurrency(clean_env):
         production()
 
 
-def test_production_reads_its_secrets_from_the_environment(clean_env):
+def test_production_reads_its_secrets_from_the_environment(deployed):
+    clean_env = deployed
     clean_env.setenv("SECRET_KEY", strong())
     clean_env.setenv("JWT_SECRET_KEY", strong())
     app = create_app("production")
@@ -162,6 +194,138 @@ def test_production_without_secure_cookies_uses_plain_cookie_names(clean_env):
     assert app.config["SESSION_COOKIE_SECURE"] is False
     assert app.config["SESSION_COOKIE_NAME"] == "acs_session"
     assert app.config["REMEMBER_COOKIE_SECURE"] is False
+
+
+# --- production refuses a deployment that would leak links, lose data or lose mail (issue 12)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://portal.example.org", "portal.example.org", "https://", "", "ftp://portal.example.org"],
+    ids=["http", "no-scheme", "no-host", "empty", "ftp"],
+)
+def test_production_refuses_an_app_url_that_is_not_https(url):
+    with pytest.raises(UnsafeConfiguration, match="APP_URL must be the site's https://"):
+        production(APP_URL=url)
+
+
+def test_production_refuses_sqlite():
+    with pytest.raises(UnsafeConfiguration, match="ALLOW_SQLITE_IN_PRODUCTION"):
+        production(SQLALCHEMY_DATABASE_URI="sqlite:////srv/acs/acs.db")
+
+
+def test_production_accepts_sqlite_when_explicitly_allowed(deployed):
+    deployed.setenv("DATABASE_URL", "sqlite:////srv/acs/acs.db")
+    deployed.setenv("ALLOW_SQLITE_IN_PRODUCTION", "true")
+    app = create_app("production", SECRET_KEY=strong(), JWT_SECRET_KEY=strong())
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite:////srv/acs/acs.db"
+
+
+def test_production_refuses_to_run_without_a_mail_server():
+    with pytest.raises(UnsafeConfiguration, match="MAIL_SERVER is not set"):
+        production(MAIL_SERVER=None)
+
+
+def test_production_refuses_smtp_without_a_mail_server(deployed):
+    deployed.delenv("MAIL_SERVER")
+    deployed.setenv("MAIL_BACKEND", "smtp")
+    with pytest.raises(UnsafeConfiguration, match="MAIL_SERVER"):
+        create_app("production", SECRET_KEY=strong(), JWT_SECRET_KEY=strong())
+
+
+def test_production_prints_mail_only_when_told_to(deployed):
+    deployed.delenv("MAIL_SERVER")
+    deployed.setenv("MAIL_BACKEND", "Console")
+    app = create_app("production", SECRET_KEY=strong(), JWT_SECRET_KEY=strong())
+    assert app.config["MAIL_BACKEND"] == "console"
+
+
+def test_unknown_mail_backend_is_a_clear_error(clean_env):
+    clean_env.setenv("MAIL_BACKEND", "pigeon")
+    with pytest.raises(ConfigurationError, match="MAIL_BACKEND must be smtp or console"):
+        create_app("development")
+
+
+def test_production_names_every_bad_setting_in_one_line():
+    with pytest.raises(UnsafeConfiguration) as refused:
+        production(
+            APP_URL="http://portal.example.org",
+            SQLALCHEMY_DATABASE_URI="sqlite:///acs.db",
+            MAIL_SERVER=None,
+        )
+    message = str(refused.value)
+    assert "\n" not in message
+    for name in ("APP_URL", "DATABASE_URL", "MAIL_SERVER"):
+        assert name in message
+
+
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql"])
+def test_a_postgres_url_goes_through_psycopg(clean_env, scheme):
+    clean_env.setenv("DATABASE_URL", f"{scheme}://acs:p%40ss@db.internal:5433/acs")
+    app = create_app("development")
+    assert (
+        app.config["SQLALCHEMY_DATABASE_URI"]
+        == "postgresql+psycopg://acs:p%40ss@db.internal:5433/acs"
+    )
+    with app.app_context():
+        assert db.engine.dialect.name == "postgresql"
+        assert db.engine.dialect.driver == "psycopg"
+        assert db.engine.url.password == "p@ss"
+        assert db.engine.pool._pre_ping is True  # treated as the database server it is
+        dispose_engines()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["not a url", "postgresql://acs:secret-pw@db:port/acs", "mysql://acs@db/acs", "://"],
+    ids=["words", "bad-port", "mysql", "no-scheme"],
+)
+def test_an_unreadable_database_url_is_a_one_line_error(clean_env, url):
+    clean_env.setenv("DATABASE_URL", url)
+    with pytest.raises(ConfigurationError, match="DATABASE_URL must be a postgresql://") as bad:
+        create_app("development")
+    assert "secret-pw" not in str(bad.value)  # the URL may carry a password: never echoed
+
+
+def flask_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """`flask --app wsgi ARGS` in a clean environment plus ``env``."""
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
+    environment = {k: v for k, v in os.environ.items() if k in keep}
+    environment.update(PYTHON_DOTENV_DISABLED="1", **env)
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_cli_refuses_a_misconfigured_production_in_one_line():
+    done = flask_cli(
+        "routes",
+        ACS_CONFIG="production",
+        SECRET_KEY=strong(),
+        JWT_SECRET_KEY=strong(),
+        APP_URL="http://portal.example.org",
+        DATABASE_URL="sqlite:///acs.db",
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("Refusing to start: ")
+    assert "APP_URL" in line and "DATABASE_URL" in line and "MAIL_SERVER" in line
+    assert "SECRET_KEY" not in line  # the secrets were fine: only the bad settings are named
+
+
+def test_the_cli_reports_an_unreadable_database_url_in_one_line():
+    done = flask_cli("routes", ACS_CONFIG="development", DATABASE_URL="postgres://u:pw@h:x/db")
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "Refusing to start: DATABASE_URL must be a postgresql:// or sqlite:/// URL "
+        "(it could not be read as one)"
+    ]
 
 
 # --- development ------------------------------------------------------------------------------
@@ -191,7 +355,8 @@ def test_unknown_acs_config_is_a_clear_error(clean_env):
         create_app()
 
 
-def test_acs_config_selects_the_class(clean_env):
+def test_acs_config_selects_the_class(deployed):
+    clean_env = deployed
     clean_env.setenv("ACS_CONFIG", "production")
     clean_env.setenv("SECRET_KEY", strong())
     clean_env.setenv("JWT_SECRET_KEY", strong())

@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 from conftest import TEST_REDIS_URL, free_port
 from flask_limiter import Limit
+from sqlalchemy import text
 
-from acs_auth.extensions import limiter
+from acs_auth.extensions import db, limiter
+from acs_auth.services import schema
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,6 +47,7 @@ def test_readyz_answers_ok_when_dependencies_answer(client):
     body = response.get_json()
     assert body["status"] == "ok"
     assert body["checks"]["database"] == "ok"
+    assert body["checks"]["migrations"] == "ok"
     if TEST_REDIS_URL:
         assert body["checks"]["redis"] == "ok"
     else:
@@ -70,7 +73,7 @@ def test_readyz_is_503_when_redis_is_unreachable(make_app):
     assert response.status_code == 503
     body = response.get_json()
     assert body["failed"] == ["redis"]
-    assert body["checks"] == {"database": "ok", "redis": "unavailable"}
+    assert body["checks"] == {"database": "ok", "migrations": "ok", "redis": "unavailable"}
 
 
 def test_readyz_names_both_failures(make_app):
@@ -81,6 +84,77 @@ def test_readyz_names_both_failures(make_app):
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.get_json()["failed"] == ["database", "redis"]
+
+
+# --- /readyz and the migrations (issue 12) -------------------------------------------------
+
+
+@pytest.fixture
+def unmigrated(make_app, tmp_path):
+    """An app on a fresh SQLite file whose tables exist but that `flask db upgrade` never saw."""
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/unmigrated.db")
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+def stamp(app, *revisions: str) -> None:
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32))"))
+        conn.execute(text("DELETE FROM alembic_version"))
+        for revision in revisions:
+            conn.execute(text("INSERT INTO alembic_version VALUES (:r)"), {"r": revision})
+
+
+def assert_migrations_pending(app) -> None:
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["failed"] == ["migrations"]
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["migrations"] == "pending"
+
+
+def test_readyz_is_503_while_the_database_was_never_migrated(unmigrated):
+    assert_migrations_pending(unmigrated)
+
+
+def test_readyz_is_503_while_the_database_is_behind_the_scripts(unmigrated):
+    stamp(unmigrated, "0001")
+    assert_migrations_pending(unmigrated)
+
+
+def test_readyz_is_503_when_the_database_is_ahead_of_the_scripts(unmigrated):
+    """An older release in front of a newer schema is not ready either."""
+    stamp(unmigrated, "9999")
+    assert_migrations_pending(unmigrated)
+
+
+def test_readyz_is_200_once_the_database_is_at_the_head(unmigrated):
+    stamp(unmigrated, *schema.script_heads())
+    response = unmigrated.test_client().get("/readyz")
+    assert response.status_code == 200, response.get_json()
+
+
+def test_the_head_is_the_one_alembic_computes():
+    from alembic.script import ScriptDirectory
+
+    from acs_auth.extensions import MIGRATIONS
+
+    heads = ScriptDirectory(str(MIGRATIONS)).get_heads()
+    assert schema.script_heads() == frozenset(heads)
+
+
+def test_the_head_is_read_from_the_files_once_per_process(tmp_path):
+    (tmp_path / "0001_a.py").write_text('revision = "a1"\ndown_revision = None\n')
+    (tmp_path / "0002_b.py").write_text('revision: str = "b2"\ndown_revision = "a1"\n')
+    (tmp_path / "0003_c.py").write_text('revision = "c3"\ndown_revision = "a1"\n')
+    assert schema.script_heads(tmp_path) == {"b2", "c3"}  # two branches await a merge
+    (tmp_path / "0004_m.py").write_text('revision = "m4"\ndown_revision = ("b2", "c3")\n')
+    assert schema.script_heads(tmp_path) == {"b2", "c3"}  # cached: no file read per probe
+    schema.script_heads.cache_clear()
+    assert schema.script_heads(tmp_path) == {"m4"}
+    schema.script_heads.cache_clear()
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
@@ -146,6 +220,14 @@ def migrated_sqlite(tmp_path):
     return url
 
 
+# A single-host production on a SQLite file, mail printed: each allowed explicitly (issue 12).
+PRODUCTION_ON_SQLITE = {
+    "ALLOW_SQLITE_IN_PRODUCTION": "true",
+    "APP_URL": "https://portal.test",
+    "MAIL_BACKEND": "console",
+}
+
+
 def subprocess_env(**values) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "WEB_CONC"))}
     env.update(PYTHON_DOTENV_DISABLED="1", **values)
@@ -182,6 +264,7 @@ def test_gunicorn_serves_health_and_logs_json_lines_with_request_ids(migrated_sq
     env = subprocess_env(
         ACS_CONFIG="production",
         DATABASE_URL=migrated_sqlite,
+        **PRODUCTION_ON_SQLITE,
         SECRET_KEY=secrets.token_urlsafe(48),
         JWT_SECRET_KEY=secrets.token_urlsafe(48),
         BIND=f"127.0.0.1:{port}",
@@ -256,6 +339,7 @@ def test_gunicorn_refuses_several_workers_with_memory_rate_limits(migrated_sqlit
     env = subprocess_env(
         ACS_CONFIG="production",
         DATABASE_URL=migrated_sqlite,
+        **PRODUCTION_ON_SQLITE,
         SECRET_KEY=secrets.token_urlsafe(48),
         JWT_SECRET_KEY=secrets.token_urlsafe(48),
         BIND=f"127.0.0.1:{free_port()}",

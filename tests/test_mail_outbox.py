@@ -150,6 +150,16 @@ def test_console_transport_is_refused_in_production(app, make_user):
     assert "MAIL_SERVER" in outbox_rows(app)[0]["last_error"]
 
 
+def test_production_prints_mail_when_mail_backend_is_console(app, make_user, capsys):
+    """MAIL_BACKEND=console is the operator's explicit choice (production refuses otherwise)."""
+    app.config.update(ENV_NAME="production", MAIL_BACKEND="console")
+    make_user()
+    read_db(app, lambda: (queue_reset(app, "ada@example.org"), db.session.commit()))
+
+    assert send(app) == (1, 0)
+    assert "EMAIL to ada@example.org" in capsys.readouterr().out
+
+
 class TestBackground:
     @pytest.fixture
     def app_overrides(self):

@@ -100,6 +100,9 @@ def production_app(app, _schema):
         "RATELIMIT_STORAGE_URI": TEST_REDIS_URL or "memory://",
         "BCRYPT_LOG_ROUNDS": 4,
         "MAIL_DELIVERY": "worker",
+        "APP_URL": "https://localhost",
+        "ALLOW_SQLITE_IN_PRODUCTION": True,
+        "MAIL_BACKEND": "console",
     }
     if _schema.startswith("sqlite"):
         settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 from conftest import free_port, read_db
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from test_cli_users import PASSWORD_LINE, signs_in
 from test_health import subprocess_env, wait_for
 
 from acs_auth import create_app, messages
 from acs_auth.extensions import db, dispose_engines
 from acs_auth.models import AllowlistEntry, User
+from acs_auth.services import allowlist_entries
 from acs_auth.services.demo import DEMO_ADMIN_EMAIL, DEMO_ALLOWLIST
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,14 +60,93 @@ def test_seed_demo_is_idempotent_and_never_shows_the_password_again(app, runner)
     (password,) = PASSWORD_LINE.findall(first.output)
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0, second.output
-    assert messages.CLI_SEED_IMPORTED.format(added=0, changed=0, unchanged=6, removed=0) in (
-        second.output
-    )
+    assert messages.CLI_SEED_ALLOWLIST_KEPT in second.output  # seeded once (issue 12)
     assert messages.CLI_SEED_ADMIN_EXISTS.format(email=DEMO_ADMIN_EMAIL) in second.output
     assert not PASSWORD_LINE.search(second.output)
     assert count(app, User) == 1
     assert count(app, AllowlistEntry) == 6
     assert signs_in(app, DEMO_ADMIN_EMAIL, password)  # the first password still works
+
+
+# --- `make run` seeds once: an administrator's edits survive the next start (issue 12) ------
+
+
+def remove_entry(app, email: str) -> None:
+    """What the admin console's "remove" does, as the demo administrator."""
+
+    def remove():
+        admin = db.session.scalar(select(User).where(User.email == DEMO_ADMIN_EMAIL))
+        entry = db.session.scalar(select(AllowlistEntry).where(AllowlistEntry.email == email))
+        allowlist_entries.remove(entry, admin)
+
+    read_db(app, remove)
+
+
+def active_entries(app) -> set[str]:
+    return set(
+        read_db(
+            app,
+            lambda: db.session.scalars(
+                select(AllowlistEntry.email).where(AllowlistEntry.active.is_(True))
+            ).all(),
+        )
+    )
+
+
+def test_seed_demo_again_keeps_an_administrators_removal(app, runner):
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    (first, *_) = sorted(active_entries(app))
+    remove_entry(app, first)
+
+    again = runner.invoke(args=["seed-demo"])
+    assert again.exit_code == 0, again.output
+    assert messages.CLI_SEED_ALLOWLIST_KEPT in again.output
+    assert first not in active_entries(app)
+    assert len(active_entries(app)) == 5
+
+
+def test_seed_demo_keeps_an_allowlist_that_was_emptied_after_an_import(app, runner):
+    """The import history is the marker: an emptied allowlist is an edit too."""
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    read_db(app, lambda: (db.session.execute(delete(AllowlistEntry)), db.session.commit()))
+    again = runner.invoke(args=["seed-demo"])
+    assert messages.CLI_SEED_ALLOWLIST_KEPT in again.output
+    assert count(app, AllowlistEntry) == 0
+
+
+def test_seed_demo_leaves_an_allowlist_of_its_own_alone(app, runner, make_entry):
+    make_entry(email="someone@example.net")
+    result = runner.invoke(args=["seed-demo"])
+    assert messages.CLI_SEED_ALLOWLIST_KEPT in result.output
+    assert count(app, AllowlistEntry) == 1
+    assert PASSWORD_LINE.search(result.output)  # the demo admin is still created
+
+
+def test_seed_demo_force_merges_the_demo_file_again(app, runner):
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    (first, *_) = sorted(active_entries(app))
+    remove_entry(app, first)
+    forced = runner.invoke(args=["seed-demo", "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert messages.CLI_SEED_IMPORTED.format(added=0, changed=1, unchanged=5, removed=0) in (
+        forced.output
+    )
+    assert first in active_entries(app)
+
+
+@pytest.mark.parametrize(("target", "forced"), [("run", False), ("seed", True)])
+def test_make_run_seeds_once_and_make_seed_on_purpose(target, forced):
+    """`make run` runs the once-only seed on every start; `make seed` asks for the merge."""
+    done = subprocess.run(
+        ["make", "-n", target, "VENV=/nonexistent-venv"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    (seed_line,) = [line for line in done.stdout.splitlines() if "seed-demo" in line]
+    assert ("--force" in seed_line) is forced
 
 
 def test_seed_demo_reports_a_bad_file_with_exit_code_1(app, runner, tmp_path):
@@ -85,6 +165,9 @@ def test_seed_demo_refuses_to_run_in_production(app, tmp_path):
         JWT_SECRET_KEY=secrets.token_urlsafe(48),
         SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
         RATELIMIT_STORAGE_URI="memory://",
+        APP_URL="https://portal.test",
+        ALLOW_SQLITE_IN_PRODUCTION=True,
+        MAIL_BACKEND="console",
     )
     result = production.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 1

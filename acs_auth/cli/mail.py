@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from acs_auth import messages
+from acs_auth.checks import mail_backend
 from acs_auth.services import mail as mail_service
 from acs_auth.services import maintenance
 
@@ -34,6 +35,10 @@ def send_pending() -> None:
             sent=done.sent, failed=done.failed, pending=mail_service.pending_count()
         )
     )
+    if mail_backend(current_app.config) == "console":
+        click.echo(messages.CLI_MAIL_TO_CONSOLE)
+    if not done.sent:
+        click.echo(mail_service.why_nothing_was_sent(done.failed))
 
 
 @group.command("worker")

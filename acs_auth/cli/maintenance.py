@@ -38,22 +38,30 @@ def cleanup(days: int) -> None:
     show_default=True,
     help="The allowlist CSV to merge.",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Merge the file even though the allowlist was imported into before.",
+)
 @with_appcontext
-def seed_demo(csv_path: Path) -> None:
-    """Load the demo allowlist and create the demo administrator (safe to run again)."""
+def seed_demo(csv_path: Path, force: bool) -> None:
+    """Load the demo allowlist once and create the demo administrator (safe to run again)."""
     if current_app.config["ENV_NAME"] == "production":
         raise click.ClickException(messages.CLI_SEED_PRODUCTION)
     try:
-        result = demo.seed(csv_path)
+        result = demo.seed(csv_path, force=force)
     except CsvRejected as exc:
         raise click.ClickException(f"{messages.CLI_SEED_IMPORT_FAILED} {exc}") from None
-    _echo_import(result.imported)
+    if result.imported is None:
+        click.echo(messages.CLI_SEED_ALLOWLIST_KEPT)
+    else:
+        _echo_import(result.imported)
     if result.admin_password is None:
         click.echo(messages.CLI_SEED_ADMIN_EXISTS.format(email=result.admin_email))
     else:
         click.echo(messages.CLI_ADMIN_CREATED.format(email=result.admin_email))
         click.echo(messages.CLI_PASSWORD_ONCE.format(password=result.admin_password))
-    if result.imported.errors:
+    if result.imported is not None and result.imported.errors:
         raise SystemExit(1)  # after the password: an admin that was created must be shown
 
 

@@ -20,6 +20,8 @@ from flask import Flask, current_app, g, has_request_context, render_template
 from flask_mail import Connection, Message
 from sqlalchemy import func, select, update
 
+from acs_auth import messages
+from acs_auth.checks import mail_backend
 from acs_auth.extensions import db
 from acs_auth.models import OutboxMessage, utcnow
 
@@ -148,9 +150,12 @@ class _Transport:
         self.connection: _SmtpConnection | None = None
 
     def send(self, row: OutboxMessage) -> None:
-        if not current_app.config.get("MAIL_SERVER"):
+        if mail_backend(current_app.config) == "console":
             _deliver_to_console(row)
             return
+        if not current_app.config.get("MAIL_SERVER"):
+            # Production refuses to start like this; keep the message queued, never print it.
+            raise RuntimeError(messages.MAIL_NO_SERVER)
         if self.connection is None:
             connection = _SmtpConnection(current_app.extensions["mail"])
             self.connection = connection.__enter__()  # closed by reset() or close()
@@ -177,11 +182,11 @@ class _Transport:
 
 
 def _deliver_to_console(row: OutboxMessage) -> None:
-    """Development transport: print the message and keep a copy as an .eml file."""
-    if current_app.config["ENV_NAME"] == "production":
-        # Printing links into a production log would hand every reset token to whoever reads
-        # the logs; keep the message queued until MAIL_SERVER is configured.
-        raise RuntimeError("MAIL_SERVER is not configured")
+    """Console transport: print the message and keep a copy as an .eml file.
+
+    Links printed into a log hand every reset token to whoever reads it, so production uses
+    this transport only when MAIL_BACKEND=console says so (acs_auth.checks).
+    """
     msg = EmailMessage()
     msg["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     msg["To"] = row.to
@@ -237,6 +242,32 @@ def pending_count() -> int:
             OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None)
         )
     )
+
+
+def last_error() -> str | None:
+    """The error of the most recently failed attempt among the messages still waiting."""
+    return db.session.scalar(
+        select(OutboxMessage.last_error)
+        .where(
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.failed_at.is_(None),
+            OutboxMessage.last_error.is_not(None),
+        )
+        .order_by(OutboxMessage.next_attempt_at.desc(), OutboxMessage.id.desc())
+        .limit(1)
+    )
+
+
+def why_nothing_was_sent(failed: int) -> str:
+    """One line for an operator whose delivery round sent nothing: the reason, not a guess."""
+    pending = pending_count()
+    if not pending:
+        return messages.CLI_MAIL_NOTHING_QUEUED
+    error = last_error() or "none recorded"
+    if failed:
+        return messages.CLI_MAIL_LAST_ERROR.format(error=error)
+    seconds = _seconds_to_next_attempt() or 0.0
+    return messages.CLI_MAIL_NOTHING_DUE.format(pending=pending, seconds=seconds, error=error)
 
 
 def _seconds_to_next_attempt() -> float | None:

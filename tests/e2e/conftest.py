@@ -1,20 +1,28 @@
 """Fixtures of the end-to-end suites: a fresh migrated database and gunicorn per module.
 
+Nothing here stops, restarts or flushes a server that other work on the machine may use:
+Redis is a throw-away redis-server of the run's own unless E2E_REDIS_URL names one, databases
+are created and dropped per module, and the PostgreSQL fault suite runs a cluster of its own.
+
 Backends, from the environment:
   E2E_DATABASE_URL  a PostgreSQL URL whose database name is the prefix of the databases created
                     (one per module, dropped afterwards); default
                     postgresql+psycopg://postgres@127.0.0.1:5432/acs_e2e. ``sqlite`` runs the
                     browser suites on a SQLite file instead (suites that need PostgreSQL skip).
-  E2E_REDIS_URL     the Redis db for rate limits (flushed by the suites); default
-                    redis://127.0.0.1:6379/6.
+  E2E_REDIS_URL     a Redis db for rate limits, FLUSHED by every module; unset (the default), the
+                    run starts its own redis-server on a free loopback port, keeping nothing on
+                    disk, and stops it at the end.
   E2E_CHROMIUM      the browser (default /usr/bin/chromium, Debian's package).
-  E2E_SCREENSHOTS   where the browser suite saves its screenshots (default docs/screenshots).
+  E2E_SCREENSHOTS   where the browser suites save their screenshots (default
+                    test-results/screenshots, ignored by git); `make screenshots` sets it to
+                    docs/screenshots to refresh the documentation's pictures on purpose.
 A test module can set PORTAL_SETTINGS = {...} for settings of its own (small rate limits...).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -25,27 +33,42 @@ from .support import (
     CHROMIUM,
     CHROMIUM_ARGS,
     DEFAULT_PG,
-    DEFAULT_REDIS,
     ROOT,
     Database,
+    RedisServer,
     postgres_reachable,
     redis_reachable,
 )
 
 DATABASE_SETTING = os.environ.get("E2E_DATABASE_URL", DEFAULT_PG)
-REDIS_URL = os.environ.get("E2E_REDIS_URL", DEFAULT_REDIS)
+REDIS_SETTING = os.environ.get("E2E_REDIS_URL")
 USE_SQLITE = DATABASE_SETTING.startswith("sqlite")
-SCREENSHOTS = Path(os.environ.get("E2E_SCREENSHOTS", ROOT / "docs" / "screenshots"))
+SCREENSHOTS = Path(
+    os.environ.get("E2E_SCREENSHOTS") or ROOT / "test-results" / "screenshots"
+).resolve()
 
 
 @pytest.fixture(scope="session")
-def backends():
-    """Make sure the shared services answer; a missing one is a clear skip, not a hang."""
-    if not redis_reachable(REDIS_URL):
-        pytest.skip(f"Redis at {REDIS_URL} does not answer (set E2E_REDIS_URL)")
+def e2e_redis(tmp_path_factory):
+    """The Redis URL of the run: E2E_REDIS_URL, or a redis-server of its own (stopped after)."""
+    if REDIS_SETTING:
+        if not redis_reachable(REDIS_SETTING):
+            pytest.skip(f"Redis at {REDIS_SETTING} does not answer (E2E_REDIS_URL)")
+        yield REDIS_SETTING
+        return
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (or set E2E_REDIS_URL)")
+    server = RedisServer(tmp_path_factory.mktemp("redis") / "redis.log").start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def backends(e2e_redis):
+    """Make sure the database server answers; a missing one is a clear skip, not a hang."""
     if not USE_SQLITE and not postgres_reachable(DATABASE_SETTING):
         pytest.skip(f"PostgreSQL for {DATABASE_SETTING} does not answer (set E2E_DATABASE_URL)")
-    return {"database": DATABASE_SETTING, "redis": REDIS_URL, "sqlite": USE_SQLITE}
+    return {"database": DATABASE_SETTING, "redis": e2e_redis, "sqlite": USE_SQLITE}
 
 
 @pytest.fixture(scope="module")
@@ -82,9 +105,9 @@ def smtp_server():
 
 
 @pytest.fixture(scope="module")
-def redis_url(backends) -> str:
+def redis_url(e2e_redis) -> str:
     """The rate-limit storage of the module's deployment (a module may override this)."""
-    return backends["redis"]
+    return e2e_redis
 
 
 @pytest.fixture(scope="module")

@@ -37,7 +37,8 @@ from .support import (
     run_flask,
 )
 
-# What every instance of a deployment runs with (production settings, plain http on loopback).
+# What every instance of a deployment runs with (production settings, plain http on loopback
+# behind an imagined TLS proxy whose address is APP_URL).
 BASE_SETTINGS = {
     "ACS_CONFIG": "production",
     "PYTHON_DOTENV_DISABLED": "1",
@@ -76,9 +77,10 @@ class Deployment:
         self.settings = dict(settings or {})
         self.secret_key = random_secret()
         self.jwt_secret_key = random_secret()
-        # Emailed links point at the first instance; the path works on every instance.
+        # Emailed links carry the public https address that production requires, as behind a
+        # TLS-terminating proxy; tests follow a link's path on whichever instance they talk to.
         self.app_port = free_port()
-        self.app_url = f"http://127.0.0.1:{self.app_port}"
+        self.app_url = "https://portal.test"
         self.mail = Mailbox(smtp, self.app_url)
         self.instances: list[Gunicorn] = []
         self.processes: list[Process] = []

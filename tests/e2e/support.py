@@ -10,9 +10,11 @@ import contextlib
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -40,7 +42,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/acs_e2e"
-DEFAULT_REDIS = "redis://127.0.0.1:6379/6"
 # Variables of the calling shell that the served app may see; every setting is passed explicitly.
 PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
 __all__ = ["STRONG_PASSWORD", "csrf_from"]
@@ -107,7 +108,7 @@ class Database:
 def _admin_connection(dsn: str, timeout: float = 60) -> psycopg.Connection:
     """An autocommit connection to the server; waits (bounded) while the server restarts.
 
-    The fault suite restarts the machine's PostgreSQL, and other suites may too.
+    The fault suite restarts a throw-away server of its own (PostgresServer).
     """
 
     def connect():
@@ -279,6 +280,95 @@ class RedisServer(Process):
         super().start()
         wait_until(lambda: redis_reachable(self.url), 15, f"redis-server on {self.port}")
         return self
+
+
+class PostgresServer:
+    """A throw-away PostgreSQL cluster (initdb + pg_ctl) on a free loopback port in a temp dir.
+
+    Only this cluster is ever stopped or started by the tests: the machine's own PostgreSQL,
+    which other work may be using, is never touched. As root the server runs as ``postgres``
+    (PostgreSQL refuses to run as root).
+    """
+
+    def __init__(self) -> None:
+        self.bin = postgres_bin()
+        self.port = free_port()
+        self.folder = Path(tempfile.mkdtemp(prefix="acs-e2e-pg-"))
+        self.data = self.folder / "data"
+        self.log = self.folder / "server.log"
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "postgres", "postgres")
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/acs_e2e"
+
+    def _run(self, tool: str, *args: str, timeout: float = 120) -> None:
+        argv = [str(self.bin / tool), *args]
+        if os.geteuid() == 0:
+            argv = ["runuser", "-u", "postgres", "--", *argv]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+        if done.returncode != 0:
+            raise AssertionError(f"{tool} {args[:2]} failed:\n{done.stdout}{done.stderr}")
+
+    def init(self) -> PostgresServer:
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
+        return self
+
+    def start(self) -> PostgresServer:
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
+        return self
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
+
+    def ready(self) -> bool:
+        return postgres_reachable(self.url)
+
+    def destroy(self) -> None:
+        """Stop the cluster if it runs (never any other) and delete its folder."""
+        if (self.data / "postmaster.pid").exists():
+            with contextlib.suppress(AssertionError, subprocess.TimeoutExpired):
+                self.stop("immediate")
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def postgres_bin() -> Path:
+    """The folder of the newest initdb / pg_ctl on the machine (Debian keeps them off PATH)."""
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: [int(n) for n in re.findall(r"\d+", p.parts[-3])],
+    )
+    if found:
+        return found[-1].parent
+    initdb = shutil.which("initdb")
+    if initdb is None:
+        raise FileNotFoundError("initdb")
+    return Path(initdb).resolve().parent
 
 
 def run_flask(env: dict, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
