@@ -227,3 +227,9 @@ ADMIN_DATE_INVALID = "Enter a date as YYYY-MM-DD."
 CLI_ALLOWLIST_CONFLICT = (
     "Nothing was imported: another import changed the allowlist at the same time. Run again."
 )
+
+# Rate limits and re-authentication (issue 12, items 3 and 4)
+SIGNED_OUT_AFTER_WRONG_PASSWORDS = (
+    "Too many wrong passwords: you have been signed out. Sign in again later, or reset your "
+    "password if you have forgotten it."
+)

@@ -70,6 +70,10 @@ def change_password():
                 form.new_password.data,
                 keep=current_user.auth_session,
             )
+        except accounts.SignedOutByLock:
+            security.forget_browser_session()
+            flash(messages.SIGNED_OUT_AFTER_WRONG_PASSWORDS, "error")
+            return redirect(url_for("auth.login"))
         except accounts.CurrentPasswordWrong:
             form.current_password.errors.append(messages.CURRENT_PASSWORD_WRONG)
         except passwords.PasswordRejected as exc:

@@ -136,7 +136,11 @@ def change_password():
     me = principal()
     remember = me.remember
     try:
-        accounts.change_password(me.user, data["current_password"], data["new_password"], None)
+        accounts.change_password(
+            me.user, data["current_password"], data["new_password"], None, asking=me.session
+        )
+    except accounts.SignedOutByLock:
+        return unauthorized(messages.SIGNED_OUT_AFTER_WRONG_PASSWORDS, token_given=True)
     except accounts.CurrentPasswordWrong:
         raise Invalid({"current_password": [messages.CURRENT_PASSWORD_WRONG]}) from None
     except passwords.PasswordRejected as exc:
