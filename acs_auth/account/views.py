@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from acs_auth import messages, security
 from acs_auth.account.forms import ChangePasswordForm, ProfileForm
-from acs_auth.ratelimits import sensitive
+from acs_auth.ratelimits import PASSWORD, limited, signed_in_account
 from acs_auth.services import accounts, passwords, sessions
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -58,7 +58,7 @@ def update_profile():
 
 
 @bp.post("/password")
-@sensitive
+@limited(PASSWORD, signed_in_account)
 def change_password():
     """Change the password; this device stays signed in, every other one is signed out."""
     form = ChangePasswordForm()

@@ -75,6 +75,26 @@ _RECORD_SUCCESS = (
 )
 
 
+_FIND_ACCOUNT_ID = (
+    select(User.id)
+    .where(or_(User.email_key == _KEY, User.username_key == _KEY))
+    .order_by(case((User.email_key == _KEY, 0), else_=1))
+    .limit(1)
+)
+
+
+def account_id_for(identifier: str) -> int | None:
+    """The id of the account ``identifier`` names at sign-in (as find_by_identifier), or None.
+
+    Only printable keys of a possible length reach the database, so a NUL byte or a lone
+    surrogate typed into the box is simply no account.
+    """
+    key = email_key(identifier) if isinstance(identifier, str) else ""
+    if not key or len(key) > 254 or not key.isprintable():
+        return None
+    return db.session.scalar(_FIND_ACCOUNT_ID, {"key": key})
+
+
 def find_by_identifier(identifier: str) -> User | None:
     """The account whose email or username matches ``identifier`` case-insensitively."""
     key = email_key(identifier or "")
