@@ -101,3 +101,27 @@ def test_a_right_current_password_short_of_the_lock_still_changes_it(app, api, m
     right = {"current_password": STRONG_PASSWORD, "new_password": NEW_PASSWORD}
     assert api.post("/api/auth/change-password", token=token, json=right).status_code == 200
     assert user_state(app, user_id)["locked_until"] is None
+
+
+@pytest.mark.parametrize("app_overrides", [LOCK_AFTER_THREE])
+def test_a_wrong_guess_while_locked_ends_the_session_and_a_right_one_still_works(
+    app, client, make_user, login_as
+):
+    """A lock from guesses at /login: the signed-in owner may still change the password."""
+    user_id = make_user()
+    owner = app.test_client()
+    login_as(user_id, on=owner)
+    login_as(user_id)
+    guesser = AuthActions(app.test_client())
+    for number in range(3):
+        guesser.login("ada@example.org", f"wrong guess {number}")
+    locked_until = user_state(app, user_id)["locked_until"]
+    assert locked_until is not None
+
+    response = change_in_browser(client, "one more wrong guess")
+    assert response.status_code == 302 and not signed_in(client)
+    assert user_state(app, user_id)["locked_until"] == locked_until  # not extended
+
+    response = change_in_browser(owner, STRONG_PASSWORD)
+    assert response.status_code == 302 and response.headers["Location"] == "/account"
+    assert signed_in(owner)
