@@ -152,6 +152,11 @@ class Config:
     }
     RATELIMIT_PER_IP = Env(str, "30 per minute;300 per hour")
     RATELIMIT_PER_IDENTIFIER = Env(str, "10 per minute;50 per hour")
+    # Budgets of their own (acs_auth/ratelimits.py): setting a password per account, and token
+    # refresh per API session and per address (a NAT of API clients must not starve).
+    RATELIMIT_PASSWORD_PER_ACCOUNT = Env(str, "10 per minute;30 per hour")
+    RATELIMIT_REFRESH_PER_SESSION = Env(str, "10 per minute;60 per hour")
+    RATELIMIT_REFRESH_PER_IP = Env(str, "300 per minute;6000 per hour")
     PROXY_FIX_X_FOR = Env(int, 0)
     PROXY_FIX_X_PROTO = Env(int, 0)
 

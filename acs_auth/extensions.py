@@ -3,7 +3,7 @@
 import logging
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, request
 from flask_bcrypt import Bcrypt
 from flask_limiter import Limiter
 from flask_login import LoginManager
@@ -13,8 +13,6 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
-
-from acs_auth.ratelimits import client_ip
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -32,6 +30,14 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 bcrypt = Bcrypt()
 mail = Mail()
+
+
+def client_ip() -> str:
+    """The client address; ProxyFix has already applied the configured trusted hops."""
+    return request.remote_addr or "unknown"
+
+
+# Budgets and their keys: acs_auth/ratelimits.py.
 limiter = Limiter(client_ip)
 log = logging.getLogger(__name__)
 # app.extensions key of the autocommit engine for single SELECTs (checks._reads_engine_options).

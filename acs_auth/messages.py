@@ -252,3 +252,9 @@ CLI_SEED_ALLOWLIST_KEPT = (
     "Demo allowlist: not imported again, the allowlist was imported into before (edits made "
     "since are kept). `flask seed-demo --force` (or `make seed`) merges the demo file anyway."
 )
+
+# Rate limits and re-authentication (issue 12, items 3 and 4)
+SIGNED_OUT_AFTER_WRONG_PASSWORDS = (
+    "Too many wrong passwords: you have been signed out. Sign in again later, or reset your "
+    "password if you have forgotten it."
+)

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from acs_auth import messages, security
 from acs_auth.account.forms import ChangePasswordForm, ProfileForm
 from acs_auth.models import utcnow
-from acs_auth.ratelimits import sensitive
+from acs_auth.ratelimits import PASSWORD, limited, signed_in_account
 from acs_auth.services import accounts, api_keys, passwords, sessions
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -61,7 +61,7 @@ def update_profile():
 
 
 @bp.post("/password")
-@sensitive
+@limited(PASSWORD, signed_in_account)
 def change_password():
     """Change the password; this device stays signed in, every other one is signed out."""
     form = ChangePasswordForm()
@@ -74,6 +74,10 @@ def change_password():
                 keep=current_user.auth_session,
                 revoke_keys=form.revoke_api_keys.data,
             )
+        except accounts.SignedOutByLock:
+            security.forget_browser_session()
+            flash(messages.SIGNED_OUT_AFTER_WRONG_PASSWORDS, "error")
+            return redirect(url_for("auth.login"))
         except accounts.CurrentPasswordWrong:
             form.current_password.errors.append(messages.CURRENT_PASSWORD_WRONG)
         except passwords.PasswordRejected as exc:

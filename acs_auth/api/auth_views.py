@@ -15,7 +15,19 @@ from acs_auth.api.problems import problem, unauthorized
 from acs_auth.api.serializers import timestamp, token_pair_json, user_json
 from acs_auth.api.validation import Invalid, json_body
 from acs_auth.models import Source
-from acs_auth.ratelimits import sensitive
+from acs_auth.ratelimits import (
+    LINK_REQUEST,
+    PASSWORD,
+    REFRESH,
+    SIGN_IN,
+    account_named_by,
+    address_in,
+    json_field,
+    limited,
+    link_subject,
+    refresh_session,
+    signed_in_account,
+)
 from acs_auth.services import (
     accounts,
     api_auth,
@@ -47,7 +59,7 @@ def accepted(detail: str):
 
 @bp.post("/register")
 @public
-@sensitive
+@limited(LINK_REQUEST, address_in(json_field("email")))
 def register():
     """Registration: by emailed link (default), or at once when email confirmation is off."""
     data = json_body(schemas.REGISTER)
@@ -72,7 +84,7 @@ def register():
 
 @bp.post("/login")
 @public
-@sensitive
+@limited(SIGN_IN, account_named_by(json_field("email", "username")))
 def login():
     """Email or username + password; a token pair, or one 401 for every kind of failure."""
     data = json_body(schemas.LOGIN)
@@ -90,7 +102,7 @@ def login():
 
 @bp.post("/refresh")
 @public
-@sensitive
+@limited(REFRESH, refresh_session(json_field("refresh_token")))
 def refresh_tokens():
     """Rotate a refresh token; a rotated one presented again revokes its session."""
     data = json_body(schemas.REFRESH)
@@ -129,7 +141,7 @@ def verify_token():
 
 @bp.post("/change-password")
 @bearer_only
-@sensitive
+@limited(PASSWORD, signed_in_account)
 def change_password():
     """Change the password; every session ends and the caller gets a fresh pair."""
     data = json_body(schemas.CHANGE_PASSWORD)
@@ -141,8 +153,11 @@ def change_password():
             data["current_password"],
             data["new_password"],
             None,
+            asking=me.session,
             revoke_keys=data.get("revoke_api_keys", False),
         )
+    except accounts.SignedOutByLock:
+        return unauthorized(messages.SIGNED_OUT_AFTER_WRONG_PASSWORDS, token_given=True)
     except accounts.CurrentPasswordWrong:
         raise Invalid({"current_password": [messages.CURRENT_PASSWORD_WRONG]}) from None
     except passwords.PasswordRejected as exc:
@@ -152,7 +167,7 @@ def change_password():
 
 @bp.post("/request-password-reset")
 @public
-@sensitive
+@limited(LINK_REQUEST, address_in(json_field("email")))
 def request_password_reset():
     """Email a reset link to the stored address; the same answer whether or not it exists."""
     data = json_body(schemas.REQUEST_RESET)
@@ -162,7 +177,7 @@ def request_password_reset():
 
 @bp.post("/reset-password")
 @public
-@sensitive
+@limited(PASSWORD, link_subject(tokens.Purpose.RESET, json_field("token")))
 def reset_password():
     """Set a new password with the emailed token; every session ends, a new pair is issued."""
     data = json_body(schemas.RESET)

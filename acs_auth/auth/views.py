@@ -15,7 +15,7 @@ from flask_login import current_user, login_user
 from acs_auth import messages, security
 from acs_auth.auth.forms import LoginForm
 from acs_auth.models import SessionKind
-from acs_auth.ratelimits import sensitive
+from acs_auth.ratelimits import SIGN_IN, account_named_by, form_field, limited
 from acs_auth.services import accounts, authentication
 
 bp = Blueprint("auth", __name__)
@@ -29,7 +29,7 @@ def home():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@sensitive
+@limited(SIGN_IN, account_named_by(form_field("email")))
 def login():
     """Email + password sign-in; every failure answers with the same page and status."""
     target = security.safe_next(request.args.get("next")) or url_for("programs.index")

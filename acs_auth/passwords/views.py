@@ -16,7 +16,15 @@ from flask import (
 
 from acs_auth import messages
 from acs_auth.passwords.forms import FirstTimePasswordForm, ForgotPasswordForm, NewPasswordForm
-from acs_auth.ratelimits import sensitive
+from acs_auth.ratelimits import (
+    LINK_REQUEST,
+    PASSWORD,
+    address_in,
+    form_field,
+    limited,
+    link_subject,
+    path_value,
+)
 from acs_auth.services import recovery
 from acs_auth.services.authentication import SignIn
 from acs_auth.services.passwords import PasswordRejected
@@ -54,7 +62,7 @@ def refuse_password(form: NewPasswordForm, exc: PasswordRejected) -> None:
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
-@sensitive
+@limited(LINK_REQUEST, address_in(form_field("email")))
 def forgot_password():
     """Ask for a reset link; the answer is the same whether or not the account exists."""
     form = ForgotPasswordForm()
@@ -65,7 +73,7 @@ def forgot_password():
 
 
 @bp.route("/first-time-password", methods=["GET", "POST"])
-@sensitive
+@limited(LINK_REQUEST, address_in(form_field("email")))
 def first_time_password():
     """Ask for the setup link of an account created without a password."""
     form = FirstTimePasswordForm()
@@ -95,7 +103,7 @@ def _password_from_link(purpose: Purpose, token: str, template: str, done: str):
 
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
-@sensitive
+@limited(PASSWORD, link_subject(Purpose.RESET, path_value("token")))
 def reset_password(token: str):
     """Choose a new password through a reset link."""
     return _password_from_link(
@@ -104,7 +112,7 @@ def reset_password(token: str):
 
 
 @bp.route("/setup-password/<token>", methods=["GET", "POST"])
-@sensitive
+@limited(PASSWORD, link_subject(Purpose.SETUP, path_value("token")))
 def setup_password(token: str):
     """Choose the first password through a setup link."""
     return _password_from_link(Purpose.SETUP, token, "passwords/setup.html", messages.PASSWORD_SET)

@@ -22,10 +22,20 @@ from acs_auth.passwords.views import (
     refuse_password,
     sign_in_and_redirect,
 )
-from acs_auth.ratelimits import sensitive
+from acs_auth.ratelimits import (
+    LINK_REQUEST,
+    PASSWORD,
+    address_in,
+    form_field,
+    limited,
+    link_subject,
+    path_value,
+    registration_in_session,
+)
 from acs_auth.registration.forms import RegistrationForm, RegistrationPasswordForm
 from acs_auth.services import registration
 from acs_auth.services.passwords import PasswordRejected
+from acs_auth.services.tokens import Purpose
 
 bp = Blueprint("registration", __name__)
 
@@ -35,7 +45,7 @@ SESSION_KEY = "registration"
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@sensitive
+@limited(LINK_REQUEST, address_in(form_field("email")))
 def start():
     """Step 1: the answer never says whether the details matched (unless configured to)."""
     form = RegistrationForm()
@@ -65,7 +75,7 @@ def _account_exists():
 
 
 @bp.route("/register/password/<token>", methods=["GET", "POST"])
-@sensitive
+@limited(PASSWORD, link_subject(Purpose.REGISTER, path_value("token")))
 def password_from_link(token: str):
     """Step 2 through the emailed link; GET shows the form and never consumes the link."""
     entry = registration.entry_for_token(token)
@@ -75,7 +85,7 @@ def password_from_link(token: str):
 
 
 @bp.route("/register/password", methods=["GET", "POST"])
-@sensitive
+@limited(PASSWORD, registration_in_session(SESSION_KEY))
 def password_in_session():
     """Step 2 of the in-session variant, valid for 30 minutes after step 1."""
     state = session.get(SESSION_KEY)

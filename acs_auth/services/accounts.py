@@ -10,11 +10,12 @@ from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuthSession, Role, Source, User, UserProgram, utcnow
 from acs_auth.services import api_keys, audit, mail, passwords, sessions
+
+# change_password raises these two; callers catch them as accounts.<name>.
+from acs_auth.services.authentication import CurrentPasswordWrong as CurrentPasswordWrong
+from acs_auth.services.authentication import SignedOutByLock as SignedOutByLock
+from acs_auth.services.authentication import confirm_password
 from acs_auth.services.emails import email_key, validate_address
-
-
-class CurrentPasswordWrong(ValueError):
-    """The current password given to a change-password request is wrong."""
 
 
 class AccountExists(ValueError):
@@ -53,16 +54,20 @@ def _clean_username(value: str | None) -> str | None:
 
 
 def change_password(
-    user: User, current: str, new: str, keep: AuthSession | None, revoke_keys: bool = False
+    user: User,
+    current: str,
+    new: str,
+    keep: AuthSession | None,
+    asking: AuthSession | None = None,
+    revoke_keys: bool = False,
 ) -> None:
     """Change the password after checking the current one; other sessions end (one commit).
 
+    A wrong current password counts toward the lockout and, once the account is locked, ends
+    the session ``asking`` (``keep`` when not given): CurrentPasswordWrong / SignedOutByLock.
     ``revoke_keys`` also revokes every API key of the account (the person's choice).
     """
-    if not passwords.verify_password(user.password_hash, current or ""):
-        audit.record("password.change_failed", actor=user, target=user)
-        db.session.commit()
-        raise CurrentPasswordWrong()
+    confirm_password(user, current, asking or keep, "password.change_failed")
     try:
         passwords.apply_new_password(user, new)
     except passwords.PasswordStateChanged:

@@ -23,7 +23,7 @@ from acs_auth.models import ApiKey, AuthSession, Role, User, utcnow
 from acs_auth.services import audit, mail, passwords, sessions
 
 # The sign-in's own atomic failure counter, so a wrong password here locks like a failed sign-in.
-from acs_auth.services.authentication import _count_failure as count_failed_password
+from acs_auth.services.authentication import count_failure
 
 # "acsk_" makes a leaked key recognisable to secret scanners; 32 random bytes = 256 bits.
 PREFIX = "acsk_"
@@ -126,7 +126,7 @@ def create(
 
 def _refuse(user: User, session: AuthSession | None, reason: str) -> PasswordWrong:
     """Record a refused mint; a wrong password counts toward the account's lockout (commits)."""
-    locked = reason == "password" and count_failed_password(user)
+    locked = reason == "password" and count_failure(user).just_locked
     audit.record("api_key.create_failed", actor=user, target=user, reason=reason)
     if locked:
         audit.record("account.locked", target=user)

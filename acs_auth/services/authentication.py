@@ -18,6 +18,22 @@ from acs_auth.services.emails import email_key
 from acs_auth.services.passwords import verify_password
 
 
+class CurrentPasswordWrong(ValueError):
+    """The current password given to confirm a change is wrong."""
+
+
+class SignedOutByLock(CurrentPasswordWrong):
+    """Wrong, and the account is locked: the session that asked has been ended."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What counting one failed password check did to the account."""
+
+    locked: bool  # the account is locked now
+    just_locked: bool  # this failure is the one that locked it
+
+
 @dataclass
 class SignIn:
     """A successful sign-in: the user, the session just opened, what before_commit returned."""
@@ -59,6 +75,26 @@ _RECORD_SUCCESS = (
 )
 
 
+_FIND_ACCOUNT_ID = (
+    select(User.id)
+    .where(or_(User.email_key == _KEY, User.username_key == _KEY))
+    .order_by(case((User.email_key == _KEY, 0), else_=1))
+    .limit(1)
+)
+
+
+def account_id_for(identifier: str) -> int | None:
+    """The id of the account ``identifier`` names at sign-in (as find_by_identifier), or None.
+
+    Only printable keys of a possible length reach the database, so a NUL byte or a lone
+    surrogate typed into the box is simply no account.
+    """
+    key = email_key(identifier) if isinstance(identifier, str) else ""
+    if not key or len(key) > 254 or not key.isprintable():
+        return None
+    return db.session.scalar(_FIND_ACCOUNT_ID, {"key": key})
+
+
 def find_by_identifier(identifier: str) -> User | None:
     """The account whose email or username matches ``identifier`` case-insensitively."""
     key = email_key(identifier or "")
@@ -67,8 +103,8 @@ def find_by_identifier(identifier: str) -> User | None:
     return db.session.scalar(_FIND_ACCOUNT, {"key": key})
 
 
-def _count_failure(user: User) -> bool:
-    """Add one failure in a single UPDATE so that every worker agrees; True when now locked."""
+def count_failure(user: User) -> Failure:
+    """Add one failure in a single UPDATE so that every worker agrees (no commit)."""
     cfg = current_app.config
     now = utcnow()
     until = now + timedelta(minutes=cfg["LOCKOUT_DURATION_MINUTES"])
@@ -89,7 +125,8 @@ def _count_failure(user: User) -> bool:
         .execution_options(synchronize_session=False)
     )
     count, locked_until = db.session.execute(stmt).one()
-    return locked_until is not None and locked_until > now and count == cfg["MAX_LOGIN_ATTEMPTS"]
+    locked = locked_until is not None and locked_until > now
+    return Failure(locked=locked, just_locked=locked and count == cfg["MAX_LOGIN_ATTEMPTS"])
 
 
 def _record_success(user: User) -> bool:
@@ -138,9 +175,9 @@ def sign_in(
     if user.is_locked():
         audit.record("login.failed", target=user, reason="locked")
     elif not password_ok:
-        locked = _count_failure(user)
+        failure = count_failure(user)
         audit.record("login.failed", target=user, reason="password")
-        if locked:
+        if failure.just_locked:
             audit.record("account.locked", target=user)
     elif not user.is_active:
         audit.record("login.failed", target=user, reason="inactive")
@@ -155,3 +192,25 @@ def sign_in(
         return SignIn(user=user, session=row, prepared=prepared)
     db.session.commit()
     return None
+
+
+def confirm_password(user: User, password: str, asking: AuthSession | None, event: str) -> None:
+    """Check a signed-in person's current password; a wrong one counts toward the lockout.
+
+    A wrong password is one more failed sign-in on the same atomic counter, so a stolen
+    session cannot guess beyond MAX_LOGIN_ATTEMPTS: once the account is locked, the session
+    ``asking`` is ended (one commit) and SignedOutByLock is raised, else CurrentPasswordWrong.
+    A right password passes even while the account is locked by guesses made elsewhere.
+    """
+    if verify_password(user.password_hash, password or ""):
+        return
+    audit.record(event, actor=user, target=user)
+    # A lock already in force is not extended by guesses from inside a session.
+    failure = Failure(True, False) if user.is_locked() else count_failure(user)
+    if failure.just_locked:
+        audit.record("account.locked", target=user)
+    if failure.locked and asking is not None:
+        sessions.revoke(asking, "locked")
+        audit.record("session.ended_by_lock", actor=user, target=user)
+    db.session.commit()
+    raise SignedOutByLock() if failure.locked else CurrentPasswordWrong()
