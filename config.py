@@ -199,6 +199,9 @@ class Config:
     LOG_FORMAT = Env(str, "text")
     LOG_LEVEL = Env(str, "INFO")
 
+    # Operations: /metrics answers only with this bearer token (404 while unset).
+    METRICS_TOKEN = Env(str)
+
 
 class DevelopmentConfig(Config):
     """Laptop defaults: SQLite under instance/, mail on the console, throwaway secrets."""
