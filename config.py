@@ -102,6 +102,8 @@ class Config:
 
     ENV_NAME = "base"
     SECRET_KEY = Env(str, names=("SECRET_KEY", "FLASK_SECRET_KEY"))
+    # Earlier keys that still verify (comma-separated) while a rotation settles; never sign.
+    SECRET_KEY_FALLBACKS = Env(str)
     SQLALCHEMY_DATABASE_URI = Env(str, "sqlite:///acs_auth.db", names=("DATABASE_URL",))
     # Extra SQLAlchemy engine options; checks.py adds the pool ping and connect timeout for
     # database servers.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from acs_auth import checks, cli, errors, logs, metrics, security
+from acs_auth import checks, cli, errors, key_rotation, logs, metrics, security
 from acs_auth.extensions import bcrypt, csrf, init_database, limiter, login_manager, mail
 from acs_auth.services import mail as mail_service
 from config import CONFIGS, env_str
@@ -38,6 +38,7 @@ def register_config(app: Flask, config_name: str | None, overrides: dict) -> Non
     app.config.update(overrides)
     checks.apply_defaults(app)
     checks.refuse_weak_settings(app)
+    key_rotation.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:

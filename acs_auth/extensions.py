@@ -6,7 +6,6 @@ from pathlib import Path
 from flask import current_app
 from flask_bcrypt import Bcrypt
 from flask_limiter import Limiter
-from flask_login import LoginManager
 from flask_mail import Mail
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -14,6 +13,7 @@ from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
+from acs_auth.key_rotation import RotatingLoginManager
 from acs_auth.ratelimits import client_ip
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -28,7 +28,7 @@ NAMING_CONVENTION = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
-login_manager = LoginManager()
+login_manager = RotatingLoginManager()
 csrf = CSRFProtect()
 bcrypt = Bcrypt()
 mail = Mail()
