@@ -227,3 +227,7 @@ ADMIN_DATE_INVALID = "Enter a date as YYYY-MM-DD."
 CLI_ALLOWLIST_CONFLICT = (
     "Nothing was imported: another import changed the allowlist at the same time. Run again."
 )
+
+# Operations (issue 17)
+CLI_DOCTOR_OK = "All checks passed."
+CLI_DOCTOR_FAILED = "{count} check(s) failed."
