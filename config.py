@@ -203,6 +203,10 @@ class Config:
 
     # Operations: /metrics answers only with this bearer token (404 while unset).
     METRICS_TOKEN = Env(str)
+    # Security view and alert: 0 turns the alert mail off.
+    SECURITY_ALERT_THRESHOLD = Env(int, 0)
+    SECURITY_ALERT_WINDOW_MINUTES = Env(int, 15)
+    SECURITY_DORMANT_DAYS = Env(int, 90)
 
 
 class DevelopmentConfig(Config):

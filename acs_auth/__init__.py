@@ -7,6 +7,7 @@ from flask import Flask
 from acs_auth import checks, cli, errors, key_rotation, logs, metrics, security
 from acs_auth.extensions import bcrypt, csrf, init_database, limiter, login_manager, mail
 from acs_auth.services import mail as mail_service
+from acs_auth.services import security_alerts
 from config import CONFIGS, env_str
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
@@ -26,6 +27,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_blueprints(app)
     register_request_hooks(app)
     metrics.init_app(app)
+    security_alerts.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     return app

@@ -231,3 +231,4 @@ CLI_ALLOWLIST_CONFLICT = (
 # Operations (issue 17)
 CLI_DOCTOR_OK = "All checks passed."
 CLI_DOCTOR_FAILED = "{count} check(s) failed."
+ADMIN_DORMANT_DAYS = "Enter a number of days from 1 to 3650."

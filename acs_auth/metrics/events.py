@@ -8,10 +8,11 @@ trace in the counters either, just as it leaves none in the audit log.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -96,6 +97,15 @@ def _noted(session: Session, _context) -> None:
 def _committed(session: Session) -> None:
     for name, details, via in session.info.pop(_PENDING, ()):
         count(name, details, via)
+        if has_request_context():
+            committed_in_request()[name] += 1
+
+
+def committed_in_request() -> Counter:
+    """The audit events committed so far by the current request, by name."""
+    if "acs_committed_events" not in g:
+        g.acs_committed_events = Counter()
+    return g.acs_committed_events
 
 
 def _rolled_back(session: Session) -> None:

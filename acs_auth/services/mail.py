@@ -31,6 +31,7 @@ SUBJECTS = {
     "password_setup": "Set up your password",
     "password_reset": "Reset your password",
     "password_changed": "Your password was changed",
+    "security_alert": "Many failed sign-ins",
 }
 # The setup email an administrator's new account receives (``welcome=True``).
 WELCOME_SUBJECT = "Your account is ready: set up your password"
