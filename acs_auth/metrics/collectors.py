@@ -5,7 +5,13 @@ from __future__ import annotations
 import logging
 import os
 
-from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, multiprocess
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    generate_latest,
+    multiprocess,
+    values,
+)
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
@@ -62,7 +68,13 @@ class OutboxCollector:
 
 
 def multiprocess_dir() -> str | None:
-    """The folder shared by the workers (gunicorn.conf.py sets it), or None in one process."""
+    """The folder shared by the workers (gunicorn.conf.py sets it), or None in one process.
+
+    prometheus_client chose its mode when it was imported: a folder named in the environment
+    only later (by a test loading gunicorn.conf.py, say) holds nothing of this process.
+    """
+    if values.ValueClass is values.MutexValue:
+        return None
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
