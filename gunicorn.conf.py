@@ -15,6 +15,7 @@ Everything deployment-specific comes from the environment:
                        operator's folder is emptied at start-up, so counters start from zero
 """
 
+import atexit
 import json
 import os
 import shutil
@@ -41,7 +42,16 @@ def _metrics_dir() -> bool:
     return False
 
 
+def _remove_own_metrics_dir(folder: str, owner: int) -> None:
+    # Forked workers inherit this handler: only the process that made the folder removes it.
+    if os.getpid() == owner:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 _OWN_METRICS_DIR = _metrics_dir()
+if _OWN_METRICS_DIR:
+    # Also when the master stops before on_exit (a refused start-up, an import error).
+    atexit.register(_remove_own_metrics_dir, os.environ["PROMETHEUS_MULTIPROC_DIR"], os.getpid())
 
 # Emailed-link tokens in paths and credentials in query strings never reach a log line.
 from acs_auth.logs import redact  # noqa: E402  (after the metrics folder is set)
