@@ -102,6 +102,8 @@ class Config:
 
     ENV_NAME = "base"
     SECRET_KEY = Env(str, names=("SECRET_KEY", "FLASK_SECRET_KEY"))
+    # Earlier keys that still verify (comma-separated) while a rotation settles; never sign.
+    SECRET_KEY_FALLBACKS = Env(str)
     SQLALCHEMY_DATABASE_URI = Env(str, "sqlite:///acs_auth.db", names=("DATABASE_URL",))
     # Extra SQLAlchemy engine options; checks.py adds the pool ping and connect timeout for
     # database servers.
@@ -211,6 +213,13 @@ class Config:
     # Application log lines on stderr ("json" or "text"), each with its request id.
     LOG_FORMAT = Env(str, "text")
     LOG_LEVEL = Env(str, "INFO")
+
+    # Operations: /metrics answers only with this bearer token (404 while unset).
+    METRICS_TOKEN = Env(str)
+    # Security view and alert: 0 turns the alert mail off.
+    SECURITY_ALERT_THRESHOLD = Env(int, 0)
+    SECURITY_ALERT_WINDOW_MINUTES = Env(int, 15)
+    SECURITY_DORMANT_DAYS = Env(int, 90)
 
 
 class DevelopmentConfig(Config):

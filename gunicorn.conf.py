@@ -10,16 +10,51 @@ Everything deployment-specific comes from the environment:
   LOG_LEVEL            gunicorn's error-log level (default info)
   LOG_FORMAT           access log as one JSON object per line ("json", the default) or
                        Apache-style text ("text"); the app's own log lines follow the same setting
+  PROMETHEUS_MULTIPROC_DIR  folder where every worker writes its metrics for /metrics to sum
+                       (default: a fresh temporary folder, removed when gunicorn exits); an
+                       operator's folder is emptied at start-up, so counters start from zero
 """
 
+import atexit
 import json
 import os
+import shutil
+import tempfile
 from datetime import UTC, datetime
 
 from gunicorn.glogging import Logger
 
+
+def _metrics_dir() -> bool:
+    """Point prometheus_client at a folder shared by the workers; True when made here.
+
+    This runs before anything imports acs_auth (and so prometheus_client, which picks its
+    multiprocess mode at import time). An operator's folder is emptied of an earlier run's files.
+    """
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="acs-metrics-")
+        return True
+    os.makedirs(folder, exist_ok=True)
+    for name in os.listdir(folder):
+        if name.endswith(".db"):
+            os.unlink(os.path.join(folder, name))
+    return False
+
+
+def _remove_own_metrics_dir(folder: str, owner: int) -> None:
+    # Forked workers inherit this handler: only the process that made the folder removes it.
+    if os.getpid() == owner:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+_OWN_METRICS_DIR = _metrics_dir()
+if _OWN_METRICS_DIR:
+    # Also when the master stops before on_exit (a refused start-up, an import error).
+    atexit.register(_remove_own_metrics_dir, os.environ["PROMETHEUS_MULTIPROC_DIR"], os.getpid())
+
 # Emailed-link tokens in paths and credentials in query strings never reach a log line.
-from acs_auth.logs import redact
+from acs_auth.logs import redact  # noqa: E402  (after the metrics folder is set)
 
 bind = [address.strip() for address in os.environ.get("BIND", "127.0.0.1:8000").split(",")]
 workers = max(int(os.environ.get("WEB_CONCURRENCY", "1")), 1)
@@ -82,6 +117,19 @@ class RedactingLogger(Logger):
 
 
 logger_class = RedactingLogger
+
+
+def child_exit(server, worker):
+    """A worker ended: its live gauges stop counting (its counters stay in the sums)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Remove the metrics folder gunicorn made for itself (an operator's folder stays)."""
+    if _OWN_METRICS_DIR:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 
 
 def on_starting(server):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from acs_auth import checks, cli, errors, logs, security
+from acs_auth import checks, cli, errors, key_rotation, logs, metrics, security
 from acs_auth.extensions import bcrypt, csrf, init_database, limiter, login_manager, mail
 from acs_auth.services import mail as mail_service
+from acs_auth.services import security_alerts
 from config import CONFIGS, env_str
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
@@ -25,6 +26,8 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
+    metrics.init_app(app)
+    security_alerts.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     return app
@@ -37,6 +40,7 @@ def register_config(app: Flask, config_name: str | None, overrides: dict) -> Non
     app.config.update(overrides)
     checks.apply_defaults(app)
     checks.refuse_weak_settings(app)
+    key_rotation.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:

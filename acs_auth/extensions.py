@@ -6,13 +6,14 @@ from pathlib import Path
 from flask import current_app, request
 from flask_bcrypt import Bcrypt
 from flask_limiter import Limiter
-from flask_login import LoginManager
 from flask_mail import Mail
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
+
+from acs_auth.key_rotation import RotatingLoginManager
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -26,7 +27,7 @@ NAMING_CONVENTION = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
-login_manager = LoginManager()
+login_manager = RotatingLoginManager()
 csrf = CSRFProtect()
 bcrypt = Bcrypt()
 mail = Mail()

@@ -258,3 +258,8 @@ SIGNED_OUT_AFTER_WRONG_PASSWORDS = (
     "Too many wrong passwords: you have been signed out. Sign in again later, or reset your "
     "password if you have forgotten it."
 )
+
+# Operations (issue 17)
+CLI_DOCTOR_OK = "All checks passed."
+CLI_DOCTOR_FAILED = "{count} check(s) failed."
+ADMIN_DORMANT_DAYS = "Enter a number of days from 1 to 3650."

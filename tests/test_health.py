@@ -10,9 +10,11 @@ import secrets
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from conftest import TEST_REDIS_URL, free_port
@@ -185,7 +187,13 @@ def test_probes_are_never_rate_limited(make_app, path):
 def load_gunicorn_conf():
     spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "gunicorn.conf.py")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    # The config points prometheus_client at a metrics folder through the environment: keep
+    # that out of this process (and its folder out of /tmp).
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        mock.patch.dict(os.environ, {"PROMETHEUS_MULTIPROC_DIR": folder}),
+    ):
+        spec.loader.exec_module(module)
     return module
 
 

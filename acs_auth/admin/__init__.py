@@ -1,6 +1,10 @@
 """The admin blueprint: ``bp`` comes from views.py; the other modules add their routes to it."""
 
-from acs_auth.admin import allowlist_views, user_views  # noqa: F401  (register their routes)
+from acs_auth.admin import (  # noqa: F401  (register their routes)
+    allowlist_views,
+    security_views,
+    user_views,
+)
 from acs_auth.admin.views import bp
 
 __all__ = ["bp"]

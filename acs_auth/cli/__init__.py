@@ -9,13 +9,14 @@ from acs_auth.extensions import init_migrations
 
 def init_app(app: Flask) -> None:
     """Register every command group on ``app``."""
-    from acs_auth.cli import allowlist, mail, maintenance, users
+    from acs_auth.cli import allowlist, doctor, mail, maintenance, users
 
     for group in (users.group, allowlist.group, mail.group):
         app.cli.add_command(group)
     for command in maintenance.commands:
         app.cli.add_command(command)
     app.cli.add_command(migrations)
+    app.cli.add_command(doctor.command)
 
 
 @click.command(

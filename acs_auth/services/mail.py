@@ -34,6 +34,7 @@ SUBJECTS = {
     "password_reset": "Reset your password",
     "password_changed": "Your password was changed",
     "api_key_created": "A new API key was created",
+    "security_alert": "Many failed sign-ins",
 }
 # The setup email an administrator's new account receives (``welcome=True``).
 WELCOME_SUBJECT = "Your account is ready: set up your password"

@@ -201,7 +201,7 @@ def _trim_history(user: User) -> None:
         db.session.execute(delete(PasswordHistory).where(PasswordHistory.id.in_(ids)))
 
 
-def fingerprint(password_hash: str | None) -> str:
-    """A short digest of the password state that emailed tokens are bound to."""
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, (password_hash or "<none>").encode(), "sha256").hexdigest()[:24]
+def fingerprint(password_hash: str | None, key: str | None = None) -> str:
+    """A short digest of the password state that emailed tokens are bound to (SECRET_KEY)."""
+    secret = (key or current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, (password_hash or "<none>").encode(), "sha256").hexdigest()[:24]

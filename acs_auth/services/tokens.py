@@ -14,6 +14,7 @@ import enum
 from flask import current_app
 from itsdangerous import BadData, URLSafeTimedSerializer
 
+from acs_auth import key_rotation
 from acs_auth.models import AllowlistEntry, User
 from acs_auth.services.passwords import fingerprint
 
@@ -38,7 +39,8 @@ _HOURS_SETTING = {
 
 
 def _serializer(purpose: Purpose) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"acs-auth.{purpose}")
+    # Signs with SECRET_KEY, verifies with it and every SECRET_KEY_FALLBACKS key (rotation).
+    return URLSafeTimedSerializer(key_rotation.signing_keys(), salt=f"acs-auth.{purpose}")
 
 
 def max_age(purpose: Purpose) -> int:
@@ -46,9 +48,9 @@ def max_age(purpose: Purpose) -> int:
     return int(float(current_app.config[_HOURS_SETTING[purpose]]) * 3600)
 
 
-def _state(user: User) -> str:
+def _state(user: User, key: str | None = None) -> str:
     """What a user token is bound to: the address it was mailed to and the password state."""
-    return fingerprint(f"{user.email_key}\n{user.password_hash or '<none>'}")
+    return fingerprint(f"{user.email_key}\n{user.password_hash or '<none>'}", key)
 
 
 def for_user(purpose: Purpose, user: User) -> str:
@@ -80,5 +82,5 @@ def matches_user(payload: dict, user: User | None) -> bool:
         user is not None
         and payload.get("u") == user.id
         and isinstance(payload.get("f"), str)
-        and payload["f"] == _state(user)
+        and any(payload["f"] == _state(user, key) for key in key_rotation.signing_keys())
     )
