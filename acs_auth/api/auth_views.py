@@ -158,15 +158,19 @@ def request_password_reset():
 @public
 @sensitive
 def reset_password():
-    """Set a new password with the emailed token; every session ends, a new pair is issued."""
+    """Set a new password with the emailed token; every session ends and none is opened.
+
+    No tokens come back (204): the client signs in with the new password, so a reset link is
+    never a way around a second factor.
+    """
     data = json_body(schemas.RESET)
     try:
-        signed_in = recovery.complete(tokens.Purpose.RESET, data["token"], data["password"], "api")
+        recovery.complete(tokens.Purpose.RESET, data["token"], data["password"], "api")
     except recovery.LinkInvalid:
         raise Invalid({"token": [messages.LINK_INVALID]}) from None
     except passwords.PasswordRejected as exc:
         raise Invalid({"password": [str(exc)]}) from None
-    return tokens_response(refresh.issue_pair(signed_in))
+    return "", 204
 
 
 @bp.get("/.well-known/jwks.json")

@@ -17,6 +17,7 @@ from flask import (
 from acs_auth import messages
 from acs_auth.passwords.forms import FirstTimePasswordForm, ForgotPasswordForm, NewPasswordForm
 from acs_auth.ratelimits import sensitive
+from acs_auth.security import forget_browser_session
 from acs_auth.services import recovery
 from acs_auth.services.authentication import SignIn
 from acs_auth.services.passwords import PasswordRejected
@@ -36,6 +37,13 @@ def sign_in_and_redirect(result: SignIn, message: str):
     flask_login.login_user(result.user)
     flash(message, "success")
     return redirect(endpoint_url("programs.index", "/programs"))
+
+
+def signed_out_to_login(message: str):
+    """Forget whoever this browser held and send it to /login (a reset never signs in)."""
+    forget_browser_session()
+    flash(message, "success")
+    return redirect(endpoint_url("auth.login", "/login"))
 
 
 def link_invalid():
@@ -90,6 +98,8 @@ def _password_from_link(purpose: Purpose, token: str, template: str, done: str):
         except PasswordRejected as exc:
             refuse_password(form, exc)
         else:
+            if result is None:
+                return signed_out_to_login(done)
             return sign_in_and_redirect(result, done)
     return render_template(template, form=form, email=user.email, action=request.path)
 
