@@ -69,7 +69,7 @@ def request_reset(email: str) -> None:
         audit.record(
             "password.reset_requested",
             target=user,
-            target_label=None if user else (email or "").strip()[:254],
+            target_label=None if user else audit.typed_label(email),
             matched=False,
         )
     elif user.password_hash is None:
@@ -102,7 +102,7 @@ def request_setup(last_name: str, email: str) -> None:
         if entry is not None:
             registration.send_registration_link(entry)
         else:
-            audit.record("password.setup_requested", target_label=(email or "").strip()[:254])
+            audit.record("password.setup_requested", target_label=audit.typed_label(email))
     elif not user.is_active or not _name_matches(user, last_name):
         audit.record("password.setup_requested", target=user, matched=False)
     elif user.password_hash is None:
