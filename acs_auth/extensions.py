@@ -3,10 +3,10 @@
 import logging
 from pathlib import Path
 
+import flask_login
 from flask import current_app
 from flask_bcrypt import Bcrypt
 from flask_limiter import Limiter
-from flask_login import LoginManager
 from flask_mail import Mail
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -28,6 +28,27 @@ NAMING_CONVENTION = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+
+class LoginManager(flask_login.LoginManager):
+    """Flask-Login's manager, deleting the remember-me cookie with the attributes it was set with.
+
+    Flask-Login deletes it with only Path and Domain; a browser ignores a Set-Cookie for a
+    ``__Host-`` name without ``Secure``, so the cookie would outlive a sign-out.
+    """
+
+    def _clear_cookie(self, response) -> None:
+        config = current_app.config
+        response.delete_cookie(
+            config["REMEMBER_COOKIE_NAME"],
+            path=config.get("REMEMBER_COOKIE_PATH", "/"),
+            domain=config.get("REMEMBER_COOKIE_DOMAIN"),
+            secure=bool(config.get("REMEMBER_COOKIE_SECURE")),
+            httponly=config.get("REMEMBER_COOKIE_HTTPONLY", True),
+            samesite=config.get("REMEMBER_COOKIE_SAMESITE"),
+        )
+
+
 login_manager = LoginManager()
 csrf = CSRFProtect()
 bcrypt = Bcrypt()
