@@ -149,6 +149,9 @@ class Config:
     RATELIMIT_PER_IDENTIFIER = Env(str, "10 per minute;50 per hour")
     PROXY_FIX_X_FOR = Env(int, 0)
     PROXY_FIX_X_PROTO = Env(int, 0)
+    # Peers (IPs or networks, comma-separated) whose X-Forwarded-* and X-Request-ID count;
+    # the same variable tells gunicorn whose X-Forwarded-Proto to believe.
+    FORWARDED_ALLOW_IPS = Env(str, "127.0.0.1,::1")
 
     # Mail.
     MAIL_SERVER = Env(str)
