@@ -21,6 +21,7 @@ from acs_auth.services import (
     api_auth,
     authentication,
     jwt_tokens,
+    link_requests,
     passwords,
     recovery,
     refresh,
@@ -52,7 +53,7 @@ def register():
     """Registration: by emailed link (default), or at once when email confirmation is off."""
     data = json_body(schemas.REGISTER)
     if current_app.config["REGISTRATION_EMAIL_CONFIRMATION"]:
-        registration.request_registration(data["last_name"], data["email"])
+        link_requests.defer(link_requests.REGISTER, data["email"], data["last_name"])
         return accepted(messages.REGISTRATION_EMAIL_SENT)
     if "password" not in data:
         raise Invalid({"password": [messages.FIELD_REQUIRED]})
@@ -150,7 +151,7 @@ def change_password():
 def request_password_reset():
     """Email a reset link to the stored address; the same answer whether or not it exists."""
     data = json_body(schemas.REQUEST_RESET)
-    recovery.request_reset(data["email"])
+    link_requests.defer(link_requests.RESET, data["email"])
     return accepted(messages.RESET_EMAIL_SENT)
 
 

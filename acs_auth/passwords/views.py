@@ -18,7 +18,7 @@ from acs_auth import messages
 from acs_auth.passwords.forms import FirstTimePasswordForm, ForgotPasswordForm, NewPasswordForm
 from acs_auth.ratelimits import sensitive
 from acs_auth.security import forget_browser_session
-from acs_auth.services import recovery
+from acs_auth.services import link_requests, recovery
 from acs_auth.services.authentication import SignIn
 from acs_auth.services.passwords import PasswordRejected
 from acs_auth.services.tokens import Purpose
@@ -68,7 +68,7 @@ def forgot_password():
     form = ForgotPasswordForm()
     if not form.validate_on_submit():
         return render_template("passwords/forgot.html", form=form)
-    recovery.request_reset(form.email.data)
+    link_requests.defer(link_requests.RESET, form.email.data)
     return email_sent("Check your email", messages.RESET_EMAIL_SENT)
 
 
@@ -79,7 +79,7 @@ def first_time_password():
     form = FirstTimePasswordForm()
     if not form.validate_on_submit():
         return render_template("passwords/first_time.html", form=form)
-    recovery.request_setup(form.last_name.data, form.email.data)
+    link_requests.defer(link_requests.SETUP, form.email.data, form.last_name.data)
     return email_sent("Check your email", messages.SETUP_EMAIL_SENT)
 
 

@@ -71,7 +71,10 @@ def record(
         target_label=target_label or _label(target),
         details=clean,
     )
-    if has_request_context():
+    origin = g.get("audit_origin")  # a request answered later (services/link_requests.py)
+    if origin is not None:
+        row.ip, row.user_agent, row.request_id = origin
+    elif has_request_context():
         row.ip = request.remote_addr
         row.user_agent = (request.user_agent.string or "")[:255] or None
         row.request_id = g.get("request_id")
