@@ -51,6 +51,8 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s rid=%(request_id)s %(message)s
 
 def _decoded(text: str) -> str:
     """``text`` percent-decoded twice ("%2570" -> "%70" -> "p"), as a server may decode it."""
+    if "%" not in text and "+" not in text:
+        return text
     return unquote_plus(unquote_plus(text))
 
 
@@ -64,8 +66,9 @@ def _redact_path(match: re.Match) -> str:
     # compared decoded, since "/reset%2Dpassword/<token>" reaches the same page.
     raw = match.group(0).split("/")
     decoded = [_decoded(segment) for segment in raw]
+    depth = max(prefix.count("/") for prefix in NO_REFERRER_PREFIXES)
     for i in range(1, len(raw)):
-        before = "/".join(decoded[:i]) + "/"
+        before = "/".join(decoded[max(i - depth, 0) : i]) + "/"  # enough to hold any prefix
         if raw[i] and any(before.endswith(prefix) for prefix in NO_REFERRER_PREFIXES):
             raw[i] = REDACTED
     return "/".join(raw)

@@ -75,7 +75,9 @@ def test_without_hops_no_forwarded_address_is_believed_even_from_the_proxy(app, 
     assert last_audit(app)[0] == PROXY
 
 
-def test_the_default_trusts_only_the_local_host(app, client):
+def test_the_default_trusts_only_the_local_host(app, make_app, monkeypatch):
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
+    client = make_app().test_client()
     failed_login(client, CLIENT, {"X-Request-ID": "chosen-by-client"})
     assert last_audit(app)[1] != "chosen-by-client"
     failed_login(client, "127.0.0.1", {"X-Request-ID": "local-proxy-1"})
