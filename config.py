@@ -161,6 +161,9 @@ class Config:
     RATELIMIT_REFRESH_PER_IP = Env(str, "300 per minute;6000 per hour")
     PROXY_FIX_X_FOR = Env(int, 0)
     PROXY_FIX_X_PROTO = Env(int, 0)
+    # Peers (IPs or networks, comma-separated) whose X-Forwarded-* and X-Request-ID count;
+    # the same variable tells gunicorn whose X-Forwarded-Proto to believe.
+    FORWARDED_ALLOW_IPS = Env(str, "127.0.0.1,::1")
 
     # Mail.
     MAIL_SERVER = Env(str)

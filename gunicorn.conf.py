@@ -6,7 +6,8 @@ Everything deployment-specific comes from the environment:
                        storage, which the app checks at start-up)
   GUNICORN_THREADS     threads per worker (default 1)
   GUNICORN_TIMEOUT     seconds before a silent worker is restarted (default 30)
-  FORWARDED_ALLOW_IPS  proxies whose X-Forwarded-Proto gunicorn trusts (default 127.0.0.1,::1)
+  FORWARDED_ALLOW_IPS  proxies whose X-Forwarded-Proto gunicorn trusts (default 127.0.0.1,::1);
+                       the app reads it too, for X-Forwarded-For and X-Request-ID
   LOG_LEVEL            gunicorn's error-log level (default info)
   LOG_FORMAT           access log as one JSON object per line ("json", the default) or
                        Apache-style text ("text"); the app's own log lines follow the same setting

@@ -27,7 +27,30 @@ NAMING_CONVENTION = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
-login_manager = RotatingLoginManager()
+
+
+class LoginManager(RotatingLoginManager):
+    """Flask-Login's manager with key rotation, deleting the remember-me cookie as it was set.
+
+    The old remember-me cookie of a rotated SECRET_KEY is accepted (RotatingLoginManager).
+
+    Flask-Login deletes it with only Path and Domain; a browser ignores a Set-Cookie for a
+    ``__Host-`` name without ``Secure``, so the cookie would outlive a sign-out.
+    """
+
+    def _clear_cookie(self, response) -> None:
+        config = current_app.config
+        response.delete_cookie(
+            config["REMEMBER_COOKIE_NAME"],
+            path=config.get("REMEMBER_COOKIE_PATH", "/"),
+            domain=config.get("REMEMBER_COOKIE_DOMAIN"),
+            secure=bool(config.get("REMEMBER_COOKIE_SECURE")),
+            httponly=config.get("REMEMBER_COOKIE_HTTPONLY", True),
+            samesite=config.get("REMEMBER_COOKIE_SAMESITE"),
+        )
+
+
+login_manager = LoginManager()
 csrf = CSRFProtect()
 bcrypt = Bcrypt()
 mail = Mail()

@@ -15,6 +15,7 @@ import json
 import logging
 import re
 from datetime import UTC, datetime
+from urllib.parse import unquote_plus
 
 from flask import Flask, g, has_request_context
 from flask.logging import default_handler
@@ -23,17 +24,75 @@ from acs_auth.security import NO_REFERRER_PREFIXES, URL_CREDENTIALS
 from config import ConfigurationError
 
 LOGGER = "acs_auth"
-_TOKEN_PATH = re.compile("(" + "|".join(map(re.escape, NO_REFERRER_PREFIXES)) + r")[^/?\s\"]+")
-_CREDENTIAL_QUERY = re.compile(
-    r"((?:^|[?&])(?:" + "|".join(map(re.escape, sorted(URL_CREDENTIALS))) + r")=)[^&\s\"]*",
-    re.IGNORECASE,
+REDACTED = "[redacted]"
+# Parameter names whose values never reach a log line, compared after percent-decoding,
+# lower-casing and "-" -> "_" (so "access%5Ftoken", "%70assword" and "X-API-Key" all match):
+# the names the API refuses in a URL, plus any name containing one of these words.
+_CREDENTIAL_NAMES = URL_CREDENTIALS | {"x_api_key", "authorization", "auth", "pass", "pwd"}
+_CREDENTIAL_WORDS = (
+    "password",
+    "passwd",
+    "token",
+    "secret",
+    "api_key",
+    "apikey",
+    "jwt",
+    "authoriz",
 )
+# Values that are credentials wherever they appear: API keys and JWTs (three base64url
+# segments, the first a JSON header starting with '{"', i.e. "eyJ").
+_B64 = "[A-Za-z0-9_-]*"
+_SECRET_VALUE = re.compile(rf"acsk_[A-Za-z0-9_-]{{4,}}|eyJ{_B64}\.{_B64}\.{_B64}")
+_PATH = re.compile(r"(?:/[^/?#\s\"]*)+")
+_PAIR = re.compile(r"(^|[?&;])([^=&;?#\s\"]+)=([^&;#\s\"]*)")
+_PIECE = re.compile(r"[^/?&;=#\s\"',]+")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s rid=%(request_id)s %(message)s"
 
 
+def _decoded(text: str) -> str:
+    """``text`` percent-decoded twice ("%2570" -> "%70" -> "p"), as a server may decode it."""
+    if "%" not in text and "+" not in text:
+        return text
+    return unquote_plus(unquote_plus(text))
+
+
+def _is_credential_name(name: str) -> bool:
+    key = _decoded(name).strip().lower().replace("-", "_")
+    return key in _CREDENTIAL_NAMES or any(word in key for word in _CREDENTIAL_WORDS)
+
+
+def _redact_path(match: re.Match) -> str:
+    # The emailed-link pages carry a token as the segment after their prefix; the prefix is
+    # compared decoded, since "/reset%2Dpassword/<token>" reaches the same page.
+    raw = match.group(0).split("/")
+    decoded = [_decoded(segment) for segment in raw]
+    depth = max(prefix.count("/") for prefix in NO_REFERRER_PREFIXES)
+    for i in range(1, len(raw)):
+        before = "/".join(decoded[max(i - depth, 0) : i]) + "/"  # enough to hold any prefix
+        if raw[i] and any(before.endswith(prefix) for prefix in NO_REFERRER_PREFIXES):
+            raw[i] = REDACTED
+    return "/".join(raw)
+
+
+def _redact_pair(match: re.Match) -> str:
+    lead, name, _ = match.groups()
+    return f"{lead}{name}={REDACTED}" if _is_credential_name(name) else match.group(0)
+
+
+def _redact_piece(match: re.Match) -> str:
+    piece = match.group(0)
+    return REDACTED if _SECRET_VALUE.search(_decoded(piece)) else piece
+
+
 def redact(value: str) -> str:
-    """``value`` (a path, query, request line or referrer) without emailed tokens or keys."""
-    return _CREDENTIAL_QUERY.sub(r"\1[redacted]", _TOKEN_PATH.sub(r"\1[redacted]", value))
+    """``value`` (a path, query, request line or referrer) without tokens, keys or passwords.
+
+    Removes the token of an emailed-link path, the value of any credential-named parameter
+    (however its name is percent-encoded) and any piece that decodes to an API key or a JWT.
+    """
+    value = _PATH.sub(_redact_path, value)
+    value = _PAIR.sub(_redact_pair, value)
+    return _PIECE.sub(_redact_piece, value)
 
 
 class RequestIdFilter(logging.Filter):

@@ -29,7 +29,7 @@ SETUP_EMAIL_SENT = (
 )
 LINK_INVALID = "This link is invalid, has expired or has already been used. Request a new one."
 PASSWORD_SET = "Your password has been set. You are now signed in."
-PASSWORD_RESET_DONE = "Your password has been reset. You are now signed in."
+PASSWORD_RESET_DONE = "Your password has been reset. Sign in with your new password."
 PASSWORD_CHANGED = "Your password has been changed. Other devices have been signed out."
 CURRENT_PASSWORD_WRONG = "Your current password is not correct."
 PASSWORD_MISMATCH = "The passwords do not match."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from urllib.parse import unquote, urlsplit
 
 from flask import Flask, current_app, g, request, session
@@ -12,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from acs_auth import messages
 from acs_auth.services import sessions
+from config import ConfigurationError
 
 # img-src admits data: URIs because the vendored Pico CSS draws its checkbox, select and
 # validity icons as inline SVG data; an image cannot run script, and everything else stays 'self'.
@@ -31,20 +33,74 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+# WSGI environ key: True when the immediate peer is one of FORWARDED_ALLOW_IPS.
+FROM_PROXY = "acs_auth.from_trusted_proxy"
+
+
+def trusted_networks(value: str) -> list[IPv4Network | IPv6Network] | None:
+    """FORWARDED_ALLOW_IPS as networks (None for "*"); a bad entry is a ConfigurationError."""
+    entries = [entry.strip() for entry in (value or "").split(",") if entry.strip()]
+    if "*" in entries:
+        return None
+    try:
+        return [ip_network(entry, strict=False) for entry in entries]
+    except ValueError:
+        raise ConfigurationError(
+            f"FORWARDED_ALLOW_IPS must list IP addresses or networks, not {value!r}"
+        ) from None
+
+
+class TrustedProxies:
+    """WSGI middleware: forwarded headers count only from a peer listed in FORWARDED_ALLOW_IPS.
+
+    A request from a listed proxy goes through ProxyFix (the configured hops); any other one
+    reaches the app as sent, so a client talking to gunicorn directly cannot choose its
+    address (rate limits, audit) or its request id with X-Forwarded-For / X-Request-ID. As in
+    gunicorn, a peer on a Unix socket (no IP address) is a local proxy.
+    """
+
+    def __init__(self, app, networks: list | None, x_for: int, x_proto: int):
+        self.direct = app
+        self.proxied = ProxyFix(app, x_for=x_for, x_proto=x_proto) if x_for or x_proto else app
+        self.networks = networks
+
+    def trusts(self, peer: str | None) -> bool:
+        """Whether ``peer`` (REMOTE_ADDR) is one of the trusted proxies."""
+        if self.networks is None:
+            return True
+        try:
+            address = ip_address((peer or "").strip())
+        except ValueError:
+            return True  # a Unix socket: only local processes can connect, as in gunicorn
+        return any(address in network for network in self.networks)
+
+    def __call__(self, environ, start_response):
+        environ[FROM_PROXY] = self.trusts(environ.get("REMOTE_ADDR"))
+        handler = self.proxied if environ[FROM_PROXY] else self.direct
+        return handler(environ, start_response)
+
+
 def init_app(app: Flask) -> None:
-    """Install ProxyFix for the configured hops, request ids and the response headers."""
-    hops = app.config["PROXY_FIX_X_FOR"]
-    if hops:
-        # Only the configured number of proxy hops is trusted; anything a client adds to
-        # X-Forwarded-For beyond them is ignored.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=app.config["PROXY_FIX_X_PROTO"])
+    """Trust forwarded headers only from FORWARDED_ALLOW_IPS; request ids; response headers."""
+    app.wsgi_app = app.extensions[FROM_PROXY] = TrustedProxies(
+        app.wsgi_app,
+        trusted_networks(app.config["FORWARDED_ALLOW_IPS"]),
+        x_for=app.config["PROXY_FIX_X_FOR"],
+        x_proto=app.config["PROXY_FIX_X_PROTO"],
+    )
     app.before_request(_assign_request_id)
     app.after_request(_set_headers)
 
 
 def _assign_request_id() -> None:
+    # A client's own X-Request-ID would let it choose the id of its audit rows; only the
+    # trusted proxy's is kept (it ties the proxy's log line to ours).
     incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(8)
+    from_proxy = request.environ.get(FROM_PROXY)
+    if from_proxy is None:  # a request context built without the WSGI stack (tests, tools)
+        from_proxy = current_app.extensions[FROM_PROXY].trusts(request.remote_addr)
+    trusted = from_proxy and _REQUEST_ID.match(incoming)
+    g.request_id = incoming if trusted else secrets.token_hex(8)
 
 
 def _set_headers(response):

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import STRONG_PASSWORD, read_db
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from test_api_support import NEW_PASSWORD, assert_problem
 
 from acs_auth import messages
@@ -323,9 +323,18 @@ def test_reset_password_with_the_emailed_token(app, api, make_user, outbox):
     weak = api.post("/api/auth/reset-password", json={"token": token, "password": "weak"})
     assert list(assert_problem(weak, 422)["errors"]) == ["password"]
     response = api.post("/api/auth/reset-password", json={"token": token, "password": NEW_PASSWORD})
-    assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "no-store"
-    assert api.get("/api/auth/me", token=response.get_json()["access_token"]).status_code == 200
+    # No automatic sign-in (OWASP): no tokens, no session; the client signs in afresh.
+    assert response.status_code == 204 and response.data == b""
+    assert "no-store" in response.headers["Cache-Control"]
+    assert (
+        read_db(
+            app,
+            lambda: db.session.scalar(
+                select(func.count(AuthSession.id)).where(AuthSession.revoked_at.is_(None))
+            ),
+        )
+        == 0
+    )
     assert_problem(api.get("/api/auth/me", token=old["access_token"]), 401)
     again = api.post("/api/auth/reset-password", json={"token": token, "password": NEW_PASSWORD})
     assert assert_problem(again, 422)["errors"] == {"token": [messages.LINK_INVALID]}
@@ -340,7 +349,7 @@ def test_reset_works_for_a_locked_account(app, api, make_user, outbox):
     api.post("/api/auth/request-password-reset", json={"email": "ada@example.org"})
     token = outbox.link("ada@example.org", "/reset-password/").rsplit("/", 1)[1]
     response = api.post("/api/auth/reset-password", json={"token": token, "password": NEW_PASSWORD})
-    assert response.status_code == 200
+    assert response.status_code == 204
     api.login(password=NEW_PASSWORD)
 
 

@@ -212,6 +212,39 @@ def test_gunicorn_access_log_drops_emailed_tokens_and_credentials():
     assert conf.forwarded_allow_ips != "*"
 
 
+LEAKS = {
+    # percent-encoded credential names, as a server decodes them
+    "/api/auth/me?access%5Ftoken=LEAK-A1": "/api/auth/me?access%5Ftoken=[redacted]",
+    "/login?%70assword=LEAK-A2&next=/programs": "/login?%70assword=[redacted]&next=/programs",
+    "/x?%2570assword=LEAK-A3": "/x?%2570assword=[redacted]",
+    # header names and form fields that must never sit in a URL
+    "/x?X-API-Key=LEAK-A4&x_api_key=LEAK-A5": "/x?X-API-Key=[redacted]&x_api_key=[redacted]",
+    "/x?password=LEAK-A6&Authorization=Bearer%20LEAK-A7&q=ok": (
+        "/x?password=[redacted]&Authorization=[redacted]&q=ok"
+    ),
+    "/x?new_password=LEAK-A8": "/x?new_password=[redacted]",
+    # values that are keys or JWTs, wherever they appear
+    "/api/auth/api-keys/acsk_LEAKB1xyz": "/api/auth/api-keys/[redacted]",
+    "/x?q=acsk_LEAKB2xyz&page=2": "/x?q=[redacted]&page=2",
+    "/x?q=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.LEAKB3": "/x?q=[redacted]",
+    "/x?q=%65yJhbGciOiJIUzI1NiJ9.eyJ.LEAKB4": "/x?q=[redacted]",
+    "https://portal.example/x/eyJhbGc.eyJzdWI.LEAKB5?y=1": "https://portal.example/x/[redacted]?y=1",
+    # an emailed-link path spelled with percent-escapes reaches the same page
+    "/reset%2Dpassword/LEAKC1": "/reset%2Dpassword/[redacted]",
+    "https://portal.example/setup-password/LEAKC2": "https://portal.example/setup-password/[redacted]",
+    # nothing else changes
+    "/admin/users?q=ada%40example.org&page=2": "/admin/users?q=ada%40example.org&page=2",
+    "/admin/audit?event=login.failed&keyboard=1": "/admin/audit?event=login.failed&keyboard=1",
+}
+
+
+@pytest.mark.parametrize("raw", LEAKS)
+def test_log_redaction_matches_encoded_names_keys_and_jwts(raw):
+    conf = load_gunicorn_conf()
+    assert conf.redact(raw) == LEAKS[raw]
+    assert conf.redact(f"GET {raw} HTTP/1.1") == f"GET {LEAKS[raw]} HTTP/1.1"
+
+
 @pytest.fixture
 def migrated_sqlite(tmp_path):
     """A fresh SQLite file migrated by the real `flask db upgrade`."""
@@ -312,6 +345,9 @@ def test_gunicorn_serves_health_and_logs_json_lines_with_request_ids(migrated_sq
             assert status == 401
             status, _ = request(f"{base}/api/auth/me?access_token=LEAKEDTOKEN")
             assert status == 400
+            for raw in LEAKS:  # path, query and referrer of real requests
+                path = raw if raw.startswith("/") else "/x"
+                request(f"{base}{path}", headers={"Referer": f"https://portal.example{raw}"})
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
@@ -331,6 +367,8 @@ def test_gunicorn_serves_health_and_logs_json_lines_with_request_ids(migrated_sq
     assert "/reset-password/[redacted]" in text
     assert "SECRETTOKEN123" not in text
     assert "LEAKEDTOKEN" not in text
+    assert "LEAK-" not in text and "LEAKB" not in text and "LEAKC" not in text
+    assert "/api/auth/api-keys/[redacted]" in text
     audit = read_audit(migrated_sqlite)
     assert ("login.failed", "trace-0042") in audit, audit
 

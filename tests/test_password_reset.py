@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from conftest import STRONG_PASSWORD, csrf_from, read_db
 from itsdangerous.timed import TimestampSigner
+from sqlalchemy import func, select
 from test_registration import count, post_form, signed_in_user, text
 
 from acs_auth import messages
@@ -54,13 +55,40 @@ def test_reset_end_to_end(app, client, outbox, make_user):
     assert client.get(link).status_code == 200
     done = choose(client, link)
 
-    assert done.status_code == 302 and done.headers["Location"].startswith("/programs")
-    assert signed_in_user(app, client) == user_id
+    # No automatic sign-in (OWASP): the reset leads to /login and opens no session.
+    assert done.status_code == 302 and done.headers["Location"] == "/login"
+    assert signed_in_user(app, client) is None
+    assert live_sessions(app, user_id) == 0
     landing = client.get(done.headers["Location"], follow_redirects=True)
     assert landing.status_code == 200
     assert messages.PASSWORD_RESET_DONE in text(landing)
+    assert client.get("/programs").status_code == 302  # still signed out
     assert not can_sign_in(app, "ada@example.org", STRONG_PASSWORD)
     assert can_sign_in(app, "ada@example.org", NEW_PASSWORD)
+
+
+def live_sessions(app, user_id: int) -> int:
+    """How many unrevoked auth sessions ``user_id`` has."""
+    return read_db(
+        app,
+        lambda: db.session.scalar(
+            select(func.count())
+            .select_from(AuthSession)
+            .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        ),
+    )
+
+
+def test_a_reset_signs_out_the_browser_that_used_the_link(app, client, outbox, make_user, login_as):
+    user_id = make_user()
+    login_as(user_id, remember=True)
+    link = reset_link(client, outbox)
+
+    done = choose(client, link)
+
+    assert done.headers["Location"] == "/login"
+    assert signed_in_user(app, client) is None
+    assert live_sessions(app, user_id) == 0
 
 
 def test_mail_goes_to_the_stored_address_not_the_typed_one(app, client, outbox, make_user):
@@ -270,7 +298,7 @@ def test_reset_ends_every_other_session(app, client, outbox, make_user, login_as
     assert read_db(app, lambda: sessions.load_live(browser_id)) is None
     assert read_db(app, lambda: sessions.load_live(api_id)) is None
     assert signed_in_user(app, other_browser) is None
-    assert signed_in_user(app, client) == user_id
+    assert signed_in_user(app, client) is None
 
 
 def test_password_changed_notice_carries_no_link_or_secret(app, client, outbox, make_user):

@@ -33,6 +33,7 @@ from acs_auth.services import (
     api_auth,
     authentication,
     jwt_tokens,
+    link_requests,
     passwords,
     recovery,
     refresh,
@@ -64,7 +65,7 @@ def register():
     """Registration: by emailed link (default), or at once when email confirmation is off."""
     data = json_body(schemas.REGISTER)
     if current_app.config["REGISTRATION_EMAIL_CONFIRMATION"]:
-        registration.request_registration(data["last_name"], data["email"])
+        link_requests.defer(link_requests.REGISTER, data["email"], data["last_name"])
         return accepted(messages.REGISTRATION_EMAIL_SENT)
     if "password" not in data:
         raise Invalid({"password": [messages.FIELD_REQUIRED]})
@@ -171,7 +172,7 @@ def change_password():
 def request_password_reset():
     """Email a reset link to the stored address; the same answer whether or not it exists."""
     data = json_body(schemas.REQUEST_RESET)
-    recovery.request_reset(data["email"])
+    link_requests.defer(link_requests.RESET, data["email"])
     return accepted(messages.RESET_EMAIL_SENT)
 
 
@@ -179,15 +180,19 @@ def request_password_reset():
 @public
 @limited(PASSWORD, link_subject(tokens.Purpose.RESET, json_field("token")))
 def reset_password():
-    """Set a new password with the emailed token; every session ends, a new pair is issued."""
+    """Set a new password with the emailed token; every session ends and none is opened.
+
+    No tokens come back (204): the client signs in with the new password, so a reset link is
+    never a way around a second factor.
+    """
     data = json_body(schemas.RESET)
     try:
-        signed_in = recovery.complete(tokens.Purpose.RESET, data["token"], data["password"], "api")
+        recovery.complete(tokens.Purpose.RESET, data["token"], data["password"], "api")
     except recovery.LinkInvalid:
         raise Invalid({"token": [messages.LINK_INVALID]}) from None
     except passwords.PasswordRejected as exc:
         raise Invalid({"password": [str(exc)]}) from None
-    return tokens_response(refresh.issue_pair(signed_in))
+    return "", 204
 
 
 @bp.get("/.well-known/jwks.json")

@@ -171,8 +171,8 @@ def _auth_paths() -> dict:
         },
         "/api/auth/reset-password": {
             "post": operation(
-                "Set a new password with the emailed token",
-                {"200": TOKENS},
+                "Set a new password with the emailed token (no tokens: sign in afterwards)",
+                {"204": NO_CONTENT},
                 security=PUBLIC,
                 body=s.RESET,
                 limited=True,

@@ -254,7 +254,7 @@ SECURITY_SCHEMES = {
         "type": "http",
         "scheme": "bearer",
         "bearerFormat": "JWT",
-        "description": "An access token from login, register, refresh or reset-password.",
+        "description": "An access token from login, register or refresh.",
     },
     "apiKey": {
         "type": "apiKey",

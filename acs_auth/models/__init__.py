@@ -3,7 +3,7 @@
 from acs_auth.models.allowlist import AllowlistEntry, AllowlistImport, AllowlistUpload
 from acs_auth.models.audit import AuditEvent
 from acs_auth.models.base import UTCDateTime, utcnow
-from acs_auth.models.mail import OutboxMessage
+from acs_auth.models.mail import LinkRequest, OutboxMessage
 from acs_auth.models.session import ApiKey, AuthSession, SessionKind
 from acs_auth.models.user import PasswordHistory, Role, Source, User, UserProgram
 
@@ -14,6 +14,7 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "AuthSession",
+    "LinkRequest",
     "OutboxMessage",
     "PasswordHistory",
     "Role",

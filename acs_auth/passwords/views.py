@@ -25,7 +25,8 @@ from acs_auth.ratelimits import (
     link_subject,
     path_value,
 )
-from acs_auth.services import recovery
+from acs_auth.security import forget_browser_session
+from acs_auth.services import link_requests, recovery
 from acs_auth.services.authentication import SignIn
 from acs_auth.services.passwords import PasswordRejected
 from acs_auth.services.tokens import Purpose
@@ -44,6 +45,13 @@ def sign_in_and_redirect(result: SignIn, message: str):
     flask_login.login_user(result.user)
     flash(message, "success")
     return redirect(endpoint_url("programs.index", "/programs"))
+
+
+def signed_out_to_login(message: str):
+    """Forget whoever this browser held and send it to /login (a reset never signs in)."""
+    forget_browser_session()
+    flash(message, "success")
+    return redirect(endpoint_url("auth.login", "/login"))
 
 
 def link_invalid():
@@ -68,7 +76,7 @@ def forgot_password():
     form = ForgotPasswordForm()
     if not form.validate_on_submit():
         return render_template("passwords/forgot.html", form=form)
-    recovery.request_reset(form.email.data)
+    link_requests.defer(link_requests.RESET, form.email.data)
     return email_sent("Check your email", messages.RESET_EMAIL_SENT)
 
 
@@ -79,7 +87,7 @@ def first_time_password():
     form = FirstTimePasswordForm()
     if not form.validate_on_submit():
         return render_template("passwords/first_time.html", form=form)
-    recovery.request_setup(form.last_name.data, form.email.data)
+    link_requests.defer(link_requests.SETUP, form.email.data, form.last_name.data)
     return email_sent("Check your email", messages.SETUP_EMAIL_SENT)
 
 
@@ -98,6 +106,8 @@ def _password_from_link(purpose: Purpose, token: str, template: str, done: str):
         except PasswordRejected as exc:
             refuse_password(form, exc)
         else:
+            if result is None:
+                return signed_out_to_login(done)
             return sign_in_and_redirect(result, done)
     return render_template(template, form=form, email=user.email, action=request.path)
 

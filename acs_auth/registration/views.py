@@ -33,7 +33,7 @@ from acs_auth.ratelimits import (
     registration_in_session,
 )
 from acs_auth.registration.forms import RegistrationForm, RegistrationPasswordForm
-from acs_auth.services import registration
+from acs_auth.services import link_requests, registration
 from acs_auth.services.passwords import PasswordRejected
 from acs_auth.services.tokens import Purpose
 
@@ -53,7 +53,7 @@ def start():
         return render_template("registration/start.html", form=form)
     if not current_app.config["REGISTRATION_EMAIL_CONFIRMATION"]:
         return _start_in_session(form)
-    registration.request_registration(form.last_name.data, form.email.data)
+    link_requests.defer(link_requests.REGISTER, form.email.data, form.last_name.data)
     return email_sent("Check your email", messages.REGISTRATION_EMAIL_SENT)
 
 

@@ -12,6 +12,7 @@ import csv
 import gc
 import io
 import re
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,6 +46,11 @@ FIELD_LABELS = {
 ID_SEPARATORS = re.compile(r"[;,|\s]+")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}\Z")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# First characters a spreadsheet may also read as one of those: the full-width forms
+# (U+FF1D, U+FF0B, U+FF0D, U+FF20, which an East Asian IME types and Excel accepts) and the
+# small forms (U+FE66, U+FE62, U+FE63, U+FE6B), all folded to ASCII by NFKC, and the minus
+# sign U+2212, which NFKC keeps.
+_FORMULA_LOOKALIKES = ("\u2212",)
 MAX_NAME = 100
 MAX_IDS = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -129,15 +135,29 @@ def shorten(value: str, limit: int = 60) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
+def _runs_as_formula(value: str) -> bool:
+    """Whether a spreadsheet may read a cell starting like ``value`` as a formula."""
+    first = value[:1]
+    if not first:
+        return False
+    return first in _FORMULA_LOOKALIKES or unicodedata.normalize("NFKC", first).startswith(
+        FORMULA_START
+    )
+
+
 def neutralise(value: str | None) -> str:
-    """Prefix a cell a spreadsheet would run as a formula with a quote."""
+    """Prefix a cell a spreadsheet would run as a formula with a quote.
+
+    A cell that already starts with quotes before a formula character gets one more, so
+    that ``unneutralise`` gives it back unchanged.
+    """
     value = value or ""
-    return "'" + value if value.startswith(FORMULA_START) else value
+    return "'" + value if _runs_as_formula(value.lstrip("'")) else value
 
 
 def unneutralise(value: str) -> str:
-    """Undo ``neutralise``: a quote followed by a formula character is dropped on import."""
-    if value[:1] == "'" and value[1:2] and value[1] in "=+-@\t\r":
+    """Undo ``neutralise``: a quote before (quotes and) a formula character is dropped."""
+    if value[:1] == "'" and _runs_as_formula(value.lstrip("'")):
         return value[1:]
     return value
 

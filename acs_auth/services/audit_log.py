@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, User
+from acs_auth.services.audit import typed_label
 from acs_auth.services.emails import email_key
 from acs_auth.services.user_admin import Page, clean_query
 
@@ -32,7 +33,9 @@ def _person(id_column, label_column, value: str):
     user_id = db.session.scalar(select(User.id).where(User.email_key == key))
     if user_id is not None:
         return id_column == user_id
-    return func.lower(label_column) == key
+    # A typed string that was no account is kept masked with a keyed tag (audit.typed_label);
+    # searching for the same string finds it. Older rows kept the string itself.
+    return func.lower(label_column).in_([key, typed_label(value).lower()])
 
 
 def _midnight(day: date) -> datetime:

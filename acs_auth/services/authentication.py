@@ -169,7 +169,7 @@ def sign_in(
     user = find_by_identifier(identifier)
     password_ok = verify_password(user.password_hash if user else None, password or "")
     if user is None:
-        audit.record("login.failed", target_label=(identifier or "")[:254], reason="unknown")
+        audit.record("login.failed", target_label=audit.typed_label(identifier), reason="unknown")
         db.session.commit()
         return None
     if user.is_locked():

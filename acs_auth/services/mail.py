@@ -206,6 +206,9 @@ def _deliver_to_console(row: OutboxMessage) -> None:
 
 def send_pending(limit: int = 100) -> tuple[int, int]:
     """Send what is due; returns (sent, failed this round). Safe to run in many processes."""
+    from acs_auth.services import link_requests  # imports the services that queue mail
+
+    link_requests.process_pending(limit)  # requests for links become mail first
     sent = failed = 0
     transport = _Transport()
     try:

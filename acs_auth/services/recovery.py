@@ -69,7 +69,7 @@ def request_reset(email: str) -> None:
         audit.record(
             "password.reset_requested",
             target=user,
-            target_label=None if user else (email or "").strip()[:254],
+            target_label=None if user else audit.typed_label(email),
             matched=False,
         )
     elif user.password_hash is None:
@@ -102,7 +102,7 @@ def request_setup(last_name: str, email: str) -> None:
         if entry is not None:
             registration.send_registration_link(entry)
         else:
-            audit.record("password.setup_requested", target_label=(email or "").strip()[:254])
+            audit.record("password.setup_requested", target_label=audit.typed_label(email))
     elif not user.is_active or not _name_matches(user, last_name):
         audit.record("password.setup_requested", target=user, matched=False)
     elif user.password_hash is None:
@@ -139,10 +139,15 @@ def _count_visit(user: User) -> None:
     )
 
 
-def complete(purpose: tokens.Purpose, token: str, password: str, kind: str = "browser") -> SignIn:
-    """Set the password through a link, end every other session, and sign in (one commit).
+def complete(
+    purpose: tokens.Purpose, token: str, password: str, kind: str = "browser"
+) -> SignIn | None:
+    """Set the password through a link and end every session (one commit).
 
-    Raises LinkInvalid (also for the loser of two parallel uses) or PasswordRejected.
+    A setup link signs the person in (the returned SignIn); a reset link does not (None): the
+    person signs in afresh on /login, so a reset link is never a way around a second factor
+    (OWASP Forgot Password cheat sheet). Raises LinkInvalid (also for the loser of two parallel
+    uses) or PasswordRejected.
     """
     purpose = tokens.Purpose(purpose)
     if purpose is tokens.Purpose.REGISTER:
@@ -161,6 +166,9 @@ def complete(purpose: tokens.Purpose, token: str, password: str, kind: str = "br
     user.email_verified_at = user.email_verified_at or utcnow()  # the link proved the mailbox
     if purpose is tokens.Purpose.RESET:
         mail.queue("password_changed", user.email, user=user, when=utcnow())
+        audit.record("password.reset_completed", actor=user, target=user, sessions_ended=ended)
+        db.session.commit()
+        return None
     _count_visit(user)
     row = sessions.open_session(user, kind)
     audit.record(f"password.{purpose}_completed", actor=user, target=user, sessions_ended=ended)

@@ -95,7 +95,7 @@ def request_registration(last_name: str, email: str) -> None:
     """Step 1 (email confirmation): email the stored address; the caller always answers the same."""
     entry = match_entry(last_name, email)
     if entry is None:
-        audit.record("registration.no_match", target_label=(email or "").strip()[:254])
+        audit.record("registration.no_match", target_label=audit.typed_label(email))
     else:
         send_registration_link(entry)
     db.session.commit()
@@ -105,7 +105,7 @@ def start_in_session(last_name: str, email: str) -> AllowlistEntry:
     """Step 1 of the in-session variant: the matching entry, or NoMatch / AlreadyRegistered."""
     entry = match_entry(last_name, email)
     if entry is None:
-        audit.record("registration.no_match", target_label=(email or "").strip()[:254])
+        audit.record("registration.no_match", target_label=audit.typed_label(email))
         db.session.commit()
         raise NoMatch()
     if account_for(entry) is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, literal_column, or_, select, update
@@ -248,12 +249,17 @@ def get_user(user_id: int) -> User | None:
     return db.session.get(User, user_id)
 
 
-def _active_admins_other_than(user: User) -> int:
-    return db.session.scalar(
-        select(func.count())
-        .select_from(User)
-        .where(User.role == Role.ADMIN.value, User.is_active_flag.is_(True), User.id != user.id)
-    )
+def _locked_active_admins() -> list[int]:
+    """Ids of the active admins, their rows locked until the commit (FOR UPDATE on PostgreSQL).
+
+    Two admins demoting each other at once both lock the same rows in the same order; the
+    second waits for the first to commit and then sees the first one's change (PostgreSQL
+    re-checks a locked row's WHERE against its new version), so it cannot remove the last
+    admin. SQLite has one writer at a time, so the second transaction cannot commit a write
+    decided on a snapshot older than the first one's commit.
+    """
+    stmt = select(User.id).where(User.role == Role.ADMIN.value, User.is_active_flag.is_(True))
+    return list(db.session.scalars(stmt.order_by(User.id).with_for_update()))
 
 
 def _guard_admin_loss(user: User, actor: User | None, *, losing: bool, message: str) -> None:
@@ -261,7 +267,12 @@ def _guard_admin_loss(user: User, actor: User | None, *, losing: bool, message: 
         return
     if actor is not None and user.id == actor.id:
         raise ActionRefused(message)
-    if user.is_admin and _active_admins_other_than(user) == 0:
+    if not user.is_admin:
+        return
+    admins = _locked_active_admins()
+    if actor is not None and actor.id not in admins:
+        raise ActionRefused(message)  # demoted a moment ago by another admin
+    if not [admin for admin in admins if admin != user.id]:
         raise ActionRefused(message)
 
 
@@ -367,7 +378,22 @@ def delete_user(user: User, actor: User) -> None:
     db.session.commit()
 
 
+# A non-admin probing the console gets one admin.denied row per path per window, and at most
+# DENIED_PER_WINDOW in all, so a script cannot flood the audit log.
+DENIED_WINDOW = timedelta(minutes=10)
+DENIED_PER_WINDOW = 20
+
+
 def record_denied(user: User, method: str, path: str) -> None:
-    """Audit a signed-in non-admin's attempt on an admin URL (one commit)."""
-    audit.record("admin.denied", actor=user, target=user, method=method, path=path[:200])
+    """Audit a signed-in non-admin's attempt on an admin URL, throttled (one commit)."""
+    path = path[:200]
+    recent = db.session.scalars(
+        select(AuditEvent.details)
+        .where(AuditEvent.event == "admin.denied", AuditEvent.actor_id == user.id)
+        .where(AuditEvent.at >= utcnow() - DENIED_WINDOW)
+        .limit(DENIED_PER_WINDOW)
+    ).all()
+    if len(recent) >= DENIED_PER_WINDOW or any((d or {}).get("path") == path for d in recent):
+        return
+    audit.record("admin.denied", actor=user, target=user, method=method, path=path)
     db.session.commit()

@@ -143,11 +143,11 @@ def test_forgot_and_reset(deployment, open_page):
     assert deployment.mail.to(stranger) == []
     w.goto(link)
     choose_password(w, NEW_PASSWORD, "Reset my password")
-    assert path_of(w) == "/programs"
+    # No automatic sign-in after a reset: the sign-in page, with the message.
+    assert path_of(w) == "/login"
     expect(page.get_by_text(messages.PASSWORD_RESET_DONE)).to_be_visible()
     deployment.mail.wait_for(email, count=2)  # the reset link, then "your password was changed"
 
-    nav_sign_out(w)
     sign_in(w, email, STRONG_PASSWORD)
     expect(page.get_by_text(messages.LOGIN_FAILED)).to_be_visible()
     sign_in(w, email, NEW_PASSWORD)

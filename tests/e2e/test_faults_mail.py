@@ -154,5 +154,5 @@ def test_a_reset_link_mailed_after_the_outage_still_works(deployment, portal, sm
     response = submit(
         browser, portal.url, link, {"password": new_password, "confirm": new_password}
     )
-    assert response.status_code == 302 and response.headers["Location"] == "/programs"
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert browser_login(new_session(), portal.url, email, STRONG_PASSWORD).status_code == 200

@@ -1,0 +1,78 @@
+"""The remember-me cookie is deleted with the attributes a browser needs to honour it."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import AuthActions, read_db
+from helpers_browser import signed_in
+from sqlalchemy import select
+
+from acs_auth.extensions import db
+from acs_auth.models import User
+from acs_auth.services import sessions
+
+# `production_app`: production settings (SESSION_COOKIE_SECURE, `__Host-` names) over https.
+pytest_plugins = ("test_security_browser",)
+
+REMEMBER = "__Host-acs_remember"
+
+
+def set_cookies(response, name: str) -> list[list[str]]:
+    """The attributes (lower-cased) of every Set-Cookie of ``response`` for ``name``."""
+    headers = [h for h in response.headers.getlist("Set-Cookie") if h.startswith(name + "=")]
+    return [[part.strip().lower() for part in header.split(";")] for header in headers]
+
+
+def assert_deletes_a_host_cookie(response, name: str) -> None:
+    """A deletion a browser accepts for a ``__Host-`` name: Secure, Path=/, no Domain."""
+    deletions = [a for a in set_cookies(response, name) if "max-age=0" in a]
+    assert deletions, response.headers.getlist("Set-Cookie")
+    for attributes in deletions:
+        assert attributes[0] == name.lower() + "="
+        assert "secure" in attributes
+        assert "path=/" in attributes
+        assert "samesite=lax" in attributes
+        assert "httponly" in attributes
+        assert not any(a.startswith("domain=") for a in attributes)
+
+
+@pytest.fixture
+def remembered(production_app, make_user):
+    """A production browser signed in with remember-me."""
+    make_user()
+    client = production_app.test_client()
+    auth = AuthActions(client)
+    response = auth.login("ada@example.org", remember=True)
+    assert set_cookies(response, REMEMBER), "remember-me cookie set"
+    return auth
+
+
+def test_sign_out_deletes_the_remember_cookie_with_secure(remembered):
+    response = remembered.logout()
+    assert response.status_code == 302
+    assert_deletes_a_host_cookie(response, REMEMBER)
+    assert not signed_in(remembered.client)
+
+
+def test_signing_in_again_without_remember_deletes_the_old_cookie_with_secure(
+    remembered, production_app
+):
+    # The session ended on the server (signed out elsewhere): the browser still holds the
+    # cookie, and the next sign-in without remember-me must make it forget it.
+    def revoke():
+        sessions.revoke_all(db.session.scalar(select(User)), reason="test")
+        db.session.commit()
+
+    read_db(production_app, revoke)
+    client = remembered.client
+    assert not signed_in(client)
+    response = remembered.login("ada@example.org", remember=False)
+    assert response.headers["Location"] == "/programs"
+    assert_deletes_a_host_cookie(response, REMEMBER)
+
+
+def test_outside_production_the_deletion_matches_the_insecure_cookie(auth, client, make_user):
+    make_user()
+    auth.login("ada@example.org", remember=True)
+    deletion = [a for a in set_cookies(auth.logout(), "acs_remember") if "max-age=0" in a]
+    assert deletion and "secure" not in deletion[0] and "path=/" in deletion[0]
