@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from acs_auth import checks, cli, errors, logs, security
+from acs_auth import checks, cli, errors, kept_forms, logs, security
 from acs_auth.extensions import bcrypt, csrf, init_database, limiter, login_manager, mail
 from acs_auth.services import mail as mail_service
 from config import CONFIGS, env_str
@@ -26,6 +26,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_blueprints(app)
     register_request_hooks(app)
     errors.init_app(app)
+    kept_forms.init_app(app)
     cli.init_app(app)
     return app
 

@@ -227,3 +227,13 @@ ADMIN_DATE_INVALID = "Enter a date as YYYY-MM-DD."
 CLI_ALLOWLIST_CONFLICT = (
     "Nothing was imported: another import changed the allowlist at the same time. Run again."
 )
+
+# Error pages that keep what was typed (expired form, rate limit)
+RATE_LIMITED_WAIT = "Too many attempts. Please wait {wait} and try again."
+WAIT_ONE_SECOND = "a second"
+WAIT_SECONDS = "{n} seconds"
+WAIT_ONE_MINUTE = "a minute"
+WAIT_MINUTES = "{n} minutes"
+WAIT_HOURS = "{n} hours"
+WAIT_ONE_HOUR = "an hour"
+KEPT_FORM_BACK = "Back to the form (what you typed is kept, except passwords)"
