@@ -97,7 +97,7 @@ def render_error(exc: HTTPException):
     code = exc.code or 500
     headers, message, back = _headers(exc, code), _message(exc, code), None
     if code == 429:
-        if "Retry-After" in headers:
+        if str(headers.get("Retry-After", "")).isdigit():  # seconds, not an HTTP date
             wait = kept_forms.wait_phrase(int(headers["Retry-After"]))
             message = messages.RATE_LIMITED_WAIT.format(wait=wait)
         back = kept_forms.keep_typed()
