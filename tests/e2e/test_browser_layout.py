@@ -265,3 +265,25 @@ def test_focus_rings_stand_out_in_light_and_dark_mode(deployment, site, open_pag
     assert any(tag.startswith("input") for tag in checked)
     assert any(tag.startswith("button") for tag in checked)
     w.assert_clean()
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_an_expired_form_keeps_what_was_typed_but_not_the_password(open_page, size):
+    w = open_page()
+    w.page.set_viewport_size(PHONE if size == "phone" else DESKTOP)
+    w.goto("/login")
+    w.page.get_by_label("Email or username").fill("typed.in.a.browser@example.org")
+    w.page.get_by_label("Password").fill("a secret typed before the form expired")
+    # The form sat open past its session's token: the token no longer matches.
+    w.page.locator("input[name=csrf_token]").evaluate("input => input.value = 'expired'")
+    w.page.get_by_role("button", name="Sign in").click()
+
+    expect(w.page.get_by_text(messages.CSRF_FAILED)).to_be_visible()
+    assert problems(w.page, phone=size == "phone") == []
+    w.check(f"/login (expired form) @ {size}")
+    assert w.report[f"/login (expired form) @ {size}"] == []  # not even a minor violation
+    w.page.get_by_role("link", name=messages.KEPT_FORM_BACK).click()
+    assert path_of(w) == "/login"
+    expect(w.page.get_by_label("Email or username")).to_have_value("typed.in.a.browser@example.org")
+    expect(w.page.get_by_label("Password")).to_have_value("")
+    w.assert_clean()
