@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from acs_auth import checks, cli, errors, key_rotation, logs, metrics, security
+from acs_auth import checks, cli, errors, kept_forms, key_rotation, logs, metrics, security
 from acs_auth.extensions import bcrypt, csrf, init_database, limiter, login_manager, mail
 from acs_auth.services import mail as mail_service
 from acs_auth.services import security_alerts
@@ -29,6 +29,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     metrics.init_app(app)
     security_alerts.init_app(app)
     errors.init_app(app)
+    kept_forms.init_app(app)
     cli.init_app(app)
     return app
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from html import escape
 
 from flask import Flask, render_template, request
@@ -12,8 +13,8 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
-from acs_auth import messages
-from acs_auth.extensions import db
+from acs_auth import kept_forms, messages
+from acs_auth.extensions import db, limiter
 from acs_auth.logs import redact
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,10 @@ def _retry_after(exc: HTTPException) -> str | None:
     limit = getattr(getattr(exc, "limit", None), "limit", None)
     if seconds is None and limit is not None:
         seconds = limit.get_expiry()
+    # Flask-Limiter's header names the later of this and its own window's reset; so does the page.
+    current = limiter.current_limit if limiter.enabled else None
+    if current is not None:
+        seconds = max(seconds or 0, current.reset_at - time.time())
     return str(int(seconds)) if seconds else None
 
 
@@ -64,9 +69,17 @@ def _headers(exc: HTTPException, code: int) -> dict:
     return kept
 
 
-def _page(code: int, title: str, message: str):
+def _page(code: int, title: str, message: str, back: str | None = None):
+    """The error page; ``back`` links to the form whose typed values were kept."""
     try:
-        return render_template("errors/error.html", code=code, title=title, message=message)
+        return render_template(
+            "errors/error.html",
+            code=code,
+            title=title,
+            message=message,
+            back=back,
+            back_label=messages.KEPT_FORM_BACK,
+        )
     except Exception:
         # The page itself failed (the database is down and the layout asks who is signed in):
         # answer with a bare page rather than a second, unhandled error.
@@ -82,7 +95,13 @@ def render_error(exc: HTTPException):
 
         return from_http_exception(exc)
     code = exc.code or 500
-    return _page(code, exc.name, _message(exc, code)), code, _headers(exc, code)
+    headers, message, back = _headers(exc, code), _message(exc, code), None
+    if code == 429:
+        if str(headers.get("Retry-After", "")).isdigit():  # seconds, not an HTTP date
+            wait = kept_forms.wait_phrase(int(headers["Retry-After"]))
+            message = messages.RATE_LIMITED_WAIT.format(wait=wait)
+        back = kept_forms.keep_typed()
+    return _page(code, exc.name, message, back), code, headers
 
 
 def init_app(app: Flask) -> None:
@@ -97,7 +116,7 @@ def init_app(app: Flask) -> None:
         exc.description = messages.CSRF_FAILED
         if _is_api():
             return render_error(exc)
-        return _page(400, "Bad Request", messages.CSRF_FAILED), 400
+        return _page(400, "Bad Request", messages.CSRF_FAILED, kept_forms.keep_typed()), 400
 
     @app.errorhandler(OperationalError)
     def _database_down(exc: OperationalError):

@@ -263,3 +263,13 @@ SIGNED_OUT_AFTER_WRONG_PASSWORDS = (
 CLI_DOCTOR_OK = "All checks passed."
 CLI_DOCTOR_FAILED = "{count} check(s) failed."
 ADMIN_DORMANT_DAYS = "Enter a number of days from 1 to 3650."
+
+# Error pages that keep what was typed (expired form, rate limit)
+RATE_LIMITED_WAIT = "Too many attempts. Please wait {wait} and try again."
+WAIT_ONE_SECOND = "a second"
+WAIT_SECONDS = "{n} seconds"
+WAIT_ONE_MINUTE = "a minute"
+WAIT_MINUTES = "{n} minutes"
+WAIT_HOURS = "{n} hours"
+WAIT_ONE_HOUR = "an hour"
+KEPT_FORM_BACK = "Back to the form (what you typed is kept, except passwords)"

@@ -114,7 +114,10 @@ def test_the_sign_in_chart_is_server_side_svg(app, client, admin):
     assert f"<title>{day}: 1 failed</title>" in body
     assert f"<title>{today}: 1 succeeded</title>" in body
     assert body.count("<rect x=") == 60  # 30 days, two bars each
-    assert f"<tr><td>{day}</td><td>3</td><td>1</td></tr>" in body
+    assert (
+        f'<tr><td data-label="Day">{day}</td><td data-label="Successful">3</td>'
+        '<td data-label="Failed">1</td></tr>'
+    ) in body
     assert "Content-Security-Policy" in response.headers
 
 
@@ -151,7 +154,7 @@ def test_audit_log_filters(app, client, admin, make_user):
 
     def listed(**query):
         body = client.get("/admin/audit", query_string=query).get_data(as_text=True)
-        return re.findall(r"<td>([a-z_.]+)</td>\s*<td>", body)
+        return re.findall(r'<td data-label="Event">([a-z_.]+)</td>\s*<td ', body)
 
     assert listed() == ["user.updated", "login.failed", "login.succeeded", "login.failed"]
 
@@ -170,14 +173,17 @@ def test_audit_log_filters(app, client, admin, make_user):
 def test_audit_log_pages(app, client, admin):
     add(app, *[event(f"test.e{i:03d}", timedelta(minutes=200 - i)) for i in range(120)])
     body = client.get("/admin/audit?event=test.").get_data(as_text=True)
-    first = re.findall(r"<td>(test\.e\d+)</td>", body)
+    first = re.findall(r'<td data-label="Event">(test\.e\d+)</td>', body)
     assert first[0] == "test.e119" and len(first) == 50
     older = html.unescape(re.search(r'href="([^"]+)" rel="next">Older', body).group(1))
     body = client.get(older).get_data(as_text=True)
-    second = re.findall(r"<td>(test\.e\d+)</td>", body)
+    second = re.findall(r'<td data-label="Event">(test\.e\d+)</td>', body)
     assert second[0] == "test.e069" and len(second) == 50
     newer = html.unescape(re.search(r'href="([^"]+)" rel="prev">', body).group(1))
-    assert re.findall(r"<td>(test\.e\d+)</td>", client.get(newer).get_data(True)) == first
+    assert (
+        re.findall(r'<td data-label="Event">(test\.e\d+)</td>', client.get(newer).get_data(True))
+        == first
+    )
 
 
 @pytest.mark.parametrize(

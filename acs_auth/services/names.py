@@ -1,4 +1,10 @@
-"""Comparing people's names the way a person would: trimmed, case- and accent-insensitive."""
+"""Comparing people's names the way a person would: trimmed, case- and accent-insensitive.
+
+``name_key`` is the stored search key (columns ``*_name_key``); ``same_name`` is the looser
+check registration and first-time setup apply to a typed last name. It is only a filter in
+front of the real proof, the link emailed to the stored address, so it may forgive the ways
+people really type names: German transliterations and one part of a compound surname.
+"""
 
 from __future__ import annotations
 
@@ -40,7 +46,44 @@ def name_key(value: str | None) -> str:
     return _SEPARATORS.sub(" ", folded).strip()
 
 
-def same_name(a: str | None, b: str | None) -> bool:
-    """True when two names match after folding; an empty name never matches."""
-    key = name_key(a)
-    return bool(key) and key == name_key(b)
+# German umlauts are written ae/oe/ue without the letter ("Mueller" for "Müller"); ß already
+# case-folds to "ss". Applied after NFC and casefold, so composed and decomposed input agree.
+_TRANSLITERATE = str.maketrans({"\u00e4": "ae", "\u00f6": "oe", "\u00fc": "ue"})
+# Particles that never stand alone for a compound surname ("de" does not match "de la Cruz").
+_PARTICLES = frozenset(
+    "a al ap bin d da das de del della der di do dos du e el ibn l la le lo st te ten ter "  # noqa: SIM905
+    "van vander von y zu".split()
+)
+
+
+def _keys(value: str | None) -> set[str]:
+    """The folded spellings of ``value``: accents dropped, and umlauts as ae/oe/ue."""
+    plain = name_key(value)
+    composed = unicodedata.normalize("NFC", value or "").casefold()
+    return {key for key in (plain, name_key(composed.translate(_TRANSLITERATE))) if key}
+
+
+def _whole_runs(key: str) -> set[str]:
+    """``key`` and every run of its whole parts that is not made of particles only."""
+    parts = key.split(" ")
+    runs = {key}
+    for start in range(len(parts)):
+        for end in range(start + 1, len(parts) + 1):
+            run = parts[start:end]
+            if not all(part in _PARTICLES for part in run):
+                runs.add(" ".join(run))
+    return runs
+
+
+def same_name(stored: str | None, typed: str | None) -> bool:
+    """True when ``typed`` is ``stored`` as people type it; an empty name never matches.
+
+    Case, accents, spaces and hyphens do not count; "ue", "oe", "ae" and "ss" stand for "ü",
+    "ö", "ä" and "ß" either way round; and a compound surname may be given by one of its
+    parts in full ("Garcia" for "García Márquez", "Jones" for "Smith-Jones"), never by a
+    fragment of one ("Garc").
+    """
+    typed_keys = _keys(typed)
+    if not typed_keys:
+        return False
+    return any(typed_keys & _whole_runs(key) for key in _keys(stored))
