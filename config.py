@@ -212,6 +212,12 @@ class Config:
     LOG_FORMAT = Env(str, "text")
     LOG_LEVEL = Env(str, "INFO")
 
+    # Notices that keep people out of silent dead ends (acs_auth/services/notices.py).
+    ADMIN_CONTACT = Env(str)  # whom people are told to contact, e.g. "it-help@example.org"
+    NOTICE_NO_MATCH_PER_ADDRESS = Env(str, "3 per day")
+    NOTICE_NO_MATCH_PER_IP = Env(str, "20 per day")
+    NOTICE_INACTIVE_HOURS = Env(int, 24)
+
 
 class DevelopmentConfig(Config):
     """Laptop defaults: SQLite under instance/, mail on the console, throwaway secrets."""

@@ -34,6 +34,9 @@ SUBJECTS = {
     "password_reset": "Reset your password",
     "password_changed": "Your password was changed",
     "api_key_created": "A new API key was created",
+    "account_locked": "Your account is locked for now",
+    "account_inactive": "Your account is inactive",
+    "registration_not_recognised": "We could not recognise your details",
 }
 # The setup email an administrator's new account receives (``welcome=True``).
 WELCOME_SUBJECT = "Your account is ready: set up your password"

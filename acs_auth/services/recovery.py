@@ -46,13 +46,18 @@ def queue_setup_link(user: User, actor: User | None = None, welcome: bool = Fals
     audit.record("password.setup_link_sent", actor=actor, target=user, welcome=welcome)
 
 
+def reset_link(user: User) -> str:
+    """An absolute password-reset link for ``user`` (also mailed with a lock notice)."""
+    return app_link("/reset-password/" + tokens.for_user(tokens.Purpose.RESET, user))
+
+
 def queue_reset_link(user: User) -> None:
     """Queue the password-reset email (no commit)."""
     mail.queue(
         "password_reset",
         user.email,
         user=user,
-        link=app_link("/reset-password/" + tokens.for_user(tokens.Purpose.RESET, user)),
+        link=reset_link(user),
         hours=current_app.config["RESET_TOKEN_HOURS"],
     )
     audit.record("password.reset_link_sent", target=user)
