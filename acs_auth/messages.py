@@ -20,7 +20,8 @@ ACCOUNT_EXISTS = "An account already exists for this email. Sign in or reset you
 
 # Passwords
 RESET_EMAIL_SENT = (
-    "If an account exists for that email, we have sent a link to reset the password. "
+    "If an account exists for that email or username, we have sent a link to reset the "
+    "password to the email address of the account. "
     "The link is valid for one hour."
 )
 SETUP_EMAIL_SENT = (
