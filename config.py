@@ -217,6 +217,7 @@ class Config:
     NOTICE_NO_MATCH_PER_ADDRESS = Env(str, "3 per day")
     NOTICE_NO_MATCH_PER_IP = Env(str, "20 per day")
     NOTICE_INACTIVE_HOURS = Env(int, 24)
+    EMAIL_CHANGE_TOKEN_HOURS = Env(int, 24)  # life of the link confirming a new email address
 
 
 class DevelopmentConfig(Config):

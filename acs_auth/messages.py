@@ -259,3 +259,14 @@ SIGNED_OUT_AFTER_WRONG_PASSWORDS = (
     "Too many wrong passwords: you have been signed out. Sign in again later, or reset your "
     "password if you have forgotten it."
 )
+
+# People (issue 16): changing one's email address
+EMAIL_CHANGE_SENT = (
+    "We have emailed a confirmation link to {address}. Your address changes when you open it; "
+    "until then, keep signing in with your current address."
+)
+EMAIL_CHANGE_DONE = "Your email address is now {address}. We have told your previous address."
+EMAIL_CHANGE_LINK_INVALID = (
+    "This confirmation link is invalid, expired or already used, or the address can no longer "
+    "be used. Ask for a new link on your account page."
+)

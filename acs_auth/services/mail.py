@@ -37,6 +37,9 @@ SUBJECTS = {
     "account_locked": "Your account is locked for now",
     "account_inactive": "Your account is inactive",
     "registration_not_recognised": "We could not recognise your details",
+    "email_change_confirm": "Confirm your new email address",
+    "email_change_unavailable": "This email address cannot be used",
+    "email_changed": "Your email address was changed",
 }
 # The setup email an administrator's new account receives (``welcome=True``).
 WELCOME_SUBJECT = "Your account is ready: set up your password"
