@@ -12,7 +12,7 @@ from acs_auth.account.forms import (
 )
 from acs_auth.models import utcnow
 from acs_auth.ratelimits import PASSWORD, limited, signed_in_account
-from acs_auth.services import accounts, api_keys, email_change, passwords, sessions
+from acs_auth.services import accounts, activity, api_keys, email_change, passwords, sessions
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -36,6 +36,7 @@ def _page(
         email_form=email_form or ChangeEmailForm(formdata=None),
         live_sessions=sessions.list_live(current_user),
         keys=api_keys.list_for(current_user),
+        activity=activity.recent(current_user),
         now=utcnow(),
         current_session_id=current_user.auth_session.public_id,
         describe_device=sessions.describe_device,

@@ -197,9 +197,16 @@ def sign_in(
     elif not _record_success(user):
         audit.record("login.failed", target=user, reason="locked")
     else:
+        from acs_auth.services import activity, notices
+
+        new_device = has_request_context() and activity.is_new_device(
+            user, request.user_agent.string, request.remote_addr
+        )
         row = sessions.open_session(user, kind, remember)
         prepared = before_commit(row) if before_commit else None
         audit.record("login.succeeded", actor=user, target=user, kind=str(kind))
+        if new_device:
+            notices.new_device(user, row)
         db.session.commit()
         user.auth_session = row
         return SignIn(user=user, session=row, prepared=prepared)

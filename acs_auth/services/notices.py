@@ -8,6 +8,8 @@ their mailbox, where only the owner of the address reads it.
   lock ends and a password-reset link (a completed reset clears the lock).
 - A deactivated account signed in to with the right password: one email per
   ``NOTICE_INACTIVE_HOURS`` saying the account is inactive and whom to contact.
+- A sign-in from a browser or device new to the account (services/activity.py says what new
+  means): an email with the device, the IP address and the time.
 - Registration step 1 that matches nothing: an email to the typed address saying the details
   were not recognised and whom to contact; at most ``NOTICE_NO_MATCH_PER_ADDRESS`` per address
   and ``NOTICE_NO_MATCH_PER_IP`` per requesting address, counted in the rate-limit storage
@@ -27,9 +29,10 @@ from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import select
 
 from acs_auth.extensions import db
-from acs_auth.models import AuditEvent, User, utcnow
+from acs_auth.models import AuditEvent, AuthSession, User, utcnow
 from acs_auth.services import audit, mail, recovery
 from acs_auth.services.emails import InvalidEmail, email_key, validate_address
+from acs_auth.services.sessions import describe_device
 
 log = logging.getLogger(__name__)
 
@@ -147,3 +150,19 @@ def registration_not_recognised(typed_email: str) -> None:
         return
     mail.queue("registration_not_recognised", address, contact=admin_contact())
     audit.record("registration.no_match_notice_sent")
+
+
+def new_device(user: User, row: AuthSession) -> None:
+    """Tell the owner a browser or device new to the account has signed in (no commit)."""
+    mail.queue(
+        "new_sign_in",
+        user.email,
+        user=user,
+        device=describe_device(row.user_agent),
+        ip=row.ip or "unknown",
+        when=row.created_at,
+        api=row.kind == "api",
+        account_url=recovery.app_link("/account"),
+        reset_url=recovery.app_link("/forgot-password"),
+    )
+    audit.record("account.new_device_notice_sent", target=user)
