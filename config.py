@@ -224,6 +224,13 @@ class Config:
     SECURITY_ALERT_WINDOW_MINUTES = Env(int, 15)
     SECURITY_DORMANT_DAYS = Env(int, 90)
 
+    # Notices that keep people out of silent dead ends (acs_auth/services/notices.py).
+    ADMIN_CONTACT = Env(str)  # whom people are told to contact, e.g. "it-help@example.org"
+    NOTICE_NO_MATCH_PER_ADDRESS = Env(str, "3 per day")
+    NOTICE_NO_MATCH_PER_IP = Env(str, "20 per day")
+    NOTICE_INACTIVE_HOURS = Env(int, 24)
+    EMAIL_CHANGE_TOKEN_HOURS = Env(int, 24)  # life of the link confirming a new email address
+
 
 class DevelopmentConfig(Config):
     """Laptop defaults: SQLite under instance/, mail on the console, throwaway secrets."""

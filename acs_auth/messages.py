@@ -20,7 +20,8 @@ ACCOUNT_EXISTS = "An account already exists for this email. Sign in or reset you
 
 # Passwords
 RESET_EMAIL_SENT = (
-    "If an account exists for that email, we have sent a link to reset the password. "
+    "If an account exists for that email or username, we have sent a link to reset the "
+    "password to the email address of the account. "
     "The link is valid for one hour."
 )
 SETUP_EMAIL_SENT = (
@@ -273,3 +274,14 @@ WAIT_MINUTES = "{n} minutes"
 WAIT_HOURS = "{n} hours"
 WAIT_ONE_HOUR = "an hour"
 KEPT_FORM_BACK = "Back to the form (what you typed is kept, except passwords)"
+
+# People (issue 16): changing one's email address
+EMAIL_CHANGE_SENT = (
+    "We have emailed a confirmation link to {address}. Your address changes when you open it; "
+    "until then, keep signing in with your current address."
+)
+EMAIL_CHANGE_DONE = "Your email address is now {address}. We have told your previous address."
+EMAIL_CHANGE_LINK_INVALID = (
+    "This confirmation link is invalid, expired or already used, or the address can no longer "
+    "be used. Ask for a new link on your account page."
+)

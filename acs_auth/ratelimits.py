@@ -21,8 +21,10 @@ from dataclasses import dataclass
 
 from flask import current_app, g, request, session
 from flask_login import current_user
+from sqlalchemy import select
 
-from acs_auth.extensions import client_ip, limiter
+from acs_auth.extensions import client_ip, db, limiter
+from acs_auth.models import User
 from acs_auth.services import authentication, jwt_tokens, tokens
 from acs_auth.services.emails import email_key
 
@@ -105,6 +107,26 @@ def address_in(read: Reader) -> Subject:
         if not isinstance(value, str) or not value.strip():
             return None
         return "address:" + _digest(email_key(value))
+
+    return subject
+
+
+def reset_address_in(read: Reader) -> Subject:
+    """Reset requests: the address the email would go to, also when a username names it.
+
+    A username (never containing "@") counts against its account's address, so asking by
+    username and by email, or on other link-request pages, spends one budget per mailbox.
+    """
+
+    def subject() -> str | None:
+        value = read()
+        if not isinstance(value, str) or not value.strip():
+            return None
+        key = email_key(value)
+        if "@" not in key and len(key) <= 254 and key.isprintable():
+            stored = db.session.scalar(select(User.email_key).where(User.username_key == key))
+            key = stored or key
+        return "address:" + _digest(key)
 
     return subject
 

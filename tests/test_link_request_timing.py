@@ -117,9 +117,10 @@ def test_a_match_and_a_miss_run_the_same_statements_and_queue_one_request(
     assert answers[KNOWN].status_code == answers[UNKNOWN].status_code
     assert answers[KNOWN].get_data() == answers[UNKNOWN].get_data() or "api" not in entrance
 
-    # The sender answers them: the stored address gets its email, the miss gets none.
+    # The sender answers them: the stored address gets its email; a registration miss gets the
+    # "details not recognised" notice (no link), any other miss gets nothing.
     sent = [m["To"] for m in outbox.deliver()][len(sent_before) :]
-    assert sent == [KNOWN]
+    assert sent == ([KNOWN, UNKNOWN] if "register" in entrance else [KNOWN])
     assert table_counts(app)[1] == 0
 
 

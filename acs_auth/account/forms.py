@@ -50,6 +50,24 @@ class ProfileForm(FlaskForm):
     )
 
 
+class ChangeEmailForm(FlaskForm):
+    """A new email address, confirmed by the current password (and then by an emailed link)."""
+
+    new_email = StringField(
+        "New email address",
+        filters=[strip],
+        validators=[
+            DataRequired(messages.FIELD_REQUIRED),
+            Length(max=254, message=messages.FIELD_TOO_LONG),
+        ],
+    )
+    email_password = _password("Current password")
+
+
+class ConfirmEmailForm(FlaskForm):
+    """The button on the confirmation page (a POST, so a mail scanner's GET changes nothing)."""
+
+
 class ChangePasswordForm(FlaskForm):
     """Current password, new password and its confirmation."""
 

@@ -4,10 +4,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from acs_auth import messages, security
-from acs_auth.account.forms import ChangePasswordForm, ProfileForm
+from acs_auth.account.forms import (
+    ChangeEmailForm,
+    ChangePasswordForm,
+    ConfirmEmailForm,
+    ProfileForm,
+)
 from acs_auth.models import utcnow
 from acs_auth.ratelimits import PASSWORD, limited, signed_in_account
-from acs_auth.services import accounts, api_keys, passwords, sessions
+from acs_auth.services import accounts, activity, api_keys, email_change, passwords, sessions
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -18,14 +23,20 @@ def _require_login():
     """Every page of this blueprint, whatever the method, needs a signed-in user."""
 
 
-def _page(profile_form: ProfileForm | None = None, password_form: ChangePasswordForm | None = None):
+def _page(
+    profile_form: ProfileForm | None = None,
+    password_form: ChangePasswordForm | None = None,
+    email_form: ChangeEmailForm | None = None,
+):
     """Render the account page; a form that was just posted keeps its input and errors."""
     return render_template(
         "account/index.html",
         profile_form=profile_form or ProfileForm(formdata=None, obj=current_user),
         password_form=password_form or ChangePasswordForm(formdata=None),
+        email_form=email_form or ChangeEmailForm(formdata=None),
         live_sessions=sessions.list_live(current_user),
         keys=api_keys.list_for(current_user),
+        activity=activity.recent(current_user),
         now=utcnow(),
         current_session_id=current_user.auth_session.public_id,
         describe_device=sessions.describe_device,
@@ -86,6 +97,53 @@ def change_password():
             flash(messages.PASSWORD_CHANGED, "success")
             return redirect(url_for("account.index"))
     return _page(password_form=form)
+
+
+@bp.post("/email")
+@limited(PASSWORD, signed_in_account)
+def change_email():
+    """Ask to change the email address: the current password, then a link to the new one."""
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        try:
+            accounts.confirm_password(
+                current_user,
+                form.email_password.data,
+                current_user.auth_session,
+                "account.email_change_password_wrong",
+            )
+            address = email_change.request_change(current_user, form.new_email.data)
+        except accounts.SignedOutByLock:
+            security.forget_browser_session()
+            flash(messages.SIGNED_OUT_AFTER_WRONG_PASSWORDS, "error")
+            return redirect(url_for("auth.login"))
+        except accounts.CurrentPasswordWrong:
+            form.email_password.errors.append(messages.CURRENT_PASSWORD_WRONG)
+        except email_change.EmailChangeInvalid as exc:
+            form.new_email.errors.append(str(exc))
+        else:
+            flash(messages.EMAIL_CHANGE_SENT.format(address=address), "success")
+            return redirect(url_for("account.index"))
+    return _page(email_form=form)
+
+
+@bp.route("/email/confirm/<token>", methods=["GET", "POST"])
+def confirm_email(token: str):
+    """Confirm a new address through its emailed link, signed in as the account it is for."""
+    address = email_change.pending_address(token)
+    if address is None or email_change.user_id_of(token) != current_user.id:
+        flash(messages.EMAIL_CHANGE_LINK_INVALID, "error")
+        return redirect(url_for("account.index"))
+    form = ConfirmEmailForm()
+    if not form.validate_on_submit():
+        return render_template("account/confirm_email.html", form=form, address=address)
+    try:
+        email_change.confirm_change(token)
+    except email_change.ChangeLinkInvalid:
+        flash(messages.EMAIL_CHANGE_LINK_INVALID, "error")
+    else:
+        flash(messages.EMAIL_CHANGE_DONE.format(address=address), "success")
+    return redirect(url_for("account.index"))
 
 
 @bp.post("/sessions/<public_id>/revoke")

@@ -26,6 +26,7 @@ from acs_auth.ratelimits import (
     limited,
     link_subject,
     refresh_session,
+    reset_address_in,
     signed_in_account,
 )
 from acs_auth.services import (
@@ -168,11 +169,13 @@ def change_password():
 
 @bp.post("/request-password-reset")
 @public
-@limited(LINK_REQUEST, address_in(json_field("email")))
+@limited(LINK_REQUEST, reset_address_in(json_field("email", "username")))
 def request_password_reset():
     """Email a reset link to the stored address; the same answer whether or not it exists."""
     data = json_body(schemas.REQUEST_RESET)
-    link_requests.defer(link_requests.RESET, data["email"])
+    if ("email" in data) == ("username" in data):
+        raise Invalid({"email": [messages.API_LOGIN_IDENTIFIER]})
+    link_requests.defer(link_requests.RESET, data.get("email") or data["username"])
     return accepted(messages.RESET_EMAIL_SENT)
 
 

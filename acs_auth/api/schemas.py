@@ -53,7 +53,9 @@ CHANGE_PASSWORD = Schema(
 )
 REQUEST_RESET = Schema(
     "PasswordResetRequest",
-    email=EMAIL,
+    "Send exactly one of email or username; the link goes to the account's stored address.",
+    email=replace(EMAIL, required=False),
+    username=Field("string", max_length=254, min_length=1),
 )
 RESET = Schema("ResetPasswordRequest", token=TOKEN, password=PASSWORD)
 PROFILE = Schema(

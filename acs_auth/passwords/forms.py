@@ -19,6 +19,12 @@ def _valid_email(form, field) -> None:
         raise ValidationError(messages.EMAIL_INVALID) from None
 
 
+def _email_or_username(form, field) -> None:
+    """Anything with an "@" must be a well-formed address; anything else is a username."""
+    if "@" in (field.data or ""):
+        _valid_email(form, field)
+
+
 def email_field() -> EmailField:
     """The email box: required, at most 254 characters, a well-formed address."""
     return EmailField(
@@ -43,9 +49,17 @@ def last_name_field() -> StringField:
 
 
 class ForgotPasswordForm(FlaskForm):
-    """Ask for a reset link."""
+    """Ask for a reset link by email or username; the link goes only to the stored address."""
 
-    email = email_field()
+    email = StringField(
+        "Email or username",
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[
+            DataRequired(messages.FIELD_REQUIRED),
+            Length(max=EMAIL_MAX, message=messages.FIELD_TOO_LONG),
+            _email_or_username,
+        ],
+    )
 
 
 class FirstTimePasswordForm(FlaskForm):

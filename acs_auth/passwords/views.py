@@ -24,6 +24,7 @@ from acs_auth.ratelimits import (
     limited,
     link_subject,
     path_value,
+    reset_address_in,
 )
 from acs_auth.security import forget_browser_session
 from acs_auth.services import link_requests, recovery
@@ -70,7 +71,7 @@ def refuse_password(form: NewPasswordForm, exc: PasswordRejected) -> None:
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
-@limited(LINK_REQUEST, address_in(form_field("email")))
+@limited(LINK_REQUEST, reset_address_in(form_field("email")))
 def forgot_password():
     """Ask for a reset link; the answer is the same whether or not the account exists."""
     form = ForgotPasswordForm()

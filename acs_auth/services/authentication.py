@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, has_request_context, request
@@ -32,6 +32,7 @@ class Failure:
 
     locked: bool  # the account is locked now
     just_locked: bool  # this failure is the one that locked it
+    until: datetime | None = None  # when the lock ends
 
 
 @dataclass
@@ -126,7 +127,16 @@ def count_failure(user: User) -> Failure:
     )
     count, locked_until = db.session.execute(stmt).one()
     locked = locked_until is not None and locked_until > now
-    return Failure(locked=locked, just_locked=locked and count == cfg["MAX_LOGIN_ATTEMPTS"])
+    just_locked = locked and count == cfg["MAX_LOGIN_ATTEMPTS"]
+    return Failure(locked=locked, just_locked=just_locked, until=locked_until)
+
+
+def _locked_now(user: User, failure: Failure) -> None:
+    """Record the lock this failure caused and tell the owner, once per lock (no commit)."""
+    from acs_auth.services import notices  # notices -> recovery -> this module
+
+    audit.record("account.locked", target=user)
+    notices.account_locked(user, failure.until)
 
 
 def _record_success(user: User) -> bool:
@@ -178,15 +188,25 @@ def sign_in(
         failure = count_failure(user)
         audit.record("login.failed", target=user, reason="password")
         if failure.just_locked:
-            audit.record("account.locked", target=user)
+            _locked_now(user, failure)
     elif not user.is_active:
+        from acs_auth.services import notices
+
         audit.record("login.failed", target=user, reason="inactive")
+        notices.account_inactive(user)  # the right password: tell the owner whom to ask
     elif not _record_success(user):
         audit.record("login.failed", target=user, reason="locked")
     else:
+        from acs_auth.services import activity, notices
+
+        new_device = has_request_context() and activity.is_new_device(
+            user, request.user_agent.string, request.remote_addr
+        )
         row = sessions.open_session(user, kind, remember)
         prepared = before_commit(row) if before_commit else None
         audit.record("login.succeeded", actor=user, target=user, kind=str(kind))
+        if new_device:
+            notices.new_device(user, row)
         db.session.commit()
         user.auth_session = row
         return SignIn(user=user, session=row, prepared=prepared)
@@ -208,7 +228,7 @@ def confirm_password(user: User, password: str, asking: AuthSession | None, even
     # A lock already in force is not extended by guesses from inside a session.
     failure = Failure(True, False) if user.is_locked() else count_failure(user)
     if failure.just_locked:
-        audit.record("account.locked", target=user)
+        _locked_now(user, failure)
     if failure.locked and asking is not None:
         sessions.revoke(asking, "locked")
         audit.record("session.ended_by_lock", actor=user, target=user)

@@ -35,6 +35,13 @@ SUBJECTS = {
     "password_changed": "Your password was changed",
     "api_key_created": "A new API key was created",
     "security_alert": "Many failed sign-ins",
+    "account_locked": "Your account is locked for now",
+    "account_inactive": "Your account is inactive",
+    "registration_not_recognised": "We could not recognise your details",
+    "email_change_confirm": "Confirm your new email address",
+    "email_change_unavailable": "This email address cannot be used",
+    "email_changed": "Your email address was changed",
+    "new_sign_in": "New sign-in to your account",
 }
 # The setup email an administrator's new account receives (``welcome=True``).
 WELCOME_SUBJECT = "Your account is ready: set up your password"

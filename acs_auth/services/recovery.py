@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from acs_auth.extensions import db
 from acs_auth.models import User, utcnow
 from acs_auth.services import api_keys, audit, mail, passwords, sessions, tokens
-from acs_auth.services.authentication import SignIn
+from acs_auth.services.authentication import SignIn, find_by_identifier
 from acs_auth.services.emails import email_key
 from acs_auth.services.names import same_name
 
@@ -46,30 +46,36 @@ def queue_setup_link(user: User, actor: User | None = None, welcome: bool = Fals
     audit.record("password.setup_link_sent", actor=actor, target=user, welcome=welcome)
 
 
+def reset_link(user: User) -> str:
+    """An absolute password-reset link for ``user`` (also mailed with a lock notice)."""
+    return app_link("/reset-password/" + tokens.for_user(tokens.Purpose.RESET, user))
+
+
 def queue_reset_link(user: User) -> None:
     """Queue the password-reset email (no commit)."""
     mail.queue(
         "password_reset",
         user.email,
         user=user,
-        link=app_link("/reset-password/" + tokens.for_user(tokens.Purpose.RESET, user)),
+        link=reset_link(user),
         hours=current_app.config["RESET_TOKEN_HOURS"],
     )
     audit.record("password.reset_link_sent", target=user)
 
 
-def request_reset(email: str) -> None:
+def request_reset(identifier: str) -> None:
     """Email a reset link (or a setup link when no password exists yet) to the stored address.
 
-    Works for locked accounts; sends nothing for unknown or inactive ones. The caller answers
-    the same in every case.
+    ``identifier`` is the account's email or its username (an email match wins, as at sign-in);
+    the link only ever goes to the address stored on the account. Works for locked accounts;
+    sends nothing for unknown or inactive ones. The caller answers the same in every case.
     """
-    user = _user_by_email(email)
+    user = find_by_identifier((identifier or "").strip())
     if user is None or not user.is_active:
         audit.record(
             "password.reset_requested",
             target=user,
-            target_label=None if user else audit.typed_label(email),
+            target_label=None if user else audit.typed_label(identifier),
             matched=False,
         )
     elif user.password_hash is None:

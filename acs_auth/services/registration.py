@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, Source, User, UserProgram, utcnow
-from acs_auth.services import audit, mail, passwords, recovery, sessions, tokens
+from acs_auth.services import audit, mail, notices, passwords, recovery, sessions, tokens
 from acs_auth.services.authentication import SignIn
 from acs_auth.services.emails import email_key
 from acs_auth.services.names import same_name
@@ -96,6 +96,7 @@ def request_registration(last_name: str, email: str) -> None:
     entry = match_entry(last_name, email)
     if entry is None:
         audit.record("registration.no_match", target_label=audit.typed_label(email))
+        notices.registration_not_recognised(email)
     else:
         send_registration_link(entry)
     db.session.commit()
