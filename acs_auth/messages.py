@@ -227,3 +227,26 @@ ADMIN_DATE_INVALID = "Enter a date as YYYY-MM-DD."
 CLI_ALLOWLIST_CONFLICT = (
     "Nothing was imported: another import changed the allowlist at the same time. Run again."
 )
+
+# Program catalogue (issue 14)
+PROGRAM_URL_INVALID = "Give an absolute http:// or https:// address without a user name."
+PROGRAM_NAME_INVALID = "Give the program a name of at most 200 characters."
+PROGRAM_EXISTS = "A program with this LO Root ID already exists."
+PROGRAM_NOT_FOUND = "There is no program with this LO Root ID."
+PROGRAM_ACTIVE_INVALID = "The active column takes true or false."
+PROGRAM_CSV_HEADER = "The file needs a header row with at least lo_root_id and name."
+PROGRAM_CSV_TOO_MANY = "The file has more than {limit} programs."
+PROGRAM_SAVED = "Program {lo_root_id} saved."
+PROGRAM_DEACTIVATED = "Program {lo_root_id} deactivated."
+PROGRAM_ACTIVATED = "Program {lo_root_id} activated."
+PROGRAM_IMPORTED = "Programs imported: {added} added, {changed} changed, {unchanged} unchanged."
+PROGRAM_IMPORT_ERRORS = "Nothing was imported: {count} rows are invalid."
+PROGRAM_OPEN = "Open"
+PROGRAMS_UNKNOWN = "Not in the program catalogue: {ids}."
+PROGRAMS_UNKNOWN_WARNING = (
+    "{count} LO Root IDs in this file are not in the program catalogue ({ids}). "
+    "They can still be imported."
+)
+CLI_PROGRAMS_IMPORTED = "{added} added, {changed} changed, {unchanged} unchanged."
+CLI_PROGRAMS_ERRORS = "Nothing imported: {count} invalid rows."
+CLI_PROGRAMS_EXPORTED = "Wrote {count} programs to {file}."

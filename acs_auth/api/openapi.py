@@ -315,6 +315,52 @@ def _admin_paths() -> dict:
             )
         },
         "/api/admin/allowlist": {"post": upload},
+        **_catalogue_paths(csv_body),
+    }
+
+
+def _catalogue_paths(csv_body: dict) -> dict:
+    s = schemas
+    one = json_response("The program.", ref("CatalogueProgram"))
+    path = ("program_id:string",)
+    imported = operation(
+        "Add or update programs from CSV (dry_run=true: report only)",
+        {"200": json_response("What was (or would be) done.", ref("CatalogueImport"))},
+        query=s.PROGRAM_IMPORT,
+        errors=("413", "415"),
+        tag="admin",
+    )
+    imported["requestBody"] = {
+        "required": True,
+        "content": {"text/csv": csv_body["content"]["text/csv"]},
+    }
+    return {
+        "/api/admin/programs": {
+            "get": operation(
+                "The program catalogue",
+                {"200": json_response("Programs.", ref("CatalogueProgramList"))},
+                tag="admin",
+            ),
+            "post": operation(
+                "Add a program",
+                {"201": one},
+                body=s.PROGRAM_CREATE,
+                errors=("409",),
+                tag="admin",
+            ),
+        },
+        "/api/admin/programs/import": {"post": imported},
+        "/api/admin/programs/{program_id}": {
+            "get": operation("One program", {"200": one}, path=path, errors=("404",), tag="admin"),
+            "patch": operation(
+                "Change a program",
+                {"200": one},
+                path=path,
+                body=s.PROGRAM_UPDATE,
+                errors=("404",),
+                tag="admin",
+            ),
+        },
     }
 
 
@@ -338,7 +384,7 @@ def _other_paths() -> dict:
         },
         "/api/programs": {
             "get": operation(
-                "The caller's LO Root IDs (administrators: all)",
+                "The caller's programs: LO Root IDs and catalogue fields (administrators: all)",
                 {"200": json_response("Programs.", ref("Programs"))},
                 tag="programs",
             )

@@ -22,6 +22,22 @@ def closed(properties: dict, required: list[str] | None = None, **extra) -> dict
     return schema
 
 
+PROGRAM_ITEM = closed(
+    {
+        "lo_root_id": {"type": "string"},
+        "name": {"type": "string"},
+        "description": {"type": "string"},
+        "launch_url": NULLABLE_STRING,
+    }
+)
+CATALOGUE_PROGRAM = closed(
+    {
+        **PROGRAM_ITEM["properties"],
+        "active": {"type": "boolean"},
+        "created_at": TIME,
+        "updated_at": TIME,
+    }
+)
 USER = closed(
     {
         "id": {"type": "integer"},
@@ -121,9 +137,30 @@ COMPONENT_SCHEMAS = {
     ),
     "Jwks": closed({"keys": {"type": "array", "items": {"type": "object"}}}),
     "Pong": closed({"pong": {"const": True}}),
-    "Programs": closed({"programs": {"type": "array", "items": {"type": "string"}}}),
+    "Programs": closed(
+        {
+            "programs": {"type": "array", "items": {"type": "string"}},
+            "items": {"type": "array", "items": PROGRAM_ITEM},
+        }
+    ),
     "Program": closed(
-        {"id": {"type": "string"}, "authorized": {"const": True}, "url": NULLABLE_STRING}
+        {
+            "id": {"type": "string"},
+            "authorized": {"const": True},
+            "url": NULLABLE_STRING,
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+        }
+    ),
+    "CatalogueProgram": CATALOGUE_PROGRAM,
+    "CatalogueProgramList": closed({"items": {"type": "array", "items": CATALOGUE_PROGRAM}}),
+    "CatalogueImport": closed(
+        {
+            "added": {"type": "array", "items": {"type": "string"}},
+            "changed": {"type": "array", "items": {"type": "string"}},
+            "unchanged": {"type": "integer"},
+            "dry_run": {"type": "boolean"},
+        }
     ),
     "Stats": {
         "type": "object",
@@ -211,6 +248,11 @@ COMPONENT_SCHEMAS = {
                 "items": closed({"email": {"type": "string"}, "last_name": {"type": "string"}}),
             },
             "truncated": {"type": "boolean"},
+            "uncatalogued": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "LO Root IDs not in the program catalogue (a warning).",
+            },
         }
     ),
 }

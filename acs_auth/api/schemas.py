@@ -77,6 +77,21 @@ ADMIN_USER_UPDATE = Schema(
     is_active=Field("boolean"),
     programs=Field("array", item=PROGRAM_ID, max_items=1000),
 )
+PROGRAM_FIELDS = dict(
+    name=Field("string", max_length=200, min_length=1),
+    description=Field("string", max_length=2000),
+    launch_url=Field("string", nullable=True, max_length=2000, description="http(s) URL."),
+    active=Field("boolean"),
+)
+PROGRAM_CREATE = Schema(
+    "ProgramCreate",
+    lo_root_id=replace(PROGRAM_ID, required=True),
+    **{**PROGRAM_FIELDS, "name": replace(PROGRAM_FIELDS["name"], required=True)},
+)
+PROGRAM_UPDATE = Schema("ProgramUpdate", **PROGRAM_FIELDS)
+PROGRAM_IMPORT = Schema(
+    "ProgramImport", dry_run=Field("boolean", description="true: report, change nothing.")
+)
 
 # Query strings (GET parameters and the allowlist upload's options).
 CURSOR = Field("integer", minimum=1, maximum=2**31 - 1)
@@ -114,4 +129,6 @@ ALL = (
     NEW_API_KEY,
     ADMIN_USER_CREATE,
     ADMIN_USER_UPDATE,
+    PROGRAM_CREATE,
+    PROGRAM_UPDATE,
 )

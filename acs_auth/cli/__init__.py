@@ -9,9 +9,9 @@ from acs_auth.extensions import init_migrations
 
 def init_app(app: Flask) -> None:
     """Register every command group on ``app``."""
-    from acs_auth.cli import allowlist, mail, maintenance, users
+    from acs_auth.cli import allowlist, mail, maintenance, programs, users
 
-    for group in (users.group, allowlist.group, mail.group):
+    for group in (users.group, allowlist.group, mail.group, programs.group):
         app.cli.add_command(group)
     for command in maintenance.commands:
         app.cli.add_command(command)

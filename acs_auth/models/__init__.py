@@ -4,6 +4,7 @@ from acs_auth.models.allowlist import AllowlistEntry, AllowlistImport, Allowlist
 from acs_auth.models.audit import AuditEvent
 from acs_auth.models.base import UTCDateTime, utcnow
 from acs_auth.models.mail import OutboxMessage
+from acs_auth.models.program import Program
 from acs_auth.models.session import ApiKey, AuthSession, SessionKind
 from acs_auth.models.user import PasswordHistory, Role, Source, User, UserProgram
 
@@ -16,6 +17,7 @@ __all__ = [
     "AuthSession",
     "OutboxMessage",
     "PasswordHistory",
+    "Program",
     "Role",
     "SessionKind",
     "Source",
