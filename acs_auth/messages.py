@@ -250,3 +250,14 @@ PROGRAMS_UNKNOWN_WARNING = (
 CLI_PROGRAMS_IMPORTED = "{added} added, {changed} changed, {unchanged} unchanged."
 CLI_PROGRAMS_ERRORS = "Nothing imported: {count} invalid rows."
 CLI_PROGRAMS_EXPORTED = "Wrote {count} programs to {file}."
+
+# OpenID Connect provider (issue 14)
+OIDC_BAD_REQUEST = "This sign-in request cannot be completed."
+OIDC_NO_PROGRAM = (
+    "{client} is only for people authorized for its programs, and your account has none of "
+    "them. Contact your administrator if you think this is wrong."
+)
+OIDC_CONSENT_WITHDRAWN = "The app no longer has access to your account."
+OIDC_SIGNED_OUT = "You have been signed out."
+OIDC_URI_INVALID = "“{uri}” is not an absolute http(s) address without a fragment."
+OIDC_REDIRECT_REQUIRED = "Give at least one redirect URI."

@@ -19,6 +19,7 @@ from sqlalchemy import delete, insert, select, update
 from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, ApiKey, AuthSession, User, UserProgram, utcnow
 from acs_auth.services import audit
+from acs_auth.services.sessions import sessions_ended
 
 REASON_ALLOWLIST = "allowlist"
 REASON_ADMIN = "admin"
@@ -81,6 +82,7 @@ def end_credentials(user_ids: list[int], reason: str) -> int:
             .values(revoked_at=now)
             .execution_options(synchronize_session=False)
         )
+        sessions_ended.send(None, user_ids=chunk, reason=reason)
     return ended
 
 
