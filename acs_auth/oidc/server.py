@@ -229,6 +229,15 @@ class EndSession(EndSessionEndpoint):
     def get_server_jwks(self):
         return keys.jwks()
 
+    def get_algorithms(self):
+        return [keys.signing_key().algorithm]
+
+    def resolve_client_from_id_token_claims(self, id_token_claims):
+        aud = id_token_claims.get("aud")
+        if isinstance(aud, list) and len(aud) == 1:
+            aud = aud[0]
+        return self.server.query_client(aud) if isinstance(aud, str) else None
+
     def end_session(self, end_session_request):
         from acs_auth.oidc import logout
 
