@@ -1,6 +1,11 @@
 """The admin blueprint: ``bp`` comes from views.py; the other modules add their routes to it."""
 
-from acs_auth.admin import allowlist_views, program_views, user_views  # noqa: F401  (routes)
+from acs_auth.admin import (  # noqa: F401  (they add their routes to bp)
+    allowlist_views,
+    client_views,
+    program_views,
+    user_views,
+)
 from acs_auth.admin.views import bp
 
 __all__ = ["bp"]

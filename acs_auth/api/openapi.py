@@ -316,6 +316,39 @@ def _admin_paths() -> dict:
         },
         "/api/admin/allowlist": {"post": upload},
         **_catalogue_paths(csv_body),
+        **_client_paths(),
+    }
+
+
+def _client_paths() -> dict:
+    s = schemas
+    one = json_response("The client.", ref("Client"))
+    path = ("client_id:string",)
+    return {
+        "/api/admin/clients": {
+            "get": operation(
+                "OpenID Connect clients",
+                {"200": json_response("Clients.", ref("ClientList"))},
+                tag="admin",
+            ),
+            "post": operation(
+                "Register a client (the secret is in this answer only)",
+                {"201": json_response("The client and its secret.", ref("ClientCreated"))},
+                body=s.CLIENT_CREATE,
+                tag="admin",
+            ),
+        },
+        "/api/admin/clients/{client_id}": {
+            "get": operation("One client", {"200": one}, path=path, errors=("404",), tag="admin"),
+            "patch": operation(
+                "Change a client",
+                {"200": one},
+                path=path,
+                body=s.CLIENT_UPDATE,
+                errors=("404",),
+                tag="admin",
+            ),
+        },
     }
 
 

@@ -38,6 +38,21 @@ CATALOGUE_PROGRAM = closed(
         "updated_at": TIME,
     }
 )
+STRINGS = {"type": "array", "items": {"type": "string"}}
+CLIENT = closed(
+    {
+        "client_id": {"type": "string"},
+        "name": {"type": "string"},
+        "public": {"type": "boolean"},
+        "first_party": {"type": "boolean"},
+        "active": {"type": "boolean"},
+        "redirect_uris": STRINGS,
+        "post_logout_redirect_uris": STRINGS,
+        "backchannel_logout_uri": NULLABLE_STRING,
+        "programs": STRINGS,
+        "created_at": TIME,
+    }
+)
 USER = closed(
     {
         "id": {"type": "integer"},
@@ -153,6 +168,12 @@ COMPONENT_SCHEMAS = {
         }
     ),
     "CatalogueProgram": CATALOGUE_PROGRAM,
+    "Client": CLIENT,
+    "ClientCreated": closed(
+        {**CLIENT["properties"], "client_secret": NULLABLE_STRING},
+        required=list(CLIENT["properties"]),
+    ),
+    "ClientList": closed({"items": {"type": "array", "items": CLIENT}}),
     "CatalogueProgramList": closed({"items": {"type": "array", "items": CATALOGUE_PROGRAM}}),
     "CatalogueImport": closed(
         {

@@ -4,6 +4,7 @@ from flask import Blueprint, jsonify
 
 from acs_auth.api import (
     account_views,
+    admin_clients_views,  # noqa: F401  (adds its routes to admin_views.bp)
     admin_programs_views,  # noqa: F401  (adds its routes to admin_views.bp)
     admin_views,
     auth_views,
