@@ -198,3 +198,31 @@ def test_cli_registers_a_client_and_prints_the_secret_once(app, runner):
         read_db(app, lambda: db.session.scalar(select(User).where(User.role == Role.ADMIN.value)))
         is None
     )
+
+
+def test_a_client_whose_tokens_are_gone_still_hears_of_the_logout(
+    app, client, make_rp, signed_in, receiver
+):
+    """The RP's session outlives its tokens: the logout token goes out all the same."""
+    rp = make_rp(backchannel=receiver.uri)
+    tokens = rp.tokens()
+    client.post(
+        "/oauth/revoke", data={"token": tokens["refresh_token"]}, auth=(rp.client_id, rp.secret)
+    )
+    client.post(
+        "/logout", data={"csrf_token": csrf_from(client.get("/account").get_data(as_text=True))}
+    )
+    assert deliver(app) == (1, 0)
+
+
+def test_an_old_session_is_not_logged_out_twice(app, client, make_rp, signed_in, receiver):
+    rp = make_rp(backchannel=receiver.uri)
+    rp.tokens()
+    client.post(
+        "/logout", data={"csrf_token": csrf_from(client.get("/account").get_data(as_text=True))}
+    )
+    from acs_auth.services import accounts
+
+    with app.test_request_context():
+        accounts.sign_out_everywhere(db.session.get(User, signed_in))
+    assert deliver(app) == (1, 0)

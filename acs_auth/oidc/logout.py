@@ -25,7 +25,15 @@ from sqlalchemy import select, update
 
 from acs_auth import security
 from acs_auth.extensions import db
-from acs_auth.models import AuthSession, BackchannelLogout, OAuthClient, OAuthToken, utcnow
+from acs_auth.models import (
+    AuthSession,
+    BackchannelLogout,
+    OAuthClient,
+    OAuthCode,
+    OAuthToken,
+    User,
+    utcnow,
+)
 from acs_auth.oidc import keys, store
 from acs_auth.oidc.server import issuer
 from acs_auth.services import accounts, audit, sessions
@@ -71,27 +79,29 @@ def logout_token(client: OAuthClient, sub: str, sid: str | None) -> str:
     return jwt.encode(header, claims, key.key, [key.algorithm])
 
 
-def _on_sessions_ended(sender, *, user_ids, session_ids=None, keep_id=None, reason="") -> None:
-    """Revoke the tokens of the ended sessions and queue a logout token per client and session."""
-    conditions = [OAuthToken.user_id.in_(list(user_ids)), OAuthToken.revoked_at.is_(None)]
-    if session_ids is not None:
-        conditions.append(OAuthToken.session_id.in_(list(session_ids)))
-    if keep_id is not None:
-        conditions.append(OAuthToken.session_id != keep_id)
+def _on_sessions_ended(sender, *, user_ids, session_ids, reason="") -> None:
+    """Revoke what the ended sessions gave out; queue a logout token per client and session.
+
+    A client holds a session at the provider's side once it exchanged a code issued in that
+    portal session, whether or not its tokens are still live.
+    """
+    session_ids = list(session_ids)
+    if not session_ids:
+        return
+    store.revoke_where(OAuthToken.session_id.in_(session_ids))
     rows = db.session.execute(
-        select(OAuthToken.client_pk, OAuthToken.user_id, OAuthToken.session_id)
-        .where(*conditions)
+        select(OAuthCode.client_pk, OAuthCode.user_id, OAuthCode.session_id)
+        .where(OAuthCode.session_id.in_(session_ids), OAuthCode.used_at.is_not(None))
         .distinct()
     ).all()
-    if not rows:
+    if not rows or not keys.enabled():
         return
-    store.revoke_where(*conditions)
     for client_pk, user_id, session_id in rows:
         client = db.session.get(OAuthClient, client_pk)
-        if client is None or not client.backchannel_logout_uri or not keys.enabled():
+        if client is None or not client.backchannel_logout_uri:
             continue
-        user = client and db.session.get(store.User, user_id)
-        session = db.session.get(AuthSession, session_id) if session_id else None
+        user = db.session.get(User, user_id)
+        session = db.session.get(AuthSession, session_id)
         token = logout_token(client, store.subject_of(user), store.session_sid(session))
         db.session.add(
             BackchannelLogout(

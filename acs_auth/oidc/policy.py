@@ -7,11 +7,12 @@ view turns into a page or a redirect.
 from __future__ import annotations
 
 import time
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from flask import request, url_for
 
 from acs_auth.models import OAuthClient, User
+from acs_auth.oidc import store
 from acs_auth.services import audit
 
 
@@ -54,3 +55,18 @@ def record_refusal(user: User, client: OAuthClient) -> None:
         client=client.client_id,
         programs=sorted(client.programs),
     )
+
+
+def redirect_origin(args) -> str | None:
+    """The origin of the registered redirect URI this authorization request (or the one in
+    its ``next``) names; None when there is none or it is not registered for its client."""
+    params = args
+    nxt = args.get("next") or ""
+    if nxt.startswith("/oauth/authorize?"):
+        params = {k: v[0] for k, v in parse_qs(urlsplit(nxt).query).items()}
+    client = store.find_client(params.get("client_id"))
+    uri = params.get("redirect_uri")
+    if client is None or not uri or not client.check_redirect_uri(uri):
+        return None
+    parts = urlsplit(uri)
+    return f"{parts.scheme}://{parts.netloc}"

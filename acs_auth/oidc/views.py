@@ -24,6 +24,23 @@ def _provider_on():
         abort(404)
 
 
+@bp.after_app_request
+def _allow_the_redirect_back(response):
+    """Let the sign-in and consent forms' redirect chain end at the client's redirect URI.
+
+    Browsers apply the form page's CSP ``form-action`` to every redirect after the POST, so
+    the chain /login → /oauth/authorize → client would stop at the client. The origin added
+    is that of a redirect URI registered, exactly, for the client named in the request.
+    """
+    if request.endpoint in ("auth.login", "oidc.authorize") and response.mimetype == "text/html":
+        origin = policy.redirect_origin(request.args)
+        if origin:
+            response.headers["Content-Security-Policy"] = security.CSP.replace(
+                "form-action 'self'", f"form-action 'self' {origin}"
+            )
+    return response
+
+
 def _finish(response):
     """Commit what the exchange recorded when it succeeded; forget it otherwise."""
     if response.status_code < 400:
