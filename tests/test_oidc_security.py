@@ -299,3 +299,19 @@ def test_a_public_client_uses_pkce_without_a_secret(make_rp, ada, client):
         "/oauth/introspect", data={"token": tokens["access_token"], "client_id": rp.client_id}
     )
     assert response.status_code == 401  # introspection is for confidential clients
+
+
+def test_the_sign_in_page_lets_only_a_registered_redirect_origin_end_the_form_chain(
+    make_rp, client
+):
+    from urllib.parse import urlencode
+
+    rp = make_rp()
+    good = "/oauth/authorize?" + urlencode({"client_id": rp.client_id, "redirect_uri": REDIRECT})
+    bad = "/oauth/authorize?" + urlencode(
+        {"client_id": rp.client_id, "redirect_uri": "https://evil.example/callback"}
+    )
+    csp = client.get("/login", query_string={"next": good}).headers["Content-Security-Policy"]
+    assert "form-action 'self' https://chatbot.example;" in csp + ";"
+    csp = client.get("/login", query_string={"next": bad}).headers["Content-Security-Policy"]
+    assert "form-action 'self'" in csp and "evil.example" not in csp

@@ -31,6 +31,14 @@ The JSON API of the portal: the same accounts, rules and limits as the browser p
 * Rate limits (429 with Retry-After) are shared with the browser's sign-in, registration and
   reset pages.
 * Token responses carry `Cache-Control: no-store`.
+
+The portal is also an OpenID Connect provider for the programs' back ends. Its endpoints are
+described by the standard discovery document, not here: `GET /.well-known/openid-configuration`
+names `/oauth/authorize` (code + PKCE S256 only), `/oauth/token` (authorization_code,
+refresh_token), `/oauth/userinfo`, `/oauth/introspect` (RFC 7662), `/oauth/revoke` (RFC 7009),
+`/oauth/logout` (RP-initiated logout) and `/.well-known/jwks.json` (the keys of this API's
+tokens and of ID tokens). Clients are registered through `/api/admin/clients`; the catalogue
+of programs lives at `/api/admin/programs`. See docs/oidc.md.
 """
 PUBLIC: list = []
 ANY = [{"bearerAuth": []}, {"apiKey": []}]
