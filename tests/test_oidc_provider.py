@@ -80,3 +80,74 @@ def test_signing_in_through_the_portal_comes_back_to_the_client(make_rp, make_us
     assert back.status_code == 302 and back.headers["Location"].startswith("/oauth/authorize?")
     final = client.get(back.headers["Location"])
     assert final.headers["Location"].startswith(REDIRECT)
+
+
+def test_prompt_none_without_a_session_answers_login_required(make_rp):
+    rp = make_rp()
+    answer = query_of(rp.authorize(prompt="none").headers["Location"])
+    assert answer["error"] == "login_required" and answer["iss"] == "http://portal.test"
+
+
+def test_production_without_a_key_file_serves_no_openid_connect(oidc_key_file):
+    import secrets
+
+    from acs_auth import create_app
+
+    settings = {
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "JWT_SECRET_KEY": secrets.token_urlsafe(48),
+        "SQLALCHEMY_DATABASE_URI": "sqlite://",
+    }
+    off = create_app("production", **settings).test_client()
+    assert off.get("/.well-known/openid-configuration").status_code == 404
+    assert off.get("/oauth/authorize").status_code == 404
+    assert off.get("/.well-known/jwks.json").status_code == 404
+    on = create_app("production", OIDC_PRIVATE_KEY_FILE=oidc_key_file, **settings).test_client()
+    assert on.get("/.well-known/openid-configuration").status_code == 200
+
+
+def test_development_generates_a_private_key_once_under_instance(make_app, tmp_path):
+    import os
+    import stat
+
+    app = make_app(OIDC_PRIVATE_KEY_FILE=None)
+    app.instance_path = str(tmp_path / "inst")
+    client = app.test_client()
+    first = client.get("/.well-known/jwks.json").get_json()["keys"]
+    path = tmp_path / "inst" / "oidc-signing-key.pem"
+    assert path.exists() and stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert [k["alg"] for k in first] == ["RS256"]
+    again = make_app(OIDC_PRIVATE_KEY_FILE=None)
+    again.instance_path = str(tmp_path / "inst")
+    assert again.test_client().get("/.well-known/jwks.json").get_json()["keys"] == first
+
+
+def test_an_asymmetric_api_key_signs_id_tokens_too(make_app, tmp_path, make_user, oidc_key_file):
+    """One keyring: with JWT_PRIVATE_KEY_FILE the ID tokens carry the API key's kid."""
+    from test_oidc_support import RelyingParty
+
+    from acs_auth.services import sessions
+
+    app = make_app(JWT_ALGORITHM="RS256", JWT_PRIVATE_KEY_FILE=oidc_key_file)
+    client = app.test_client()
+    keys = client.get("/.well-known/jwks.json").get_json()["keys"]
+    assert len(keys) == 1
+    with app.app_context():
+        from acs_auth.extensions import db
+        from acs_auth.models import User
+
+        user_id = make_user()
+        user = db.session.get(User, user_id)
+        with app.test_request_context():
+            row = sessions.open_session(db.session.get(User, user_id), "browser")
+            db.session.commit()
+            public_id = row.public_id
+        assert user is not None
+    with client.session_transaction() as sess:
+        sess["_user_id"] = public_id
+    rp = RelyingParty(app, client)
+    id_token = rp.tokens()["id_token"]
+    from joserfc import jws
+
+    header = jws.extract_compact(id_token.encode()).protected
+    assert header["kid"] == keys[0]["kid"] and header["alg"] == "RS256"

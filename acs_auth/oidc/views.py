@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
+from authlib.oidc.core.errors import ConsentRequiredError
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -151,6 +152,8 @@ def authorize():
             return _finish(server.create_authorization_response(grant=grant, grant_user=None))
         store.grant_consent(user, client, scope)
     elif not store.has_consent(user, client, scope):
+        if "none" in (request.args.get("prompt") or "").split():
+            return _authorize_error(ConsentRequiredError(redirect_uri=grant.redirect_uri))
         return render_template("oidc/consent.html", client=client, scopes=scope.split())
     g.oidc_session = user.auth_session
     return _finish(server.create_authorization_response(grant=grant, grant_user=user))
