@@ -121,8 +121,8 @@ def test_admin_adds_edits_and_deactivates_a_program(app, client, admin):
     assert "PROG-7" in page and "Geometry" in page
     post_form(
         client,
-        "/admin/programs/PROG-7",
-        "/admin/programs/PROG-7",
+        "/admin/programs/PROG-7/edit",
+        "/admin/programs/PROG-7/edit",
         {"lo_root_id": "PROG-7", "name": "Geometry II", "launch_url": "", "active": "y"},
     )
     post_form(client, "/admin/programs", "/admin/programs/PROG-7/deactivate", {})

@@ -62,7 +62,7 @@ def create_program():
     )
 
 
-@bp.route("/programs/<program_id>", methods=["GET", "POST"])
+@bp.route("/programs/<program_id>/edit", methods=["GET", "POST"])
 def edit_program(program_id: str):
     """Change a program (its LO Root ID stays)."""
     program = _program_or_404(program_id)
@@ -75,16 +75,25 @@ def edit_program(program_id: str):
     )
 
 
-@bp.post("/programs/<program_id>/<any(activate, deactivate):action>")
-def toggle_program(program_id: str, action: str):
-    """Activate or deactivate a program; it stays in the catalogue."""
+def _set_active(program_id: str, active: bool):
     program = _program_or_404(program_id)
     if ActionForm().validate_on_submit():
-        active = action == "activate"
         catalogue.set_active(program, active, actor=current_user)
         text = messages.PROGRAM_ACTIVATED if active else messages.PROGRAM_DEACTIVATED
         flash(text.format(lo_root_id=program.lo_root_id), "success")
     return redirect(url_for(".list_programs"))
+
+
+@bp.post("/programs/<program_id>/activate")
+def activate_program(program_id: str):
+    """Offer a program again."""
+    return _set_active(program_id, True)
+
+
+@bp.post("/programs/<program_id>/deactivate")
+def deactivate_program(program_id: str):
+    """Stop offering a program; it stays in the catalogue."""
+    return _set_active(program_id, False)
 
 
 @bp.post("/programs/import")
