@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .support import Process, free_port, wait_until
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 RP_DIR = Path(__file__).parent / "oidc_rp"
 KEY_DIR = Path(tempfile.mkdtemp(prefix="acs-oidc-e2e-"))
 
