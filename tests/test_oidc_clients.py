@@ -104,3 +104,25 @@ def test_an_inactive_client_gets_no_codes(app, make_rp, make_user, login_as):
         clients.update(clients.get(rp.client_id), actor=None, active=False)
     response = rp.authorize()
     assert response.status_code == 400 and "Location" not in response.headers
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"name": "Bot\x00"},
+        {"redirect_uris": ["https://bot.example/cb\x00"]},
+        {"backchannel_logout_uri": "https://bot.example/\x00"},
+    ],
+)
+def test_bad_bytes_in_a_registration_answer_422(api, make_user, field):
+    make_user(email="root@example.org", role=Role.ADMIN.value, programs=())
+    token = api.token("root@example.org")
+    body = {"name": "Bot", "redirect_uris": ["https://bot.example/cb"], **field}
+    assert_problem(api.post("/api/admin/clients", token=token, json=body), 422)
+
+
+def test_a_client_program_must_look_like_an_lo_root_id(app):
+    from acs_auth.oidc import clients
+
+    with app.app_context(), pytest.raises(clients.ClientInvalid):
+        clients.register("Bot", redirect_uris=["https://bot.example/cb"], programs=["bad id!"])

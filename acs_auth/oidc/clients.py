@@ -13,6 +13,7 @@ from acs_auth.extensions import db
 from acs_auth.models import OAuthClient, User
 from acs_auth.oidc.store import digest
 from acs_auth.services import audit, catalogue
+from acs_auth.services.allowlist_csv import ID_PATTERN
 
 MAX_URIS = 20
 
@@ -62,7 +63,7 @@ def _uris(values, field: str, errors: dict) -> list[str]:
 def _fields(name, redirect_uris, post_logout_redirect_uris, backchannel_uri, programs) -> dict:
     errors: dict[str, str] = {}
     name = (name or "").strip()
-    if not name or len(name) > 100:
+    if not name or len(name) > 100 or any(ord(c) < 32 or ord(c) == 127 for c in name):
         errors["name"] = messages.PROGRAM_NAME_INVALID
     redirects = _uris(redirect_uris, "redirect_uris", errors)
     if not redirects and "redirect_uris" not in errors:
@@ -72,7 +73,10 @@ def _fields(name, redirect_uris, post_logout_redirect_uris, backchannel_uri, pro
         [backchannel_uri] if backchannel_uri else [], "backchannel_logout_uri", errors
     )
     programs = sorted(set(programs or []))
-    unknown = catalogue.unknown_ids(programs)
+    bad = [p for p in programs if not ID_PATTERN.match(p)]
+    if bad:
+        errors["programs"] = messages.ADMIN_PROGRAMS_INVALID.format(value=bad[0][:40])
+    unknown = [] if bad else catalogue.unknown_ids(programs)
     if unknown:
         errors["programs"] = messages.PROGRAMS_UNKNOWN.format(ids=", ".join(unknown[:10]))
     if errors:

@@ -83,8 +83,10 @@ def clean(
         errors["lo_root_id"] = messages.ADMIN_PROGRAMS_INVALID.format(value=lo_root_id[:64])
     if not name or len(name) > MAX_NAME or any(ord(c) < 32 for c in name):
         errors["name"] = messages.PROGRAM_NAME_INVALID
-    if len(description) > MAX_DESCRIPTION or "\x00" in description:
+    if len(description) > MAX_DESCRIPTION:
         errors["description"] = messages.FIELD_TOO_LONG
+    elif "\x00" in description:
+        errors["description"] = messages.FIELD_INVALID_CHARACTERS
     try:
         launch_url = check_launch_url(launch_url)
     except ProgramInvalid as exc:
