@@ -117,8 +117,12 @@ def test_admin_adds_edits_and_deactivates_a_program(app, client, admin):
         },
     )
     assert response.status_code == 302
+    with app.app_context():
+        from acs_auth.oidc import clients
+
+        clients.register("Geo bot", redirect_uris=["https://geo.example/cb"], programs=["PROG-7"])
     page = client.get("/admin/programs").get_data(as_text=True)
-    assert "PROG-7" in page and "Geometry" in page
+    assert "PROG-7" in page and "Geometry" in page and "Geo bot" in page
     post_form(
         client,
         "/admin/programs/PROG-7/edit",

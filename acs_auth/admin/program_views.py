@@ -10,6 +10,7 @@ from acs_auth.admin.forms import ActionForm
 from acs_auth.admin.program_forms import ProgramForm, ProgramImportForm
 from acs_auth.admin.views import bp
 from acs_auth.models import utcnow
+from acs_auth.oidc import clients
 from acs_auth.services import catalogue
 from acs_auth.services.allowlist_csv import CsvRejected
 
@@ -43,9 +44,14 @@ def _save(form: ProgramForm, create: bool) -> bool:
 @bp.get("/programs")
 def list_programs():
     """The catalogue, with the import form."""
+    served_by: dict[str, list[str]] = {}
+    for client in clients.all_clients():
+        for lo_root_id in client.programs:
+            served_by.setdefault(lo_root_id, []).append(client.name)
     return render_template(
         "admin/programs.html",
         programs=catalogue.all_programs(),
+        served_by=served_by,
         action_form=ActionForm(),
         import_form=ProgramImportForm(),
     )
