@@ -315,3 +315,14 @@ def test_the_sign_in_page_lets_only_a_registered_redirect_origin_end_the_form_ch
     assert "form-action 'self' https://chatbot.example;" in csp + ";"
     csp = client.get("/login", query_string={"next": bad}).headers["Content-Security-Policy"]
     assert "form-action 'self'" in csp and "evil.example" not in csp
+
+
+def test_max_age_zero_asks_once_and_then_lets_the_fresh_sign_in_through(make_rp, ada, auth):
+    from conftest import STRONG_PASSWORD
+
+    rp = make_rp()
+    login = rp.authorize(max_age="0").headers["Location"]
+    assert login.startswith("/login?next=") and "max_age" not in login
+    back = auth.post(login, {"email": "ada@example.org", "password": STRONG_PASSWORD})
+    final = rp.http.get(back.headers["Location"])
+    assert final.headers["Location"].startswith(REDIRECT) and "code=" in final.headers["Location"]

@@ -26,15 +26,19 @@ def needs_login(user: User | None, grant) -> bool:
     max_age = grant.request.payload.data.get("max_age")
     if max_age is not None:
         if not (max_age.isascii() and max_age.isdigit()) or len(max_age) > 9:
-            return True
+            return False  # not a number of seconds: ignored, like any unknown parameter
         signed_in_at = user.auth_session.created_at.timestamp()
         return time.time() - signed_in_at > int(max_age)
     return False
 
 
 def login_url() -> str:
-    """The portal's sign-in page, coming back here afterwards (without prompt=login)."""
-    args = [(k, v) for k, v in request.args.items(multi=True) if k != "prompt"]
+    """The portal's sign-in page, coming back here afterwards.
+
+    prompt and max_age are dropped from the way back: the sign-in that follows satisfies them
+    (auth_time says when it happened), and keeping them would ask again forever (max_age=0).
+    """
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("prompt", "max_age")]
     back = url_for("oidc.authorize") + ("?" + urlencode(args) if args else "")
     return url_for("auth.login", next=back)
 
