@@ -22,7 +22,7 @@ serve: ACS_CONFIG ?= production
 test test-pg screenshots: ACS_CONFIG ?= testing
 export ACS_CONFIG
 
-.PHONY: help run test test-pg screenshots lint format serve migrate seed worker
+.PHONY: help run test test-pg screenshots lint format serve migrate seed worker chatbot
 
 help:
 	@echo "make run      set up .venv, migrate the SQLite database, seed demo data, serve :$(PORT)"
@@ -32,6 +32,7 @@ help:
 	@echo "make lint     ruff check + ruff format --check"
 	@echo "make serve    gunicorn with gunicorn.conf.py (production settings)"
 	@echo "make migrate  flask db upgrade;  make seed  merge the demo allowlist again;  make worker  mail worker"
+	@echo "make chatbot  the example program back end on :$(CHATBOT_PORT), signing in through :$(PORT)"
 
 # The virtualenv and its dependencies; pip runs again only when a requirements file changed.
 $(BIN)/python:
@@ -74,6 +75,21 @@ seed: $(VENV)/.requirements.stamp instance/dev-secrets.env
 
 worker: $(VENV)/.requirements.stamp
 	$(FLASK) mail worker
+
+# The example chatbot (examples/chatbot): registered once as a first-party client of the portal
+# that `make run` serves, then run on CHATBOT_PORT. See README.md, "Single sign-on".
+CHATBOT_PORT ?= 5001
+CHATBOT_URL := http://$(HOST):$(CHATBOT_PORT)
+chatbot: ACS_CONFIG ?= development
+instance/chatbot-client.json: | $(VENV)/.requirements.stamp instance/dev-secrets.env
+	$(DEV_ENV) && $(FLASK) db upgrade
+	$(DEV_ENV) && umask 077 && $(FLASK) clients create --name "Chatbot (example)" \
+		--redirect-uri $(CHATBOT_URL)/callback --post-logout-uri $(CHATBOT_URL)/ \
+		--backchannel-uri $(CHATBOT_URL)/backchannel --first-party --json > $@
+chatbot: $(VENV)/.requirements.stamp instance/chatbot-client.json
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r examples/chatbot/requirements.txt
+	ACS_ISSUER=http://$(HOST):$(PORT) CHATBOT_URL=$(CHATBOT_URL) \
+		CHATBOT_CLIENT_FILE=instance/chatbot-client.json $(BIN)/python examples/chatbot/app.py
 
 # Tests never read a developer's .env: the suite must behave the same on every machine.
 test: $(VENV)/.requirements-dev.stamp

@@ -210,6 +210,10 @@ class Config:
     WTF_CSRF_SSL_STRICT = Env(bool, False)
     # Where a program page links to, e.g. "https://chat.example.org/{program_id}" (optional).
     PROGRAM_URL_TEMPLATE = Env(str)
+    # OpenID Connect provider (docs/oidc.md): the ID token signing key when the API uses HS256
+    # (RSA or Ed25519 PEM; development generates one under instance/), and the issuer URL.
+    OIDC_PRIVATE_KEY_FILE = Env(str)
+    OIDC_ISSUER = Env(str)
     PREFERRED_URL_SCHEME = "http"
     HSTS = False
 

@@ -64,6 +64,9 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
+    from acs_auth import oidc
+
+    oidc.init_app(app)
 
 
 def register_request_hooks(app: Flask) -> None:

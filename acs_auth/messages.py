@@ -285,3 +285,39 @@ EMAIL_CHANGE_LINK_INVALID = (
     "This confirmation link is invalid, expired or already used, or the address can no longer "
     "be used. Ask for a new link on your account page."
 )
+
+# Program catalogue (issue 14)
+PROGRAM_URL_INVALID = "Give an absolute http:// or https:// address without a user name."
+PROGRAM_NAME_INVALID = "Give the program a name of at most 200 characters."
+PROGRAM_EXISTS = "A program with this LO Root ID already exists."
+PROGRAM_NOT_FOUND = "There is no program with this LO Root ID."
+PROGRAM_ACTIVE_INVALID = "The active column takes true or false."
+PROGRAM_CSV_HEADER = "The file needs a header row with at least lo_root_id and name."
+PROGRAM_CSV_TOO_MANY = "The file has more than {limit} programs."
+PROGRAM_SAVED = "Program {lo_root_id} saved."
+PROGRAM_DEACTIVATED = "Program {lo_root_id} deactivated."
+PROGRAM_ACTIVATED = "Program {lo_root_id} activated."
+PROGRAM_IMPORTED = "Programs imported: {added} added, {changed} changed, {unchanged} unchanged."
+PROGRAM_IMPORT_ERRORS = "Nothing was imported: {count} rows are invalid."
+PROGRAM_OPEN = "Open"
+PROGRAMS_UNKNOWN = "Not in the program catalogue: {ids}."
+PROGRAMS_UNKNOWN_WARNING = (
+    "{count} LO Root IDs in this file are not in the program catalogue ({ids}). "
+    "They can still be imported."
+)
+CLI_PROGRAMS_IMPORTED = "{added} added, {changed} changed, {unchanged} unchanged."
+CLI_PROGRAMS_ERRORS = "Nothing imported: {count} invalid rows."
+CLI_PROGRAMS_EXPORTED = "Wrote {count} programs to {file}."
+
+# OpenID Connect provider (issue 14)
+OIDC_BAD_REQUEST = "This sign-in request cannot be completed."
+OIDC_NO_PROGRAM = (
+    "{client} is only for people authorized for its programs, and your account has none of "
+    "them. Contact your administrator if you think this is wrong."
+)
+OIDC_CONSENT_WITHDRAWN = "The app no longer has access to your account."
+OIDC_SIGNED_OUT = "You have been signed out."
+OIDC_URI_INVALID = "“{uri}” is not an absolute http(s) address without a fragment."
+OIDC_REDIRECT_REQUIRED = "Give at least one redirect URI."
+OIDC_CLIENT_SAVED = "Client saved."
+OIDC_CLIENT_NOT_FOUND = "There is no client with this id."

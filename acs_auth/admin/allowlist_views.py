@@ -138,6 +138,9 @@ def _render_preview(token: str, preview, form: ApplyForm, code: int = 200):
         form=form,
         action_form=ActionForm(formdata=None),
         limit=current_app.config["ALLOWLIST_MAX_REMOVAL_FRACTION"],
+        uncatalogued_warning=messages.PROGRAMS_UNKNOWN_WARNING.format(
+            count=len(preview.uncatalogued), ids=", ".join(preview.uncatalogued[:20])
+        ),
     ), code
 
 

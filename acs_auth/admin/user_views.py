@@ -17,7 +17,7 @@ from acs_auth.admin.forms import (
 )
 from acs_auth.admin.views import bp
 from acs_auth.models import User, utcnow
-from acs_auth.services import api_keys, audit_log, user_admin
+from acs_auth.services import api_keys, audit_log, catalogue, user_admin
 from acs_auth.services.accounts import AccountExists
 from acs_auth.services.emails import InvalidEmail
 
@@ -27,6 +27,14 @@ def _user_or_404(user_id: int) -> User:
     if user is None:
         abort(404)
     return user
+
+
+def _programs_known(form, held=()) -> bool:
+    """Refuse LO Root IDs newly given to an account that a non-empty catalogue lacks."""
+    unknown = catalogue.unknown_ids(set(form.programs.data or []) - set(held))
+    if unknown:
+        form.programs.errors.append(messages.PROGRAMS_UNKNOWN.format(ids=", ".join(unknown[:10])))
+    return not unknown
 
 
 def _status(form, code_if_invalid: int = 400) -> int:
@@ -48,7 +56,7 @@ def list_users():
 def create_user():
     """Add an account: no password, and the setup email goes out."""
     form = UserCreateForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _programs_known(form):
         try:
             user = user_admin.create_user(
                 form.email.data,
@@ -87,7 +95,7 @@ def edit_user(user_id: int):
     form = UserEditForm(
         data={"role": user.role, "programs": user.program_ids, "active": user.is_active}
     )
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _programs_known(form, user.program_ids):
         try:
             changes = user_admin.update_user(
                 user,

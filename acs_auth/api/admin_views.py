@@ -18,7 +18,7 @@ from acs_auth.api.problems import problem
 from acs_auth.api.serializers import admin_user_json
 from acs_auth.api.validation import Invalid, json_body, query_args
 from acs_auth.models import Role, User
-from acs_auth.services import accounts, admin_stats, allowlist, user_admin
+from acs_auth.services import accounts, admin_stats, allowlist, catalogue, user_admin
 from acs_auth.services.emails import InvalidEmail
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -31,6 +31,14 @@ MAX_ID = 2**31 - 1
 
 def _user(user_id: int) -> User | None:
     return user_admin.get_user(user_id) if user_id <= MAX_ID else None
+
+
+def _check_programs(ids, held=()) -> None:
+    """422 for LO Root IDs newly given to an account that a non-empty catalogue lacks."""
+    unknown = catalogue.unknown_ids(set(ids or []) - set(held))
+    if unknown:
+        detail = messages.PROGRAMS_UNKNOWN.format(ids=", ".join(unknown[:10]))
+        raise Invalid({"programs": [detail]})
 
 
 def _no_user():
@@ -65,6 +73,7 @@ def list_users():
 def create_user():
     """Create an account without a password; its setup email is queued."""
     data = json_body(schemas.ADMIN_USER_CREATE)
+    _check_programs(data.get("programs"))
     try:
         user = user_admin.create_user(
             data["email"],
@@ -95,6 +104,7 @@ def update_user(user_id: int):
     user = _user(user_id)
     if user is None:
         return _no_user()
+    _check_programs(data.get("programs"), user.program_ids)
     try:
         user_admin.update_user(
             user,

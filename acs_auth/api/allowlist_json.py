@@ -63,6 +63,7 @@ def preview_json(preview: Preview) -> dict:
         "truncated": any(
             len(full) > MAX_ITEMS for full in (preview.to_add, preview.to_change, preview.to_remove)
         ),
+        "uncatalogued": preview.uncatalogued[:MAX_ITEMS],
     }
 
 

@@ -35,6 +35,14 @@ The JSON API of the portal: the same accounts, rules and limits as the browser p
   expires (90 days by default), the owner is emailed, and a password reset or an
   administrator's "sign out everywhere" revokes them. /api/admin accepts a key only with the
   `admin` scope, which only an administrator can mint; a `read` or `full` key answers 403 there.
+
+The portal is also an OpenID Connect provider for the programs' back ends. Its endpoints are
+described by the standard discovery document, not here: `GET /.well-known/openid-configuration`
+names `/oauth/authorize` (code + PKCE S256 only), `/oauth/token` (authorization_code,
+refresh_token), `/oauth/userinfo`, `/oauth/introspect` (RFC 7662), `/oauth/revoke` (RFC 7009),
+`/oauth/logout` (RP-initiated logout) and `/.well-known/jwks.json` (the keys of this API's
+tokens and of ID tokens). Clients are registered through `/api/admin/clients`; the catalogue
+of programs lives at `/api/admin/programs`. See docs/oidc.md.
 """
 PUBLIC: list = []
 ANY = [{"bearerAuth": []}, {"apiKey": []}]
@@ -319,6 +327,85 @@ def _admin_paths() -> dict:
             )
         },
         "/api/admin/allowlist": {"post": upload},
+        **_catalogue_paths(csv_body),
+        **_client_paths(),
+    }
+
+
+def _client_paths() -> dict:
+    s = schemas
+    one = json_response("The client.", ref("Client"))
+    path = ("client_id:string",)
+    return {
+        "/api/admin/clients": {
+            "get": operation(
+                "OpenID Connect clients",
+                {"200": json_response("Clients.", ref("ClientList"))},
+                tag="admin",
+            ),
+            "post": operation(
+                "Register a client (the secret is in this answer only)",
+                {"201": json_response("The client and its secret.", ref("ClientCreated"))},
+                body=s.CLIENT_CREATE,
+                tag="admin",
+            ),
+        },
+        "/api/admin/clients/{client_id}": {
+            "get": operation("One client", {"200": one}, path=path, errors=("404",), tag="admin"),
+            "patch": operation(
+                "Change a client",
+                {"200": one},
+                path=path,
+                body=s.CLIENT_UPDATE,
+                errors=("404",),
+                tag="admin",
+            ),
+        },
+    }
+
+
+def _catalogue_paths(csv_body: dict) -> dict:
+    s = schemas
+    one = json_response("The program.", ref("CatalogueProgram"))
+    path = ("program_id:string",)
+    imported = operation(
+        "Add or update programs from CSV (dry_run=true: report only)",
+        {"200": json_response("What was (or would be) done.", ref("CatalogueImport"))},
+        query=s.PROGRAM_IMPORT,
+        errors=("413", "415"),
+        tag="admin",
+    )
+    imported["requestBody"] = {
+        "required": True,
+        "content": {"text/csv": csv_body["content"]["text/csv"]},
+    }
+    return {
+        "/api/admin/programs": {
+            "get": operation(
+                "The program catalogue",
+                {"200": json_response("Programs.", ref("CatalogueProgramList"))},
+                tag="admin",
+            ),
+            "post": operation(
+                "Add a program",
+                {"201": one},
+                body=s.PROGRAM_CREATE,
+                errors=("409",),
+                tag="admin",
+            ),
+        },
+        "/api/admin/programs/import": {"post": imported},
+        "/api/admin/programs/{program_id}": {
+            "get": operation("One program", {"200": one}, path=path, errors=("404",), tag="admin"),
+            "patch": operation(
+                "Change a program",
+                {"200": one},
+                path=path,
+                body=s.PROGRAM_UPDATE,
+                errors=("404",),
+                tag="admin",
+            ),
+        },
     }
 
 
@@ -342,7 +429,7 @@ def _other_paths() -> dict:
         },
         "/api/programs": {
             "get": operation(
-                "The caller's LO Root IDs (administrators: all)",
+                "The caller's programs: LO Root IDs and catalogue fields (administrators: all)",
                 {"200": json_response("Programs.", ref("Programs"))},
                 tag="programs",
             )

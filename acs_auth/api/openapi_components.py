@@ -22,6 +22,37 @@ def closed(properties: dict, required: list[str] | None = None, **extra) -> dict
     return schema
 
 
+PROGRAM_ITEM = closed(
+    {
+        "lo_root_id": {"type": "string"},
+        "name": {"type": "string"},
+        "description": {"type": "string"},
+        "launch_url": NULLABLE_STRING,
+    }
+)
+CATALOGUE_PROGRAM = closed(
+    {
+        **PROGRAM_ITEM["properties"],
+        "active": {"type": "boolean"},
+        "created_at": TIME,
+        "updated_at": TIME,
+    }
+)
+STRINGS = {"type": "array", "items": {"type": "string"}}
+CLIENT = closed(
+    {
+        "client_id": {"type": "string"},
+        "name": {"type": "string"},
+        "public": {"type": "boolean"},
+        "first_party": {"type": "boolean"},
+        "active": {"type": "boolean"},
+        "redirect_uris": STRINGS,
+        "post_logout_redirect_uris": STRINGS,
+        "backchannel_logout_uri": NULLABLE_STRING,
+        "programs": STRINGS,
+        "created_at": TIME,
+    }
+)
 USER = closed(
     {
         "id": {"type": "integer"},
@@ -121,9 +152,36 @@ COMPONENT_SCHEMAS = {
     ),
     "Jwks": closed({"keys": {"type": "array", "items": {"type": "object"}}}),
     "Pong": closed({"pong": {"const": True}}),
-    "Programs": closed({"programs": {"type": "array", "items": {"type": "string"}}}),
+    "Programs": closed(
+        {
+            "programs": {"type": "array", "items": {"type": "string"}},
+            "items": {"type": "array", "items": PROGRAM_ITEM},
+        }
+    ),
     "Program": closed(
-        {"id": {"type": "string"}, "authorized": {"const": True}, "url": NULLABLE_STRING}
+        {
+            "id": {"type": "string"},
+            "authorized": {"const": True},
+            "url": NULLABLE_STRING,
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+        }
+    ),
+    "CatalogueProgram": CATALOGUE_PROGRAM,
+    "Client": CLIENT,
+    "ClientCreated": closed(
+        {**CLIENT["properties"], "client_secret": NULLABLE_STRING},
+        required=list(CLIENT["properties"]),
+    ),
+    "ClientList": closed({"items": {"type": "array", "items": CLIENT}}),
+    "CatalogueProgramList": closed({"items": {"type": "array", "items": CATALOGUE_PROGRAM}}),
+    "CatalogueImport": closed(
+        {
+            "added": {"type": "array", "items": {"type": "string"}},
+            "changed": {"type": "array", "items": {"type": "string"}},
+            "unchanged": {"type": "integer"},
+            "dry_run": {"type": "boolean"},
+        }
     ),
     "Stats": {
         "type": "object",
@@ -211,6 +269,11 @@ COMPONENT_SCHEMAS = {
                 "items": closed({"email": {"type": "string"}, "last_name": {"type": "string"}}),
             },
             "truncated": {"type": "boolean"},
+            "uncatalogued": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "LO Root IDs not in the program catalogue (a warning).",
+            },
         }
     ),
 }

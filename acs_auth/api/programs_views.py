@@ -1,4 +1,4 @@
-"""/api/programs: the LO Root IDs the caller may use (administrators: all of them)."""
+"""/api/programs: the programs the caller may use (administrators: all of them)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ from flask import Blueprint, jsonify
 from acs_auth import messages
 from acs_auth.api.guards import principal
 from acs_auth.api.problems import problem
-from acs_auth.services import programs
+from acs_auth.services import catalogue, programs
 
 bp = Blueprint("programs", __name__, url_prefix="/programs")
 
 
 @bp.get("")
 def list_programs():
-    """The caller's programs, sorted."""
-    return jsonify(programs=programs.programs_for(principal().caller))
+    """The caller's programs: LO Root IDs, sorted, and the catalogue's fields for each."""
+    items = programs.offered(principal().caller)
+    return jsonify(programs=[i["lo_root_id"] for i in items], items=items)
 
 
 @bp.get("/<program_id>")
@@ -23,4 +24,11 @@ def get_program(program_id: str):
     """One program the caller is authorized for; 403 for any other."""
     if not programs.may_use(principal().caller, program_id):
         return problem(403, detail=messages.PROGRAM_FORBIDDEN)
-    return jsonify(id=program_id, authorized=True, url=programs.chatbot_url(program_id))
+    program = catalogue.get(program_id)
+    return jsonify(
+        id=program_id,
+        authorized=True,
+        url=(program.launch_url if program else None) or programs.chatbot_url(program_id),
+        name=program.name if program else program_id,
+        description=program.description if program else "",
+    )

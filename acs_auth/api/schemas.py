@@ -101,6 +101,40 @@ ADMIN_USER_UPDATE = Schema(
     is_active=Field("boolean"),
     programs=Field("array", item=PROGRAM_ID, max_items=1000),
 )
+PROGRAM_FIELDS = dict(
+    name=Field("string", max_length=200, min_length=1),
+    description=Field("string", max_length=2000),
+    launch_url=Field("string", nullable=True, max_length=2000, description="http(s) URL."),
+    active=Field("boolean"),
+)
+PROGRAM_CREATE = Schema(
+    "ProgramCreate",
+    lo_root_id=replace(PROGRAM_ID, required=True),
+    **{**PROGRAM_FIELDS, "name": replace(PROGRAM_FIELDS["name"], required=True)},
+)
+PROGRAM_UPDATE = Schema("ProgramUpdate", **PROGRAM_FIELDS)
+PROGRAM_IMPORT = Schema(
+    "ProgramImport", dry_run=Field("boolean", description="true: report, change nothing.")
+)
+URI = Field("string", max_length=2000, min_length=1)
+CLIENT_FIELDS = dict(
+    name=Field("string", max_length=100, min_length=1),
+    redirect_uris=Field("array", item=URI, max_items=20),
+    post_logout_redirect_uris=Field("array", item=URI, max_items=20),
+    backchannel_logout_uri=Field("string", nullable=True, max_length=2000),
+    programs=Field("array", item=PROGRAM_ID, max_items=200),
+    first_party=Field("boolean", description="true: no consent screen."),
+)
+CLIENT_CREATE = Schema(
+    "ClientCreate",
+    **{
+        **CLIENT_FIELDS,
+        "name": replace(CLIENT_FIELDS["name"], required=True),
+        "redirect_uris": replace(CLIENT_FIELDS["redirect_uris"], required=True),
+    },
+    public=Field("boolean", description="true: no secret, PKCE only."),
+)
+CLIENT_UPDATE = Schema("ClientUpdate", **CLIENT_FIELDS, active=Field("boolean"))
 
 # Query strings (GET parameters and the allowlist upload's options).
 CURSOR = Field("integer", minimum=1, maximum=2**31 - 1)
@@ -138,4 +172,8 @@ ALL = (
     NEW_API_KEY,
     ADMIN_USER_CREATE,
     ADMIN_USER_UPDATE,
+    PROGRAM_CREATE,
+    PROGRAM_UPDATE,
+    CLIENT_CREATE,
+    CLIENT_UPDATE,
 )

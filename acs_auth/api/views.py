@@ -2,7 +2,16 @@
 
 from flask import Blueprint, jsonify
 
-from acs_auth.api import account_views, admin_views, auth_views, guards, openapi, programs_views
+from acs_auth.api import (
+    account_views,
+    admin_clients_views,  # noqa: F401  (adds its routes to admin_views.bp)
+    admin_programs_views,  # noqa: F401  (adds its routes to admin_views.bp)
+    admin_views,
+    auth_views,
+    guards,
+    openapi,
+    programs_views,
+)
 from acs_auth.api.problems import validation_failed
 from acs_auth.api.validation import Invalid
 from acs_auth.extensions import csrf

@@ -9,14 +9,16 @@ from acs_auth.extensions import init_migrations
 
 def init_app(app: Flask) -> None:
     """Register every command group on ``app``."""
-    from acs_auth.cli import allowlist, doctor, mail, maintenance, users
+    from acs_auth.cli import allowlist, doctor, mail, maintenance, oidc, programs, users
 
-    for group in (users.group, allowlist.group, mail.group):
+    for group in (users.group, allowlist.group, mail.group, programs.group):
         app.cli.add_command(group)
     for command in maintenance.commands:
         app.cli.add_command(command)
     app.cli.add_command(migrations)
     app.cli.add_command(doctor.command)
+    app.cli.add_command(oidc.clients_group)
+    app.cli.add_command(oidc.oidc_group)
 
 
 @click.command(

@@ -45,6 +45,12 @@ def _print_preview(preview: Preview) -> None:
     hidden += max(len(preview.to_remove) - SHOWN, 0)
     if hidden:
         click.echo(f"  … and {hidden} more changes.")
+    if preview.uncatalogued:
+        ids = ", ".join(preview.uncatalogued[:20])
+        click.echo(
+            messages.PROGRAMS_UNKNOWN_WARNING.format(count=len(preview.uncatalogued), ids=ids),
+            err=True,
+        )
     for line, problem in preview.errors[:100]:
         click.echo(f"  line {line}: {problem}", err=True)
     if len(preview.errors) > 100:

@@ -4,6 +4,15 @@ from acs_auth.models.allowlist import AllowlistEntry, AllowlistImport, Allowlist
 from acs_auth.models.audit import AuditEvent
 from acs_auth.models.base import UTCDateTime, utcnow
 from acs_auth.models.mail import LinkRequest, OutboxMessage
+from acs_auth.models.oauth import (
+    BackchannelLogout,
+    OAuthClient,
+    OAuthCode,
+    OAuthConsent,
+    OAuthSubject,
+    OAuthToken,
+)
+from acs_auth.models.program import Program
 from acs_auth.models.session import ApiKey, AuthSession, SessionKind
 from acs_auth.models.user import PasswordHistory, Role, Source, User, UserProgram
 
@@ -14,9 +23,16 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "AuthSession",
+    "BackchannelLogout",
     "LinkRequest",
+    "OAuthClient",
+    "OAuthCode",
+    "OAuthConsent",
+    "OAuthSubject",
+    "OAuthToken",
     "OutboxMessage",
     "PasswordHistory",
+    "Program",
     "Role",
     "SessionKind",
     "Source",

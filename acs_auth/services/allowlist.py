@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, AllowlistImport, User, utcnow
 from acs_auth.models.user import search_key
-from acs_auth.services import allowlist_bulk, audit, lifecycle
+from acs_auth.services import allowlist_bulk, audit, catalogue, lifecycle
 from acs_auth.services.allowlist_csv import CsvRejected, Parsed, Row, parse, paused_gc
 
 MODES = ("merge", "replace")
@@ -86,6 +86,8 @@ class Preview:
     kept_invalid: int = 0
     # ALLOWLIST_MAX_REMOVAL_FRACTION when the preview was built.
     removal_limit: float = 0.10
+    # LO Root IDs of the file that a non-empty program catalogue lacks (a warning only).
+    uncatalogued: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> list[tuple[int, str]]:
@@ -184,7 +186,9 @@ def build_preview(parsed: Parsed, *, mode: str = "merge", file_name: str = "", s
     preview = Preview(mode=mode, file_name=file_name, sha256=sha256, parsed=parsed)
     preview.removal_limit = current_app.config["ALLOWLIST_MAX_REMOVAL_FRACTION"]
     with paused_gc():
-        return _compare(preview, parsed, mode)
+        _compare(preview, parsed, mode)
+    preview.uncatalogued = catalogue.unknown_ids({i for r in parsed.rows.values() for i in r.ids})
+    return preview
 
 
 def _compare(preview: Preview, parsed: Parsed, mode: str) -> Preview:

@@ -19,6 +19,7 @@ from sqlalchemy import delete, insert, select, update
 from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, ApiKey, AuthSession, User, UserProgram, utcnow
 from acs_auth.services import audit
+from acs_auth.services.sessions import sessions_ended
 
 REASON_ALLOWLIST = "allowlist"
 REASON_ADMIN = "admin"
@@ -69,18 +70,25 @@ def end_credentials(user_ids: list[int], reason: str) -> int:
     """Revoke every live session and API key of these accounts; returns sessions ended."""
     now, ended = utcnow(), 0
     for chunk in chunks(user_ids):
-        ended += db.session.execute(
-            update(AuthSession)
-            .where(AuthSession.user_id.in_(chunk), AuthSession.revoked_at.is_(None))
-            .values(revoked_at=now, revoked_reason=reason)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        live = select(AuthSession.id).where(
+            AuthSession.user_id.in_(chunk), AuthSession.revoked_at.is_(None)
+        )
+        session_ids = list(db.session.scalars(live))
+        for ids in chunks(session_ids):
+            ended += db.session.execute(
+                update(AuthSession)
+                .where(AuthSession.id.in_(ids))
+                .values(revoked_at=now, revoked_reason=reason)
+                .execution_options(synchronize_session=False)
+            ).rowcount
         db.session.execute(
             update(ApiKey)
             .where(ApiKey.user_id.in_(chunk), ApiKey.revoked_at.is_(None))
             .values(revoked_at=now)
             .execution_options(synchronize_session=False)
         )
+        if session_ids:
+            sessions_ended.send(None, user_ids=chunk, session_ids=session_ids, reason=reason)
     return ended
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, select
 
 from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, User, UserProgram
+from acs_auth.services import catalogue
 
 # Built once, on the table: plain SQL, no ORM objects.
 _GRANTS = UserProgram.__table__.c
@@ -55,3 +56,27 @@ def chatbot_url(program_id: str) -> str | None:
     if not template:
         return None
     return template.replace("{program_id}", quote(program_id, safe=""))
+
+
+def offered(user: User) -> list[dict]:
+    """The caller's programs as the catalogue describes them (deactivated ones left out).
+
+    A program missing from the catalogue is still offered under its LO Root ID, opening
+    through PROGRAM_URL_TEMPLATE (or its own page) as before the catalogue existed.
+    """
+    ids = programs_for(user)
+    known = catalogue.by_ids(ids)
+    items = []
+    for lo_root_id in ids:
+        program = known.get(lo_root_id)
+        if program is not None and not program.active:
+            continue
+        items.append(
+            {
+                "lo_root_id": lo_root_id,
+                "name": program.name if program else lo_root_id,
+                "description": program.description if program else "",
+                "launch_url": (program.launch_url if program else None) or chatbot_url(lo_root_id),
+            }
+        )
+    return items

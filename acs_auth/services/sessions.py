@@ -6,12 +6,17 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
+from blinker import Namespace
 from flask import current_app, has_request_context, request
 from sqlalchemy import select, update
 from sqlalchemy.orm import contains_eager
 
 from acs_auth.extensions import db
 from acs_auth.models import AuthSession, SessionKind, User, utcnow
+
+# Sent inside the transaction that ends sessions (user_ids and session_ids), so
+# listeners such as the OpenID Connect provider's back-channel logout commit with it.
+sessions_ended = Namespace().signal("sessions-ended")
 
 # last_used_at is refreshed at most this often, so a busy session does not write on every request.
 TOUCH_INTERVAL = timedelta(minutes=1)
@@ -105,19 +110,27 @@ def revoke(row: AuthSession, reason: str) -> None:
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         row.revoked_reason = reason
+        sessions_ended.send(None, user_ids=[row.user_id], session_ids=[row.id], reason=reason)
 
 
 def revoke_all(user: User, reason: str, keep: AuthSession | None = None) -> int:
     """Revoke every live session of ``user`` except ``keep``; returns how many (no commit)."""
-    stmt = (
+    ids = select(AuthSession.id).where(
+        AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None)
+    )
+    if keep is not None:
+        ids = ids.where(AuthSession.id != keep.id)
+    ended = list(db.session.scalars(ids))
+    if not ended:
+        return 0
+    db.session.execute(
         update(AuthSession)
-        .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+        .where(AuthSession.id.in_(ended))
         .values(revoked_at=utcnow(), revoked_reason=reason)
         .execution_options(synchronize_session=False)
     )
-    if keep is not None:
-        stmt = stmt.where(AuthSession.id != keep.id)
-    return db.session.execute(stmt).rowcount
+    sessions_ended.send(None, user_ids=[user.id], session_ids=ended, reason=reason)
+    return len(ended)
 
 
 def list_live(user: User) -> list[AuthSession]:

@@ -1,6 +1,6 @@
 """Requests for emailed links, answered off the request path (issue 12, item 9f)
 
-Revision ID: 0003_flows
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-05
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0003_flows"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
