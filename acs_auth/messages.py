@@ -258,3 +258,10 @@ SIGNED_OUT_AFTER_WRONG_PASSWORDS = (
     "Too many wrong passwords: you have been signed out. Sign in again later, or reset your "
     "password if you have forgotten it."
 )
+
+# Admins (issue 16): a person's sessions, password reset, search, audit export, outbox
+ADMIN_SESSION_REVOKED = "The session has been ended."
+ADMIN_RESET_SENT = "A password reset email is on its way to {email}."
+ADMIN_SETUP_RESENT = "This account has no password yet: a password setup email is on its way."
+API_SESSION_NOT_FOUND = "No such live session for this account."
+API_API_KEY_NOT_FOUND = "No such API key for this account."

@@ -17,7 +17,7 @@ from acs_auth.admin.forms import (
 )
 from acs_auth.admin.views import bp
 from acs_auth.models import User, utcnow
-from acs_auth.services import api_keys, audit_log, user_admin
+from acs_auth.services import api_keys, audit_log, sessions, user_access, user_admin
 from acs_auth.services.accounts import AccountExists
 from acs_auth.services.emails import InvalidEmail
 
@@ -76,6 +76,8 @@ def _detail(user: User, form: UserEditForm, code: int = 200):
         action_form=ActionForm(),
         events=audit_log.events_of(user.id),
         keys=api_keys.list_for(user),
+        live_sessions=user_access.live_sessions(user),
+        describe_device=sessions.describe_device,
         now=utcnow(),
     ), code
 
@@ -144,6 +146,32 @@ def revoke_user_api_key(user_id: int, key_id: str):
         if key is None:
             abort(404)
         flash(messages.ADMIN_API_KEY_REVOKED.format(prefix=key.prefix), "success")
+    return redirect(url_for(".edit_user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/sessions/<session_id>/revoke")
+def revoke_user_session(user_id: int, session_id: str):
+    """End one session of the account at once; the audit log names the administrator."""
+    user = _user_or_404(user_id)
+    if ActionForm().validate_on_submit():
+        if not user_access.revoke_session(user, session_id, actor=current_user):
+            abort(404)
+        flash(messages.ADMIN_SESSION_REVOKED, "success")
+    return redirect(url_for(".edit_user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/send-reset")
+def send_reset(user_id: int):
+    """Email the person a password reset link (a setup link when they have no password)."""
+    user = _user_or_404(user_id)
+    if ActionForm().validate_on_submit():
+        try:
+            kind = user_access.send_password_reset(user, actor=current_user)
+        except user_admin.ActionRefused as exc:
+            flash(str(exc), "error")
+        else:
+            sent = messages.ADMIN_RESET_SENT if kind == "reset" else messages.ADMIN_SETUP_RESENT
+            flash(sent.format(email=user.email), "success")
     return redirect(url_for(".edit_user", user_id=user.id))
 
 

@@ -318,7 +318,58 @@ def _admin_paths() -> dict:
                 "Unlock a user", {"200": admin_user}, path=user_path, errors=("404",), tag="admin"
             )
         },
+        **_admin_access_paths(user_path),
         "/api/admin/allowlist": {"post": upload},
+    }
+
+
+def _admin_access_paths(user_path: tuple[str, ...]) -> dict:
+    """A person's sessions, API keys and password reset, as an administrator manages them."""
+
+    def listing(name: str, item: str) -> dict:
+        body = closed({name: {"type": "array", "items": ref(item)}})
+        return json_response(f"{item}s.", body)
+
+    def removal(summary: str, extra: str) -> dict:
+        return operation(
+            summary, {"204": NO_CONTENT}, path=(*user_path, extra), errors=("404",), tag="admin"
+        )
+
+    sent = closed({"sent": {"type": "string", "enum": ["reset", "setup"]}})
+    return {
+        "/api/admin/users/{user_id}/sessions": {
+            "get": operation(
+                "A user's live sessions",
+                {"200": listing("sessions", "Session")},
+                path=user_path,
+                errors=("404",),
+                tag="admin",
+            )
+        },
+        "/api/admin/users/{user_id}/sessions/{session_id}": {
+            "delete": removal("End one of a user's sessions", "session_id:string")
+        },
+        "/api/admin/users/{user_id}/api-keys": {
+            "get": operation(
+                "A user's API keys",
+                {"200": listing("api_keys", "ApiKey")},
+                path=user_path,
+                errors=("404",),
+                tag="admin",
+            )
+        },
+        "/api/admin/users/{user_id}/api-keys/{key_id}": {
+            "delete": removal("Revoke one of a user's API keys", "key_id:string")
+        },
+        "/api/admin/users/{user_id}/password-reset": {
+            "post": operation(
+                "Email a user a password reset link (setup link when no password is set)",
+                {"202": json_response("Queued; the link goes to the user only.", sent)},
+                path=user_path,
+                errors=("404", "409"),
+                tag="admin",
+            )
+        },
     }
 
 

@@ -46,8 +46,8 @@ def queue_setup_link(user: User, actor: User | None = None, welcome: bool = Fals
     audit.record("password.setup_link_sent", actor=actor, target=user, welcome=welcome)
 
 
-def queue_reset_link(user: User) -> None:
-    """Queue the password-reset email (no commit)."""
+def queue_reset_link(user: User, actor: User | None = None) -> None:
+    """Queue the password-reset email; ``actor`` is the administrator who sent it (no commit)."""
     mail.queue(
         "password_reset",
         user.email,
@@ -55,7 +55,7 @@ def queue_reset_link(user: User) -> None:
         link=app_link("/reset-password/" + tokens.for_user(tokens.Purpose.RESET, user)),
         hours=current_app.config["RESET_TOKEN_HOURS"],
     )
-    audit.record("password.reset_link_sent", target=user)
+    audit.record("password.reset_link_sent", actor=actor, target=user)
 
 
 def request_reset(email: str) -> None:
