@@ -39,8 +39,15 @@ def list_users():
     form = UserFilterForm(formdata=request.args)
     filters = form.filters() if form.validate() else user_admin.UserFilters()
     page = user_admin.search_users(filters, after=cursor_arg("after"), before=cursor_arg("before"))
+    query = filter_args(form)
+    found = messages.ADMIN_USERS_FOUND if query else messages.ADMIN_USERS_TOTAL
     return render_template(
-        "admin/users.html", form=form, page=page, query=filter_args(form), now=utcnow()
+        "admin/users.html",
+        form=form,
+        page=page,
+        count_text=found.format(count=user_admin.count_users(filters)),
+        query=query,
+        now=utcnow(),
     )
 
 
