@@ -125,6 +125,8 @@ class Config:
     # API keys expire: this many days unless the request asks for fewer (at most the maximum).
     API_KEY_DEFAULT_EXPIRE_DAYS = Env(int, 90)
     API_KEY_MAX_EXPIRE_DAYS = Env(int, 365)
+    # `flask cleanup` deletes audit events older than this many days; 0 keeps them forever.
+    AUDIT_RETENTION_DAYS = Env(int, 0)
 
     # Browser sessions (cookie names, Secure flags and lifetimes are derived in checks.py).
     BROWSER_SESSION_HOURS = Env(int, 12)
