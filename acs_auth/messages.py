@@ -269,3 +269,9 @@ ADMIN_USERS_FOUND = "{count} user(s) match."
 ADMIN_USERS_TOTAL = "{count} user(s) in all."
 CLI_AUDIT_PRUNED = "Removed {count} audit events older than {days} days (AUDIT_RETENTION_DAYS)."
 ADMIN_MAIL_RETRIED = "The message will be sent again now."
+ADMIN_SERVICE_NO_PASSWORD = "A service account has no password: give it API keys instead."
+API_KEY_GUEST_REFUSED = "Guest accounts may not create API keys."
+ADMIN_KEYS_FOR_SERVICE_ONLY = (
+    "Only service accounts get API keys from an administrator; people create their own."
+)
+ADMIN_KEY_DAYS_INVALID = "Enter a whole number of days, 1 or more."

@@ -9,6 +9,7 @@ from acs_auth import messages
 from acs_auth.admin.forms import (
     ActionForm,
     ConfirmForm,
+    ServiceKeyForm,
     UserCreateForm,
     UserEditForm,
     UserFilterForm,
@@ -75,11 +76,19 @@ def create_user():
     return render_template("admin/user_new.html", form=form), _status(form)
 
 
-def _detail(user: User, form: UserEditForm, code: int = 200):
+def _detail(
+    user: User,
+    form: UserEditForm,
+    code: int = 200,
+    key_form: ServiceKeyForm | None = None,
+    new_secret: str | None = None,
+):
     return render_template(
         "admin/user.html",
         user=user,
         form=form,
+        key_form=key_form or ServiceKeyForm(formdata=None),
+        new_secret=new_secret,
         action_form=ActionForm(),
         events=audit_log.events_of(user.id),
         keys=api_keys.list_for(user),
@@ -154,6 +163,42 @@ def revoke_user_api_key(user_id: int, key_id: str):
             abort(404)
         flash(messages.ADMIN_API_KEY_REVOKED.format(prefix=key.prefix), "success")
     return redirect(url_for(".edit_user", user_id=user.id))
+
+
+def _edit_form(user: User) -> UserEditForm:
+    data = {"role": user.role, "programs": user.program_ids, "active": user.is_active}
+    return UserEditForm(formdata=None, data=data)
+
+
+@bp.post("/users/<int:user_id>/api-keys")
+def create_service_key(user_id: int):
+    """Make an API key for a service account; the secret is on this answer only (no-store)."""
+    user = _user_or_404(user_id)
+    form = ServiceKeyForm()
+    if not form.validate_on_submit():
+        return _detail(user, _edit_form(user), 400, key_form=form)
+    try:
+        _, secret = user_access.create_service_key(
+            user,
+            name=form.name.data,
+            scope=form.scope.data,
+            days=form.expires_in_days.data,
+            actor=current_user,
+        )
+    except user_admin.ActionRefused as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".edit_user", user_id=user.id))
+    except (api_keys.ExpiryTooLong, api_keys.TooManyKeys) as exc:
+        form.name.errors.append(_key_refusal(exc))
+        return _detail(user, _edit_form(user), 400, key_form=form)
+    response, _ = _detail(user, _edit_form(user), new_secret=secret)
+    return response, 200, {"Cache-Control": "no-store"}
+
+
+def _key_refusal(exc: Exception) -> str:
+    if isinstance(exc, api_keys.ExpiryTooLong):
+        return messages.API_KEY_EXPIRY_TOO_LONG.format(days=exc.days)
+    return messages.API_TOO_MANY_KEYS
 
 
 @bp.post("/users/<int:user_id>/sessions/<session_id>/revoke")

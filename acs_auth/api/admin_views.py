@@ -148,6 +148,33 @@ def list_user_api_keys(user_id: int):
     return jsonify(api_keys=[api_key_json(row) for row in api_keys.list_for(user)])
 
 
+@bp.post("/users/<int:user_id>/api-keys")
+def create_user_api_key(user_id: int):
+    """Make an API key for a service account; the secret is in this answer only."""
+    data = json_body(schemas.SERVICE_API_KEY)
+    user = _user(user_id)
+    if user is None:
+        return _no_user()
+    try:
+        row, secret = user_access.create_service_key(
+            user,
+            name=data["name"].strip(),
+            scope=data.get("scope", "read"),
+            days=data.get("expires_in_days"),
+            actor=principal().user,
+        )
+    except user_admin.ActionRefused as exc:
+        return problem(409, detail=str(exc))
+    except api_keys.ExpiryTooLong as exc:
+        detail = messages.API_KEY_EXPIRY_TOO_LONG.format(days=exc.days)
+        raise Invalid({"expires_in_days": [detail]}) from None
+    except api_keys.TooManyKeys:
+        return problem(409, detail=messages.API_TOO_MANY_KEYS)
+    response = jsonify({**api_key_json(row), "key": secret})
+    response.headers["Cache-Control"] = "no-store"
+    return response, 201
+
+
 @bp.delete("/users/<int:user_id>/api-keys/<key_id>")
 def delete_user_api_key(user_id: int, key_id: str):
     """Revoke one API key of the account at once."""

@@ -356,7 +356,21 @@ def _admin_access_paths(user_path: tuple[str, ...]) -> dict:
                 path=user_path,
                 errors=("404",),
                 tag="admin",
-            )
+            ),
+            "post": operation(
+                "Create an API key for a service account (secret shown once)",
+                {
+                    "201": json_response(
+                        "The key; its secret is in this answer only.",
+                        ref("ApiKeyCreated"),
+                        NO_STORE,
+                    )
+                },
+                path=user_path,
+                body=schemas.SERVICE_API_KEY,
+                errors=("404", "409"),
+                tag="admin",
+            ),
         },
         "/api/admin/users/{user_id}/api-keys/{key_id}": {
             "delete": removal("Revoke one of a user's API keys", "key_id:string")

@@ -127,6 +127,11 @@ class User(UserMixin, db.Model):
         return self.role == Role.ADMIN.value
 
     @property
+    def is_service_account(self) -> bool:
+        """A machine identity: API keys from an administrator, never a password or a browser."""
+        return self.role == Role.SERVICE_ACCOUNT.value
+
+    @property
     def has_password(self) -> bool:
         return self.password_hash is not None
 

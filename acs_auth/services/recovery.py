@@ -65,7 +65,7 @@ def request_reset(email: str) -> None:
     the same in every case.
     """
     user = _user_by_email(email)
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or user.is_service_account:
         audit.record(
             "password.reset_requested",
             target=user,
@@ -103,7 +103,7 @@ def request_setup(last_name: str, email: str) -> None:
             registration.send_registration_link(entry)
         else:
             audit.record("password.setup_requested", target_label=(email or "").strip()[:254])
-    elif not user.is_active or not _name_matches(user, last_name):
+    elif not user.is_active or user.is_service_account or not _name_matches(user, last_name):
         audit.record("password.setup_requested", target=user, matched=False)
     elif user.password_hash is None:
         queue_setup_link(user)
@@ -120,6 +120,8 @@ def user_for_token(purpose: tokens.Purpose, token: str) -> User | None:
         return None
     user = db.session.get(User, user_id)
     if user is None or not user.is_active or not tokens.matches_user(payload, user):
+        return None
+    if user.is_service_account:  # never a password, whatever link it was sent before
         return None
     if purpose is tokens.Purpose.SETUP and user.password_hash is not None:
         return None

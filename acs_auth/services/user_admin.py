@@ -273,6 +273,8 @@ def update_user(
     if role != user.role:
         changes["role"] = [user.role, role]
         user.role = role
+        if user.is_service_account:
+            _become_machine(user)
     new_programs = sorted(set(programs))
     if new_programs != sorted(user.program_ids):
         changes["programs"] = [sorted(user.program_ids), new_programs]
@@ -284,6 +286,13 @@ def update_user(
         audit.record("user.updated", actor=actor, target=user, changes=changes)
         db.session.commit()
     return changes
+
+
+def _become_machine(user: User) -> None:
+    """A service account keeps no password and no session; its API keys stay (no commit)."""
+    user.password_hash = None
+    user.password_changed_at = None
+    sessions.revoke_all(user, reason="service_account")
 
 
 def _set_active(user: User, active: bool) -> None:
@@ -330,6 +339,8 @@ def sign_out_everywhere(user: User, actor: User) -> int:
 
 def resend_setup(user: User, actor: User) -> None:
     """Queue a fresh password-setup email for an account that has no password (one commit)."""
+    if user.is_service_account:
+        raise ActionRefused(messages.ADMIN_SERVICE_NO_PASSWORD)
     if user.password_hash is not None:
         raise ActionRefused(messages.ADMIN_SETUP_NOT_NEEDED)
     if not user.is_active:
