@@ -18,7 +18,14 @@ from acs_auth.admin.forms import (
 )
 from acs_auth.admin.views import bp
 from acs_auth.models import User, utcnow
-from acs_auth.services import api_keys, audit_log, sessions, user_access, user_admin
+from acs_auth.services import (
+    api_keys,
+    audit_export,
+    audit_log,
+    sessions,
+    user_access,
+    user_admin,
+)
 from acs_auth.services.accounts import AccountExists
 from acs_auth.services.emails import InvalidEmail
 
@@ -94,6 +101,7 @@ def _detail(
         keys=api_keys.list_for(user),
         live_sessions=user_access.live_sessions(user),
         describe_device=sessions.describe_device,
+        describe=audit_export.describe,
         now=utcnow(),
     ), code
 
