@@ -159,6 +159,9 @@ class Config:
     RATELIMIT_PASSWORD_PER_ACCOUNT = Env(str, "10 per minute;30 per hour")
     RATELIMIT_REFRESH_PER_SESSION = Env(str, "10 per minute;60 per hour")
     RATELIMIT_REFRESH_PER_IP = Env(str, "300 per minute;6000 per hour")
+    # Authenticated /api requests, per account and per API key (X-RateLimit-* headers).
+    API_RATE_LIMIT_USER = Env(str, "100 per hour")
+    API_RATE_LIMIT_ADMIN = Env(str, "1000 per hour")
     PROXY_FIX_X_FOR = Env(int, 0)
     PROXY_FIX_X_PROTO = Env(int, 0)
 

@@ -7,7 +7,7 @@ from acs_auth import messages, security
 from acs_auth.account.forms import ChangePasswordForm, ProfileForm
 from acs_auth.models import utcnow
 from acs_auth.ratelimits import PASSWORD, limited, signed_in_account
-from acs_auth.services import accounts, api_keys, passwords, sessions
+from acs_auth.services import accounts, api_keys, api_quota, passwords, sessions
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -29,6 +29,7 @@ def _page(profile_form: ProfileForm | None = None, password_form: ChangePassword
         now=utcnow(),
         current_session_id=current_user.auth_session.public_id,
         describe_device=sessions.describe_device,
+        key_usage=api_quota.key_usage,
     )
 
 

@@ -20,6 +20,7 @@ from acs_auth.admin.views import bp
 from acs_auth.models import User, utcnow
 from acs_auth.services import (
     api_keys,
+    api_quota,
     audit_export,
     audit_log,
     sessions,
@@ -102,6 +103,7 @@ def _detail(
         live_sessions=user_access.live_sessions(user),
         describe_device=sessions.describe_device,
         describe=audit_export.describe,
+        key_usage=api_quota.key_usage,
         now=utcnow(),
     ), code
 

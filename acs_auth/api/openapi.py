@@ -85,7 +85,7 @@ def operation(
     if query is not None:
         codes |= {"400", "422"}
     if security:
-        codes |= {"401", "403"}
+        codes |= {"401", "403", "429"}  # 429: the account's or the key's request budget
     if limited:
         codes.add("429")
     op: dict = {"summary": summary, "tags": [tag], "security": security}
