@@ -127,6 +127,8 @@ class Config:
     # API keys expire: this many days unless the request asks for fewer (at most the maximum).
     API_KEY_DEFAULT_EXPIRE_DAYS = Env(int, 90)
     API_KEY_MAX_EXPIRE_DAYS = Env(int, 365)
+    # `flask cleanup` deletes audit events older than this many days; 0 keeps them forever.
+    AUDIT_RETENTION_DAYS = Env(int, 0)
 
     # Browser sessions (cookie names, Secure flags and lifetimes are derived in checks.py).
     BROWSER_SESSION_HOURS = Env(int, 12)
@@ -159,6 +161,9 @@ class Config:
     RATELIMIT_PASSWORD_PER_ACCOUNT = Env(str, "10 per minute;30 per hour")
     RATELIMIT_REFRESH_PER_SESSION = Env(str, "10 per minute;60 per hour")
     RATELIMIT_REFRESH_PER_IP = Env(str, "300 per minute;6000 per hour")
+    # Authenticated /api requests, per account and per API key (X-RateLimit-* headers).
+    API_RATE_LIMIT_USER = Env(str, "100 per hour")
+    API_RATE_LIMIT_ADMIN = Env(str, "1000 per hour")
     PROXY_FIX_X_FOR = Env(int, 0)
     PROXY_FIX_X_PROTO = Env(int, 0)
     # Peers (IPs or networks, comma-separated) whose X-Forwarded-* and X-Request-ID count;

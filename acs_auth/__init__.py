@@ -64,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
+    api.quotas.init_app(app)  # per-account and per-key budgets on every registered API view
     from acs_auth import oidc
 
     oidc.init_app(app)

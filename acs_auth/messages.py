@@ -321,3 +321,20 @@ OIDC_URI_INVALID = "“{uri}” is not an absolute http(s) address without a fra
 OIDC_REDIRECT_REQUIRED = "Give at least one redirect URI."
 OIDC_CLIENT_SAVED = "Client saved."
 OIDC_CLIENT_NOT_FOUND = "There is no client with this id."
+
+# Admins (issue 16): a person's sessions, password reset, search, audit export, outbox
+ADMIN_SESSION_REVOKED = "The session has been ended."
+ADMIN_RESET_SENT = "A password reset email is on its way to {email}."
+ADMIN_SETUP_RESENT = "This account has no password yet: a password setup email is on its way."
+API_SESSION_NOT_FOUND = "No such live session for this account."
+API_API_KEY_NOT_FOUND = "No such API key for this account."
+ADMIN_USERS_FOUND = "{count} user(s) match."
+ADMIN_USERS_TOTAL = "{count} user(s) in all."
+CLI_AUDIT_PRUNED = "Removed {count} audit events older than {days} days (AUDIT_RETENTION_DAYS)."
+ADMIN_MAIL_RETRIED = "The message will be sent again now."
+ADMIN_SERVICE_NO_PASSWORD = "A service account has no password: give it API keys instead."
+API_KEY_GUEST_REFUSED = "Guest accounts may not create API keys."
+ADMIN_KEYS_FOR_SERVICE_ONLY = (
+    "Only service accounts get API keys from an administrator; people create their own."
+)
+ADMIN_KEY_DAYS_INVALID = "Enter a whole number of days, 1 or more."

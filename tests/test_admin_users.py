@@ -58,7 +58,7 @@ def audit_events(app, event: str) -> list[AuditEvent]:
     )
 
 
-def test_search_is_a_case_and_accent_insensitive_prefix(client, admin, make_user):
+def test_search_matches_any_part_case_and_accent_insensitively(client, admin, make_user):
     make_user(email="ada@example.org", first_name="Ada", last_name="Lovelace")
     make_user(email="jurgen@example.org", first_name="Jürgen", last_name="Müller-Lüdenscheidt")
     make_user(email="grace@example.org", first_name="Grace", last_name="Hopper")
@@ -74,8 +74,37 @@ def test_search_is_a_case_and_accent_insensitive_prefix(client, admin, make_user
     assert search("jurg") == ["jurgen@example.org"]
     assert search("zoe ada") == ["zoe@example.org"]
     assert search("ada love") == ["ada@example.org"]
-    assert search("ovelace") == []  # a prefix, not a substring
+    assert search("ovelace") == ["ada@example.org"]  # any part, not only the start (issue 16)
+    assert search("DENSCH") == ["jurgen@example.org"]
+    assert search("mple.or") == [
+        "ada@example.org",
+        "grace@example.org",
+        "jurgen@example.org",
+        "root@example.org",
+        "zoe@example.org",
+    ]
+    assert search("nobody") == []
     assert search("%") == [] and search("_") == []  # LIKE wildcards are plain characters
+
+
+def test_search_finds_usernames_and_counts_matches_without_a_pager_for_one_page(
+    app, client, admin, make_user
+):
+    ada = make_user(email="ada@example.org")
+
+    def name_her():
+        user = db.session.get(User, ada)
+        user.username, user.username_key = "Enchantress", "enchantress"
+        db.session.commit()
+
+    read_db(app, name_her)
+    response = client.get("/admin/users", query_string={"q": "CHANT"})
+    html = response.get_data(as_text=True)
+    assert emails_on(response) == ["ada@example.org"]
+    assert messages.ADMIN_USERS_FOUND.format(count=1) in html
+    assert 'rel="next"' not in html and 'aria-label="Pages"' not in html
+    all_users = client.get("/admin/users").get_data(as_text=True)
+    assert messages.ADMIN_USERS_TOTAL.format(count=2) in all_users
 
 
 def test_filters_by_role_password_locked_and_inactive(app, client, admin, make_user):

@@ -195,7 +195,12 @@ def test_replace_removal_deactivates_and_revokes_and_re_adding_reactivates(
             )
         ]
 
-    assert read_db(app, events)[-2:] == ["account.deactivated", "account.reactivated"]
+    # The new programs are in the account's history too (issue 16), after the reactivation.
+    assert read_db(app, events)[-3:] == [
+        "account.deactivated",
+        "account.reactivated",
+        "user.updated",
+    ]
 
 
 def test_an_account_an_admin_deactivated_stays_closed_when_re_added(app, make_user):

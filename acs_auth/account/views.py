@@ -12,7 +12,15 @@ from acs_auth.account.forms import (
 )
 from acs_auth.models import utcnow
 from acs_auth.ratelimits import PASSWORD, limited, signed_in_account
-from acs_auth.services import accounts, activity, api_keys, email_change, passwords, sessions
+from acs_auth.services import (
+    accounts,
+    activity,
+    api_keys,
+    api_quota,
+    email_change,
+    passwords,
+    sessions,
+)
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -40,6 +48,7 @@ def _page(
         now=utcnow(),
         current_session_id=current_user.auth_session.public_id,
         describe_device=sessions.describe_device,
+        key_usage=api_quota.key_usage,
     )
 
 

@@ -3,6 +3,7 @@
 from acs_auth.admin import (  # noqa: F401  (they add their routes to bp)
     allowlist_views,
     client_views,
+    outbox_views,
     program_views,
     security_views,
     user_views,

@@ -13,12 +13,20 @@ from wtforms import (
     EmailField,
     Field,
     HiddenField,
+    IntegerField,
     RadioField,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from acs_auth import messages
 from acs_auth.models import Role
@@ -308,3 +316,29 @@ class AuditFilterForm(FlaskForm):
     def validate_date_to(self, field) -> None:
         if field.data and self.date_from.data and self.date_from.data > field.data:
             raise ValidationError(messages.ADMIN_DATE_RANGE)
+
+
+class ServiceKeyForm(FlaskForm):
+    """An API key an administrator makes for a service account."""
+
+    name = StringField(
+        "Key name",
+        filters=[strip],
+        validators=[
+            DataRequired(message=messages.FIELD_REQUIRED),
+            Length(max=100, message=messages.FIELD_TOO_LONG),
+            no_control_characters,
+        ],
+    )
+    scope = SelectField(
+        "Scope",
+        choices={"read": "read (GET only)", "full": "full (read and write)"},
+        validate_choice=True,
+    )
+    expires_in_days = IntegerField(
+        "Expires in (days)",
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=36500, message=messages.ADMIN_KEY_DAYS_INVALID),
+        ],
+    )

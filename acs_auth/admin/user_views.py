@@ -9,6 +9,7 @@ from acs_auth import messages
 from acs_auth.admin.forms import (
     ActionForm,
     ConfirmForm,
+    ServiceKeyForm,
     UserCreateForm,
     UserEditForm,
     UserFilterForm,
@@ -17,7 +18,16 @@ from acs_auth.admin.forms import (
 )
 from acs_auth.admin.views import bp
 from acs_auth.models import User, utcnow
-from acs_auth.services import api_keys, audit_log, catalogue, user_admin
+from acs_auth.services import (
+    api_keys,
+    api_quota,
+    audit_export,
+    audit_log,
+    catalogue,
+    sessions,
+    user_access,
+    user_admin,
+)
 from acs_auth.services.accounts import AccountExists
 from acs_auth.services.emails import InvalidEmail
 
@@ -47,8 +57,15 @@ def list_users():
     form = UserFilterForm(formdata=request.args)
     filters = form.filters() if form.validate() else user_admin.UserFilters()
     page = user_admin.search_users(filters, after=cursor_arg("after"), before=cursor_arg("before"))
+    query = filter_args(form)
+    found = messages.ADMIN_USERS_FOUND if query else messages.ADMIN_USERS_TOTAL
     return render_template(
-        "admin/users.html", form=form, page=page, query=filter_args(form), now=utcnow()
+        "admin/users.html",
+        form=form,
+        page=page,
+        count_text=found.format(count=user_admin.count_users(filters)),
+        query=query,
+        now=utcnow(),
     )
 
 
@@ -76,14 +93,26 @@ def create_user():
     return render_template("admin/user_new.html", form=form), _status(form)
 
 
-def _detail(user: User, form: UserEditForm, code: int = 200):
+def _detail(
+    user: User,
+    form: UserEditForm,
+    code: int = 200,
+    key_form: ServiceKeyForm | None = None,
+    new_secret: str | None = None,
+):
     return render_template(
         "admin/user.html",
         user=user,
         form=form,
+        key_form=key_form or ServiceKeyForm(formdata=None),
+        new_secret=new_secret,
         action_form=ActionForm(),
         events=audit_log.events_of(user.id),
         keys=api_keys.list_for(user),
+        live_sessions=user_access.live_sessions(user),
+        describe_device=sessions.describe_device,
+        describe=audit_export.describe,
+        key_usage=api_quota.key_usage,
         now=utcnow(),
     ), code
 
@@ -152,6 +181,68 @@ def revoke_user_api_key(user_id: int, key_id: str):
         if key is None:
             abort(404)
         flash(messages.ADMIN_API_KEY_REVOKED.format(prefix=key.prefix), "success")
+    return redirect(url_for(".edit_user", user_id=user.id))
+
+
+def _edit_form(user: User) -> UserEditForm:
+    data = {"role": user.role, "programs": user.program_ids, "active": user.is_active}
+    return UserEditForm(formdata=None, data=data)
+
+
+@bp.post("/users/<int:user_id>/api-keys")
+def create_service_key(user_id: int):
+    """Make an API key for a service account; the secret is on this answer only (no-store)."""
+    user = _user_or_404(user_id)
+    form = ServiceKeyForm()
+    if not form.validate_on_submit():
+        return _detail(user, _edit_form(user), 400, key_form=form)
+    try:
+        _, secret = user_access.create_service_key(
+            user,
+            name=form.name.data,
+            scope=form.scope.data,
+            days=form.expires_in_days.data,
+            actor=current_user,
+        )
+    except user_admin.ActionRefused as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".edit_user", user_id=user.id))
+    except (api_keys.ExpiryTooLong, api_keys.TooManyKeys) as exc:
+        form.name.errors.append(_key_refusal(exc))
+        return _detail(user, _edit_form(user), 400, key_form=form)
+    response, _ = _detail(user, _edit_form(user), new_secret=secret)
+    return response, 200, {"Cache-Control": "no-store"}
+
+
+def _key_refusal(exc: Exception) -> str:
+    if isinstance(exc, api_keys.ExpiryTooLong):
+        return messages.API_KEY_EXPIRY_TOO_LONG.format(days=exc.days)
+    return messages.API_TOO_MANY_KEYS
+
+
+@bp.post("/users/<int:user_id>/sessions/<session_id>/revoke")
+def revoke_user_session(user_id: int, session_id: str):
+    """End one session of the account at once; the audit log names the administrator."""
+    user = _user_or_404(user_id)
+    if ActionForm().validate_on_submit():
+        if not user_access.revoke_session(user, session_id, actor=current_user):
+            abort(404)
+        flash(messages.ADMIN_SESSION_REVOKED, "success")
+    return redirect(url_for(".edit_user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/send-reset")
+def send_reset(user_id: int):
+    """Email the person a password reset link (a setup link when they have no password)."""
+    user = _user_or_404(user_id)
+    if ActionForm().validate_on_submit():
+        try:
+            kind = user_access.send_password_reset(user, actor=current_user)
+        except user_admin.ActionRefused as exc:
+            flash(str(exc), "error")
+        else:
+            sent = messages.ADMIN_RESET_SENT if kind == "reset" else messages.ADMIN_SETUP_RESENT
+            flash(sent.format(email=user.email), "success")
     return redirect(url_for(".edit_user", user_id=user.id))
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     redirect,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
 from flask_login import current_user
@@ -20,7 +22,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from acs_auth import errors, messages
 from acs_auth.admin.forms import AuditFilterForm, UploadForm, cursor_arg, filter_args
-from acs_auth.services import admin_stats, audit_log, user_admin
+from acs_auth.models import utcnow
+from acs_auth.services import admin_stats, audit_export, audit_log, user_admin
 from acs_auth.services.allowlist_csv import human_size
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -90,4 +93,36 @@ def audit_events():
         page = audit_log.search(
             form.filters(), before=cursor_arg("before"), after=cursor_arg("after")
         )
-    return render_template("admin/audit.html", form=form, page=page, query=filter_args(form))
+    return render_template(
+        "admin/audit.html",
+        form=form,
+        page=page,
+        query=filter_args(form),
+        describe=audit_export.describe,
+    )
+
+
+# format in the URL: (writer, media type)
+EXPORTS = {
+    "csv": (audit_export.csv_lines, "text/csv"),
+    "jsonl": (audit_export.json_lines, "application/jsonl"),
+}
+
+
+@bp.get("/audit/export.<fmt>")
+def export_audit(fmt: str):
+    """The audit log with the page's filters applied, as CSV or JSON lines (streamed)."""
+    if fmt not in EXPORTS:
+        abort(404)
+    form = AuditFilterForm(formdata=request.args)
+    if not form.validate():
+        return audit_events()
+    filters = form.filters()
+    audit_export.record_export(current_user, filters, fmt)
+    writer, mimetype = EXPORTS[fmt]
+    name = f"audit-{utcnow():%Y%m%d-%H%M}.{fmt}"
+    return Response(
+        stream_with_context(writer(filters)),
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

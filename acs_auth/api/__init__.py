@@ -1,5 +1,6 @@
-"""The api blueprint."""
+"""The api blueprint, and the request budgets put on its views once it is registered."""
 
+from acs_auth.api import quotas
 from acs_auth.api.views import bp
 
-__all__ = ["bp"]
+__all__ = ["bp", "quotas"]

@@ -75,6 +75,8 @@ def create_api_key():
         )
     except api_keys.PasswordWrong:
         return problem(403, detail=messages.API_KEY_PASSWORD_WRONG)
+    except api_keys.RoleRefused:
+        return problem(403, detail=messages.API_KEY_GUEST_REFUSED)
     except api_keys.ScopeRefused:
         return problem(403, detail=messages.API_KEY_SCOPE_REFUSED)
     except api_keys.ExpiryTooLong as exc:

@@ -15,10 +15,18 @@ from acs_auth.api import schemas
 from acs_auth.api.allowlist_json import import_response, stats_json
 from acs_auth.api.guards import principal, require_admin, upload
 from acs_auth.api.problems import problem
-from acs_auth.api.serializers import admin_user_json
+from acs_auth.api.serializers import admin_user_json, api_key_json, session_json
 from acs_auth.api.validation import Invalid, json_body, query_args
 from acs_auth.models import Role, User
-from acs_auth.services import accounts, admin_stats, allowlist, catalogue, user_admin
+from acs_auth.services import (
+    accounts,
+    admin_stats,
+    allowlist,
+    api_keys,
+    catalogue,
+    user_access,
+    user_admin,
+)
 from acs_auth.services.emails import InvalidEmail
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -126,6 +134,87 @@ def unlock_user(user_id: int):
         return _no_user()
     user_admin.unlock(user, actor=principal().user)
     return jsonify(admin_user_json(user))
+
+
+@bp.get("/users/<int:user_id>/sessions")
+def list_user_sessions(user_id: int):
+    """The account's live sessions, browser and API."""
+    user = _user(user_id)
+    if user is None:
+        return _no_user()
+    rows = user_access.live_sessions(user)
+    return jsonify(sessions=[session_json(row, principal().session_id) for row in rows])
+
+
+@bp.delete("/users/<int:user_id>/sessions/<session_id>")
+def delete_user_session(user_id: int, session_id: str):
+    """End one session of the account; the audit log names the administrator."""
+    user = _user(user_id)
+    if user is None:
+        return _no_user()
+    if not user_access.revoke_session(user, session_id, actor=principal().user):
+        return problem(404, detail=messages.API_SESSION_NOT_FOUND)
+    return "", 204
+
+
+@bp.get("/users/<int:user_id>/api-keys")
+def list_user_api_keys(user_id: int):
+    """The account's API keys (never a secret or its digest)."""
+    user = _user(user_id)
+    if user is None:
+        return _no_user()
+    return jsonify(api_keys=[api_key_json(row) for row in api_keys.list_for(user)])
+
+
+@bp.post("/users/<int:user_id>/api-keys")
+def create_user_api_key(user_id: int):
+    """Make an API key for a service account; the secret is in this answer only."""
+    data = json_body(schemas.SERVICE_API_KEY)
+    user = _user(user_id)
+    if user is None:
+        return _no_user()
+    try:
+        row, secret = user_access.create_service_key(
+            user,
+            name=data["name"].strip(),
+            scope=data.get("scope", "read"),
+            days=data.get("expires_in_days"),
+            actor=principal().user,
+        )
+    except user_admin.ActionRefused as exc:
+        return problem(409, detail=str(exc))
+    except api_keys.ExpiryTooLong as exc:
+        detail = messages.API_KEY_EXPIRY_TOO_LONG.format(days=exc.days)
+        raise Invalid({"expires_in_days": [detail]}) from None
+    except api_keys.TooManyKeys:
+        return problem(409, detail=messages.API_TOO_MANY_KEYS)
+    response = jsonify({**api_key_json(row), "key": secret})
+    response.headers["Cache-Control"] = "no-store"
+    return response, 201
+
+
+@bp.delete("/users/<int:user_id>/api-keys/<key_id>")
+def delete_user_api_key(user_id: int, key_id: str):
+    """Revoke one API key of the account at once."""
+    user = _user(user_id)
+    if user is None:
+        return _no_user()
+    if api_keys.revoke(user, key_id[:32], actor=principal().user) is None:
+        return problem(404, detail=messages.API_API_KEY_NOT_FOUND)
+    return "", 204
+
+
+@bp.post("/users/<int:user_id>/password-reset")
+def send_password_reset(user_id: int):
+    """Email the person a reset link (a setup link without a password); 202, no link shown."""
+    user = _user(user_id)
+    if user is None:
+        return _no_user()
+    try:
+        kind = user_access.send_password_reset(user, actor=principal().user)
+    except user_admin.ActionRefused as exc:
+        return problem(409, detail=str(exc))
+    return jsonify(sent=kind), 202
 
 
 def _uploaded_file() -> tuple[bytes, str]:

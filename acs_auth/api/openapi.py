@@ -93,7 +93,7 @@ def operation(
     if query is not None:
         codes |= {"400", "422"}
     if security:
-        codes |= {"401", "403"}
+        codes |= {"401", "403", "429"}  # 429: the account's or the key's request budget
     if limited:
         codes.add("429")
     op: dict = {"summary": summary, "tags": [tag], "security": security}
@@ -326,6 +326,7 @@ def _admin_paths() -> dict:
                 "Unlock a user", {"200": admin_user}, path=user_path, errors=("404",), tag="admin"
             )
         },
+        **_admin_access_paths(user_path),
         "/api/admin/allowlist": {"post": upload},
         **_catalogue_paths(csv_body),
         **_client_paths(),
@@ -405,6 +406,70 @@ def _catalogue_paths(csv_body: dict) -> dict:
                 errors=("404",),
                 tag="admin",
             ),
+        },
+    }
+
+
+def _admin_access_paths(user_path: tuple[str, ...]) -> dict:
+    """A person's sessions, API keys and password reset, as an administrator manages them."""
+
+    def listing(name: str, item: str) -> dict:
+        body = closed({name: {"type": "array", "items": ref(item)}})
+        return json_response(f"{item}s.", body)
+
+    def removal(summary: str, extra: str) -> dict:
+        return operation(
+            summary, {"204": NO_CONTENT}, path=(*user_path, extra), errors=("404",), tag="admin"
+        )
+
+    sent = closed({"sent": {"type": "string", "enum": ["reset", "setup"]}})
+    return {
+        "/api/admin/users/{user_id}/sessions": {
+            "get": operation(
+                "A user's live sessions",
+                {"200": listing("sessions", "Session")},
+                path=user_path,
+                errors=("404",),
+                tag="admin",
+            )
+        },
+        "/api/admin/users/{user_id}/sessions/{session_id}": {
+            "delete": removal("End one of a user's sessions", "session_id:string")
+        },
+        "/api/admin/users/{user_id}/api-keys": {
+            "get": operation(
+                "A user's API keys",
+                {"200": listing("api_keys", "ApiKey")},
+                path=user_path,
+                errors=("404",),
+                tag="admin",
+            ),
+            "post": operation(
+                "Create an API key for a service account (secret shown once)",
+                {
+                    "201": json_response(
+                        "The key; its secret is in this answer only.",
+                        ref("ApiKeyCreated"),
+                        NO_STORE,
+                    )
+                },
+                path=user_path,
+                body=schemas.SERVICE_API_KEY,
+                errors=("404", "409"),
+                tag="admin",
+            ),
+        },
+        "/api/admin/users/{user_id}/api-keys/{key_id}": {
+            "delete": removal("Revoke one of a user's API keys", "key_id:string")
+        },
+        "/api/admin/users/{user_id}/password-reset": {
+            "post": operation(
+                "Email a user a password reset link (setup link when no password is set)",
+                {"202": json_response("Queued; the link goes to the user only.", sent)},
+                path=user_path,
+                errors=("404", "409"),
+                tag="admin",
+            )
         },
     }
 

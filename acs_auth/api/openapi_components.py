@@ -90,6 +90,11 @@ API_KEY = closed(
         "last_used_at": NULLABLE_TIME,
         "expires_at": NULLABLE_TIME,
         "expired": {"type": "boolean"},
+        "requests_used": {
+            "type": "integer",
+            "description": "Requests made with the key in the current rate-limit window.",
+        },
+        "requests_limit": {"type": "integer", "description": "The key's budget per window."},
     }
 )
 PROBLEM = {

@@ -86,6 +86,14 @@ NEW_API_KEY = Schema(
         "API_KEY_MAX_EXPIRE_DAYS (365) answers 422. Every key expires.",
     ),
 )
+SERVICE_API_KEY = Schema(
+    "ServiceApiKeyCreate",
+    "A key an administrator makes for a service account (which has no password to mint one). "
+    "The account's address is emailed the usual notice.",
+    name=Field("string", required=True, max_length=100, min_length=1),
+    scope=Field("string", choices=("read", "full"), description="Defaults to read."),
+    expires_in_days=replace(NEW_API_KEY.fields["expires_in_days"]),
+)
 ROLES = tuple(r.value for r in Role)
 ADMIN_USER_CREATE = Schema(
     "AdminUserCreate",
@@ -140,7 +148,7 @@ CLIENT_UPDATE = Schema("ClientUpdate", **CLIENT_FIELDS, active=Field("boolean"))
 CURSOR = Field("integer", minimum=1, maximum=2**31 - 1)
 USER_SEARCH = Schema(
     "UserSearch",
-    q=Field("string", max_length=254, description="Prefix of the email, first or last name."),
+    q=Field("string", max_length=254, description="Any part of the email, username or names."),
     role=Field("string", choices=ROLES),
     password=Field("string", choices=("set", "pending")),
     locked=Field("boolean"),
@@ -176,4 +184,5 @@ ALL = (
     PROGRAM_UPDATE,
     CLIENT_CREATE,
     CLIENT_UPDATE,
+    SERVICE_API_KEY,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from acs_auth.models import ApiKey, AuthSession, User, utcnow
-from acs_auth.services import api_keys, sessions
+from acs_auth.services import api_keys, api_quota, sessions
 from acs_auth.services.api_auth import Caller
 from acs_auth.services.refresh import TokenPair
 
@@ -77,6 +77,7 @@ def session_json(row: AuthSession, current_id: int | None) -> dict:
 def api_key_json(row: ApiKey) -> dict:
     """An API key as listed: its prefix, never the secret or its digest."""
     expires = row.expires_at
+    used, limit = api_quota.key_usage(row)
     return {
         "id": row.public_id,
         "name": row.name,
@@ -86,4 +87,6 @@ def api_key_json(row: ApiKey) -> dict:
         "last_used_at": timestamp(row.last_used_at),
         "expires_at": timestamp(expires),
         "expired": expires is not None and expires <= utcnow(),
+        "requests_used": used,
+        "requests_limit": limit,
     }

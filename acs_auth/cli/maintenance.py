@@ -27,6 +27,9 @@ def cleanup(days: int) -> None:
     """Delete ended (expired or revoked) sessions and sent mail older than --days."""
     done = maintenance.cleanup(days)
     click.echo(messages.CLI_CLEANUP_DONE.format(sessions=done.sessions, mail=done.mail, days=days))
+    retention = current_app.config["AUDIT_RETENTION_DAYS"]
+    if retention > 0:
+        click.echo(messages.CLI_AUDIT_PRUNED.format(count=done.audit, days=retention))
 
 
 @click.command("seed-demo")

@@ -15,9 +15,17 @@ from acs_auth.models.base import UTCDateTime, utcnow
 from acs_auth.services.names import name_key
 
 # PostgreSQL only uses a b-tree index for LIKE 'prefix%' under the C collation, or with the
-# *_pattern_ops operator class; the admin prefix searches rely on it (other backends ignore it).
+# *_pattern_ops operator class; the allowlist's prefix searches rely on it.
 PATTERN_OPS = "varchar_pattern_ops"
 KEY_LENGTH = 100
+# The admin search's trigram indexes, (name, column); see migration 0003.
+TRGM_OPS = "gin_trgm_ops"
+SEARCH_INDEXES = (
+    ("ix_users_email_key_prefix", "email_key"),
+    ("ix_users_last_name_key", "last_name_key"),
+    ("ix_users_first_name_key", "first_name_key"),
+    ("ix_users_username_key_search", "username_key"),
+)
 
 
 _ASCII_SEPARATORS = re.compile(r"[\s\-]+")
@@ -94,15 +102,12 @@ class User(UserMixin, db.Model):
     __table_args__ = (
         Index("ix_users_last_name", "last_name"),
         Index("ix_users_created_at", "created_at"),
-        Index("ix_users_email_key_prefix", "email_key", postgresql_ops={"email_key": PATTERN_OPS}),
-        Index(
-            "ix_users_last_name_key", "last_name_key", postgresql_ops={"last_name_key": PATTERN_OPS}
-        ),
-        Index(
-            "ix_users_first_name_key",
-            "first_name_key",
-            postgresql_ops={"first_name_key": PATTERN_OPS},
-        ),
+        # The admin search ("contains", any part): pg_trgm GIN indexes on PostgreSQL
+        # (migration 0003); elsewhere they are plain indexes, as before.
+        *[
+            Index(name, column, postgresql_using="gin", postgresql_ops={column: TRGM_OPS})
+            for name, column in SEARCH_INDEXES
+        ],
     )
 
     @validates("first_name", "last_name")
@@ -120,6 +125,11 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN.value
+
+    @property
+    def is_service_account(self) -> bool:
+        """A machine identity: API keys from an administrator, never a password or a browser."""
+        return self.role == Role.SERVICE_ACCOUNT.value
 
     @property
     def has_password(self) -> bool:

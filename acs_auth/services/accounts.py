@@ -140,7 +140,7 @@ def create_user(
     user.programs = [UserProgram(lo_root_id=p) for p in sorted(set(programs or []))]
     add_new_user(user)
     audit.record("user.created", actor=actor, target=user, role=user.role)
-    if send_setup:
+    if send_setup and not user.is_service_account:  # a machine identity has no password
         queue_setup_link(user, actor=actor, welcome=True)
     db.session.commit()
     return user

@@ -44,6 +44,10 @@ class PasswordWrong(RuntimeError):
     """The current password given to mint a key is wrong (or the account is locked)."""
 
 
+class RoleRefused(RuntimeError):
+    """A guest asked for a key: guests may sign in and use programs, never mint keys."""
+
+
 class ScopeRefused(RuntimeError):
     """A person who is not an administrator asked for the admin scope."""
 
@@ -88,8 +92,14 @@ def expiry(days: int | None) -> datetime:
     return utcnow() + timedelta(days=days or min(cfg["API_KEY_DEFAULT_EXPIRE_DAYS"], longest))
 
 
-def _add(user: User, *, name: str, scope: str, expires_at: datetime) -> tuple[ApiKey, str]:
-    """Add a key, its audit row and its notice email to the transaction (no commit)."""
+def _add(
+    user: User, *, name: str, scope: str, expires_at: datetime, actor: User | None = None
+) -> tuple[ApiKey, str]:
+    """Add a key, its audit row and its notice email to the transaction (no commit).
+
+    ``actor`` is the administrator who made it for ``user`` (a service account); by default
+    the owner.
+    """
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}")
     now = utcnow()
@@ -110,16 +120,28 @@ def _add(user: User, *, name: str, scope: str, expires_at: datetime) -> tuple[Ap
         expires_at=expires_at,
     )
     db.session.add(row)
-    audit.record("api_key.created", actor=user, target=user, prefix=row.prefix, scope=scope)
+    audit.record(
+        "api_key.created", actor=actor or user, target=user, prefix=row.prefix, scope=scope
+    )
     queue_created_notice(user, row)
     return row, raw
 
 
 def create(
-    user: User, *, name: str, scope: str, expires_at: datetime | None = None
+    user: User,
+    *,
+    name: str,
+    scope: str,
+    expires_at: datetime | None = None,
+    actor: User | None = None,
 ) -> tuple[ApiKey, str]:
-    """Mint a key without a password check (CLI, tests); the default expiry applies (one commit)."""
-    row, raw = _add(user, name=name, scope=scope, expires_at=expires_at or expiry(None))
+    """Mint a key without a password check (CLI, admins for service accounts, tests) (one commit).
+
+    The default expiry applies unless ``expires_at`` is given.
+    """
+    row, raw = _add(
+        user, name=name, scope=scope, expires_at=expires_at or expiry(None), actor=actor
+    )
     db.session.commit()
     return row, raw
 
@@ -148,11 +170,15 @@ def mint(
 ) -> tuple[ApiKey, str]:
     """Mint a key for the signed-in ``user`` after re-checking their password (one commit).
 
-    Raises PasswordWrong (also while the account is locked, whatever the password),
-    ScopeRefused, ExpiryTooLong or TooManyKeys. ``session`` is the caller's own, ended when
-    wrong passwords lock the account.
+    Raises RoleRefused (a guest), PasswordWrong (also while the account is locked, whatever
+    the password), ScopeRefused, ExpiryTooLong or TooManyKeys. ``session`` is the caller's
+    own, ended when wrong passwords lock the account.
     """
     password_ok = passwords.verify_password(user.password_hash, password or "")
+    if user.role == Role.GUEST.value:
+        audit.record("api_key.create_failed", actor=user, target=user, reason="guest")
+        db.session.commit()
+        raise RoleRefused()
     if user.is_locked():
         raise _refuse(user, session, "locked")
     if not password_ok:

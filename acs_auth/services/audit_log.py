@@ -42,7 +42,8 @@ def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def _filtered(filters: AuditFilters):
+def filtered(filters: AuditFilters):
+    """The events matching ``filters``, unordered (the page and the exports order them)."""
     stmt = select(AuditEvent)
     if filters.actor:
         stmt = stmt.where(_person(AuditEvent.actor_id, AuditEvent.actor_label, filters.actor))
@@ -71,7 +72,7 @@ def search(
     limit: int = PAGE_SIZE,
 ) -> Page:
     """One page of events, newest first; ``before`` pages to older events, ``after`` to newer."""
-    stmt = _filtered(filters)
+    stmt = filtered(filters)
     if after is not None:
         stmt = stmt.where(AuditEvent.id > after).order_by(AuditEvent.id)
     else:

@@ -184,6 +184,8 @@ def sign_in(
         return None
     if user.is_locked():
         audit.record("login.failed", target=user, reason="locked")
+    elif user.is_service_account:  # a machine identity signs in with nothing but its API keys
+        audit.record("login.failed", target=user, reason="service_account")
     elif not password_ok:
         failure = count_failure(user)
         audit.record("login.failed", target=user, reason="password")

@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from sqlalchemy import delete, insert, select, update
 
 from acs_auth.extensions import db
-from acs_auth.models import AllowlistEntry, ApiKey, AuthSession, User, UserProgram, utcnow
+from acs_auth.models import (
+    AllowlistEntry,
+    AllowlistImport,
+    ApiKey,
+    AuthSession,
+    User,
+    UserProgram,
+    utcnow,
+)
 from acs_auth.services import audit
 from acs_auth.services.sessions import sessions_ended
 
@@ -97,8 +105,11 @@ def _record(event: str, account: Account, actor: User | None, **details) -> None
     row.target_id = account.id
 
 
-def deactivate(accounts: Iterable[Account], actor: User | None) -> int:
-    """Close the accounts of people removed from the allowlist and end their credentials."""
+def deactivate(accounts: Iterable[Account], actor: User | None, **source) -> int:
+    """Close the accounts of people removed from the allowlist and end their credentials.
+
+    ``source`` (the import's id and file name) goes into each account's history.
+    """
     # The acting administrator is never locked out (or signed out) by their own import.
     accounts = [a for a in accounts if actor is None or a.id != actor.id]
     closing = [a for a in accounts if a.is_active]
@@ -111,11 +122,11 @@ def deactivate(accounts: Iterable[Account], actor: User | None) -> int:
         )
     end_credentials([a.id for a in accounts], reason="allowlist_removed")
     for account in closing:
-        _record("account.deactivated", account, actor, reason=REASON_ALLOWLIST)
+        _record("account.deactivated", account, actor, reason=REASON_ALLOWLIST, **source)
     return len(closing)
 
 
-def reactivate(accounts: Iterable[Account], actor: User | None) -> int:
+def reactivate(accounts: Iterable[Account], actor: User | None, **source) -> int:
     """Reopen accounts that the allowlist closed, now that their person is back on it."""
     opening = [a for a in accounts if not a.is_active and a.inactive_reason == REASON_ALLOWLIST]
     for chunk in chunks([a.id for a in opening]):
@@ -126,7 +137,7 @@ def reactivate(accounts: Iterable[Account], actor: User | None) -> int:
             .execution_options(synchronize_session=False)
         )
     for account in opening:
-        _record("account.reactivated", account, actor, reason=REASON_ALLOWLIST)
+        _record("account.reactivated", account, actor, reason=REASON_ALLOWLIST, **source)
     return len(opening)
 
 
@@ -139,6 +150,31 @@ def set_programs(programs: dict[int, Iterable[str]]) -> int:
     for chunk in chunks(rows, 5000):
         db.session.execute(insert(UserProgram), chunk)
     return len(ids)
+
+
+def _programs_of(user_ids: list[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {uid: [] for uid in user_ids}
+    for chunk in chunks(user_ids):
+        rows = db.session.execute(
+            select(UserProgram.user_id, UserProgram.lo_root_id).where(
+                UserProgram.user_id.in_(chunk)
+            )
+        )
+        for user_id, program in rows:
+            found[user_id].append(program)
+    return {uid: sorted(ids) for uid, ids in found.items()}
+
+
+def record_program_changes(
+    programs: dict[int, list[str]], actor: User | None, accounts: dict[int, Account], **source
+) -> None:
+    """Write ``programs: old → new`` into the history of each account an import changes."""
+    before = _programs_of(sorted(programs))
+    for user_id, new in programs.items():
+        new = sorted(set(new))
+        if before[user_id] != new:
+            changes = {"programs": [before[user_id], new]}
+            _record("user.updated", accounts[user_id], actor, changes=changes, **source)
 
 
 @dataclass
@@ -160,12 +196,19 @@ def after_import(
 ) -> Outcome:
     """Apply the lifecycle to the accounts of every entry an import added, changed or removed."""
     accounts = accounts_for_batch(batch_id)
-    outcome = Outcome()
-    outcome.deactivated = deactivate([accounts[k] for k in removed if k in accounts], actor)
-    outcome.reactivated = reactivate([accounts[k] for k in restored if k in accounts], actor)
-    outcome.reprogrammed = set_programs(
-        {accounts[k].id: ids for k, ids in programs.items() if k in accounts}
+    # Each account's history names the import that changed it.
+    file_name = db.session.scalar(
+        select(AllowlistImport.file_name).where(AllowlistImport.id == batch_id)
     )
+    source = {"import_id": batch_id, "import_file": file_name or None}
+    outcome = Outcome()
+    closing = [accounts[k] for k in removed if k in accounts]
+    outcome.deactivated = deactivate(closing, actor, **source)
+    opening = [accounts[k] for k in restored if k in accounts]
+    outcome.reactivated = reactivate(opening, actor, **source)
+    by_id = {accounts[k].id: ids for k, ids in programs.items() if k in accounts}
+    record_program_changes(by_id, actor, {a.id: a for a in accounts.values()}, **source)
+    outcome.reprogrammed = set_programs(by_id)
     return outcome
 
 

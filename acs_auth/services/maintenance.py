@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 
 from acs_auth.extensions import db
 from acs_auth.models import OutboxMessage, Role, Source, User, utcnow
-from acs_auth.services import audit, mail, passwords, sessions
+from acs_auth.services import audit, audit_export, mail, passwords, sessions
 from acs_auth.services.accounts import add_new_user
 from acs_auth.services.emails import email_key, validate_address
 
@@ -139,13 +139,15 @@ class CleanupResult:
 
     sessions: int
     mail: int
+    audit: int = 0
 
 
 def cleanup(days: int) -> CleanupResult:
     """Delete sessions that ended and mail that was sent more than ``days`` ago (one commit).
 
     Unsent and permanently failed mail is kept, so nothing waiting for delivery is lost and an
-    operator can still read why a message failed. The audit log is never pruned here.
+    operator can still read why a message failed. Audit events older than AUDIT_RETENTION_DAYS
+    go too; that setting's default, 0, keeps the audit log forever.
     """
     cutoff = utcnow() - timedelta(days=days)
     removed_sessions = sessions.purge_expired(cutoff)
@@ -154,6 +156,13 @@ def cleanup(days: int) -> CleanupResult:
         .where(OutboxMessage.sent_at.is_not(None), OutboxMessage.sent_at < cutoff)
         .execution_options(synchronize_session=False)
     ).rowcount
-    audit.record("maintenance.cleanup", days=days, sessions=removed_sessions, mail=removed_mail)
+    removed_audit = audit_export.prune(current_app.config["AUDIT_RETENTION_DAYS"])
+    audit.record(
+        "maintenance.cleanup",
+        days=days,
+        sessions=removed_sessions,
+        mail=removed_mail,
+        audit_events=removed_audit,
+    )
     db.session.commit()
-    return CleanupResult(sessions=removed_sessions, mail=removed_mail)
+    return CleanupResult(sessions=removed_sessions, mail=removed_mail, audit=removed_audit)

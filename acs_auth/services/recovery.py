@@ -51,8 +51,8 @@ def reset_link(user: User) -> str:
     return app_link("/reset-password/" + tokens.for_user(tokens.Purpose.RESET, user))
 
 
-def queue_reset_link(user: User) -> None:
-    """Queue the password-reset email (no commit)."""
+def queue_reset_link(user: User, actor: User | None = None) -> None:
+    """Queue the password-reset email; ``actor`` is the administrator who sent it (no commit)."""
     mail.queue(
         "password_reset",
         user.email,
@@ -60,7 +60,7 @@ def queue_reset_link(user: User) -> None:
         link=reset_link(user),
         hours=current_app.config["RESET_TOKEN_HOURS"],
     )
-    audit.record("password.reset_link_sent", target=user)
+    audit.record("password.reset_link_sent", actor=actor, target=user)
 
 
 def request_reset(identifier: str) -> None:
@@ -71,7 +71,7 @@ def request_reset(identifier: str) -> None:
     sends nothing for unknown or inactive ones. The caller answers the same in every case.
     """
     user = find_by_identifier((identifier or "").strip())
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or user.is_service_account:
         audit.record(
             "password.reset_requested",
             target=user,
@@ -109,7 +109,7 @@ def request_setup(last_name: str, email: str) -> None:
             registration.send_registration_link(entry)
         else:
             audit.record("password.setup_requested", target_label=audit.typed_label(email))
-    elif not user.is_active or not _name_matches(user, last_name):
+    elif not user.is_active or user.is_service_account or not _name_matches(user, last_name):
         audit.record("password.setup_requested", target=user, matched=False)
     elif user.password_hash is None:
         queue_setup_link(user)
@@ -126,6 +126,8 @@ def user_for_token(purpose: tokens.Purpose, token: str) -> User | None:
         return None
     user = db.session.get(User, user_id)
     if user is None or not user.is_active or not tokens.matches_user(payload, user):
+        return None
+    if user.is_service_account:  # never a password, whatever link it was sent before
         return None
     if purpose is tokens.Purpose.SETUP and user.password_hash is not None:
         return None

@@ -1,9 +1,10 @@
 """Account administration: search, filter, paginate, edit, unlock, sign out, resend, delete.
 
-Searches are case-insensitive prefix matches on indexed, lower-cased keys (email_key,
-first_name_key, last_name_key), and pages are cut with keyset pagination on the unique
-email_key, so a page costs the same at 100k accounts as at 100. Filters are a fixed set of
-states; no query ever filters or sorts on a secret column's value (password hash, tokens).
+Searches match any part of the lower-cased keys (email_key, username_key, first_name_key,
+last_name_key; trigram-indexed on PostgreSQL), and pages are cut with keyset pagination on the
+unique email_key, so a page costs about the same at 100k accounts as at 100. Filters are a
+fixed set of states; no query ever filters or sorts on a secret column's value (password
+hash, tokens).
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from acs_auth.models import (
 )
 from acs_auth.models.user import search_key
 from acs_auth.services import accounts, audit, lifecycle, recovery, sessions
-from acs_auth.services.emails import email_key
 
 PAGE_SIZE = 50
 PASSWORD_STATES = ("set", "pending")
@@ -133,7 +133,7 @@ def page_of(rows: list, more: bool, *, after, before, ident) -> Page:
     return page
 
 
-# A search matching at least this many accounts is "dense": see _filtered.
+# Without a search, a filter matching at least this many accounts is "dense": see _planned.
 DENSE = 1000
 
 
@@ -145,32 +145,36 @@ def _column(attribute, indexed: bool):
     return literal_column(f"+{column.table.name}.{column.name}", column.type)
 
 
+def contains(column, text: str):
+    """``column`` contains ``text`` (already lower-cased); LIKE wildcards are plain characters.
+
+    PostgreSQL answers it from the pg_trgm GIN indexes of migration 0003 (three characters or
+    more); SQLite reads the rows in email order and stops after one page of matches.
+    """
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like("%" + escaped + "%", escape="\\")
+
+
 def _search_terms(q: str) -> list[list[tuple]]:
-    """The search as alternatives (OR) of prefix conditions that must all hold (AND)."""
+    """The search as alternatives (OR) of "contains" conditions that must all hold (AND)."""
     term = q.strip()
-    if "@" in term:
-        return [[(User.email_key, email_key(term))]]
-    folded = search_key(term) or ""
-    if not folded:
+    if not term:
         return []
-    terms = [
-        [(User.email_key, term.lower())],
-        [(User.last_name_key, folded)],
-        [(User.first_name_key, folded)],
-    ]
-    words = folded.split(" ")
-    if len(words) > 1:  # "ada love": first name, then last name
-        terms.append([(User.first_name_key, words[0]), (User.last_name_key, " ".join(words[1:]))])
+    lowered = term.lower()
+    terms = [[(User.email_key, lowered)], [(User.username_key, lowered)]]
+    folded = search_key(term) or ""
+    if folded:
+        terms += [[(User.last_name_key, folded)], [(User.first_name_key, folded)]]
+        words = folded.split(" ")
+        if len(words) > 1:  # "ada love": in the first name, then in the last name
+            terms.append(
+                [(User.first_name_key, words[0]), (User.last_name_key, " ".join(words[1:]))]
+            )
     return terms
 
 
-def _search_condition(terms: list[list[tuple]], indexed: bool):
-    return or_(
-        *[
-            and_(*[prefix_match(_column(attr, indexed), prefix) for attr, prefix in branch])
-            for branch in terms
-        ]
-    )
+def _search_condition(terms: list[list[tuple]]):
+    return or_(*[and_(*[contains(attr, text) for attr, text in branch]) for branch in terms])
 
 
 def _filtered(filters: UserFilters, indexed: bool = True):
@@ -178,7 +182,7 @@ def _filtered(filters: UserFilters, indexed: bool = True):
     now = utcnow()
     terms = _search_terms(clean_query(filters.q))
     if terms:
-        stmt = stmt.where(_search_condition(terms, indexed))
+        stmt = stmt.where(_search_condition(terms))
     if filters.role in {r.value for r in Role}:
         stmt = stmt.where(_column(User.role, indexed) == filters.role)
     # "Has a password or not" is a state shown on every row; the hash itself is never compared.
@@ -198,36 +202,25 @@ def _count_upto(stmt, limit: int) -> int:
     return db.session.scalar(select(func.count()).select_from(probe))
 
 
-def _dense(filters: UserFilters) -> bool:
-    """True when a page's worth of matches is near the start of the email order."""
-    terms = _search_terms(clean_query(filters.q))
-    if not terms:
-        return _count_upto(_filtered(filters), DENSE) >= DENSE
-    # Count each prefix on its own index (index-only, a fraction of a millisecond): probing
-    # the whole OR would first collect every match, which is the cost being avoided. For
-    # "first AND last" the smaller side bounds the matches.
-    found = 0
-    for branch in terms:
-        found += min(
-            _count_upto(select(User).where(prefix_match(attr, prefix)), DENSE - found)
-            for attr, prefix in branch
-        )
-        if found >= DENSE:
-            return True
-    return False
-
-
 def _planned(filters: UserFilters):
     """The filtered query, shaped so that SQLite picks a fast plan.
 
-    PostgreSQL's statistics tell a rare prefix from a common one. SQLite has none for ranges
-    and always collects every match through the name indexes, then sorts them all: fine for
-    "smi", slow for "a" (10k rows sorted per page). When the matches are dense, walking the
-    email index in page order and stopping after one page is far cheaper.
+    PostgreSQL's statistics and trigram indexes choose well on their own. SQLite cannot index
+    "contains", and for a filter it may collect every match through the filter's index and
+    sort them all. Walking the email index in page order and stopping after one page is
+    cheaper whenever matches are not rare: always with a search, and for dense filters.
     """
     if db.session.get_bind().dialect.name != "sqlite" or filters == UserFilters():
         return _filtered(filters)
-    return _filtered(filters, indexed=not _dense(filters))
+    if _search_terms(clean_query(filters.q)):
+        return _filtered(filters, indexed=False)
+    return _filtered(filters, indexed=_count_upto(_filtered(filters), DENSE) < DENSE)
+
+
+def count_users(filters: UserFilters) -> int:
+    """How many accounts match ``filters`` (all pages together)."""
+    probe = _filtered(filters).with_only_columns(User.id).subquery()
+    return db.session.scalar(select(func.count()).select_from(probe))
 
 
 def search_users(
@@ -291,6 +284,8 @@ def update_user(
     if role != user.role:
         changes["role"] = [user.role, role]
         user.role = role
+        if user.is_service_account:
+            _become_machine(user)
     new_programs = sorted(set(programs))
     if new_programs != sorted(user.program_ids):
         changes["programs"] = [sorted(user.program_ids), new_programs]
@@ -302,6 +297,13 @@ def update_user(
         audit.record("user.updated", actor=actor, target=user, changes=changes)
         db.session.commit()
     return changes
+
+
+def _become_machine(user: User) -> None:
+    """A service account keeps no password and no session; its API keys stay (no commit)."""
+    user.password_hash = None
+    user.password_changed_at = None
+    sessions.revoke_all(user, reason="service_account")
 
 
 def _set_active(user: User, active: bool) -> None:
@@ -348,6 +350,8 @@ def sign_out_everywhere(user: User, actor: User) -> int:
 
 def resend_setup(user: User, actor: User) -> None:
     """Queue a fresh password-setup email for an account that has no password (one commit)."""
+    if user.is_service_account:
+        raise ActionRefused(messages.ADMIN_SERVICE_NO_PASSWORD)
     if user.password_hash is not None:
         raise ActionRefused(messages.ADMIN_SETUP_NOT_NEEDED)
     if not user.is_active:

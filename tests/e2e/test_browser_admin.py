@@ -144,3 +144,33 @@ def _entry_count() -> int:
     from acs_auth.models import AllowlistEntry
 
     return db.session.scalar(db.select(db.func.count()).select_from(AllowlistEntry))
+
+
+def test_the_audit_log_fits_1280_px_and_the_outbox_and_user_tools_are_clean(
+    deployment, admin_password, open_page, screenshots
+):
+    # Long values in every column: a 40-program edit, a long user agent from the sign-in.
+    person = deployment.make_user(
+        "audit.wide@example.org", programs=[f"PROGRAM-{n:03d}" for n in range(40)]
+    )
+    w = open_page()
+    page = w.page
+    w.goto("/login")
+    sign_in(w, ADMIN_EMAIL, admin_password)
+    w.goto(f"/admin/users/{person}")
+    page.get_by_label("Role", exact=True).select_option("guest")
+    page.get_by_role("button", name="Save").click()
+    w.check()
+    page.get_by_role("button", name="Send password reset").click()
+    expect(page.get_by_text("A password reset email is on its way")).to_be_visible()
+    w.check()
+
+    w.goto("/admin/audit")
+    expect(page.get_by_text("role: user → guest")).to_be_visible()
+    assert page.locator(".overflow-auto").count() == 0
+    # Nothing scrolls sideways: the page is no wider than the 1280 px window.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    w.shot(screenshots, "admin-audit")
+    w.goto("/admin/outbox")
+    expect(page.get_by_role("heading", name="Outbox")).to_be_visible()
+    w.assert_clean()
