@@ -9,6 +9,7 @@ With E2E_SCREENSHOTS set, phone-width screenshots are saved there too.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -46,6 +47,11 @@ NOT_PAGES = {
     "registration.password_in_session",
     "health.healthz",
     "health.readyz",
+    # Not HTML pages: CSV downloads, the Prometheus scrape, the OIDC userinfo JSON.
+    "admin.export_programs",
+    "admin.export_dormant",
+    "metrics.scrape",
+    "oidc.userinfo",
 }
 ROSTER = "\n".join(
     ["last_name,first_name,email,lo_root_ids"]
@@ -67,10 +73,31 @@ def site(deployment, portal, browser, workdir):
     deployment.make_user(reset_email)
     setup_id = deployment.make_user(setup_email, password=None)
 
+    catalogue = workdir / "programs.csv"
+    catalogue.write_text(
+        "lo_root_id,name,description,launch_url,active\n"
+        "PROG-1,Programme one,The first programme,https://chat.example.org/p1,true\n"
+    )
+    done = deployment.flask("programs", "import", str(catalogue))
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = deployment.flask(
+        "clients",
+        "create",
+        "--name",
+        "Chatbot",
+        "--redirect-uri",
+        "https://chat.example.org/callback",
+        "--program",
+        "PROG-1",
+        "--json",
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    client_id = json.loads(done.stdout)["client_id"]
+
     context = browser.new_context(base_url=portal.url)
     page = context.new_page()
     for url, fields in [
-        ("/forgot-password", {"Email": reset_email}),
+        ("/forgot-password", {"Email or username": reset_email}),
         ("/first-time-password", {"Last name": "Lovelace", "Email": setup_email}),
         ("/register", {"Last name": "Person3", "Email": "person3@example.org"}),
     ]:
@@ -82,6 +109,7 @@ def site(deployment, portal, browser, workdir):
     context.close()
     return {
         "admin_password": admin_password,
+        "client_id": client_id,
         "setup_id": setup_id,
         "reset": deployment.mail.link(reset_email, "/reset-password/"),
         "setup": deployment.mail.link(setup_email, "/setup-password/"),
@@ -156,6 +184,10 @@ def person_pages(t: Tour, admin: bool) -> None:
     t.visit("/programs", "programs")
     t.visit("/programs/PROG-1", "program")
     t.visit("/account", "account")
+    t.visit("/account/apps", "account-apps")
+    t.visit("/account/email/confirm/not-a-token", "email-confirm-invalid", status=400)
+    t.visit("/oauth/authorize", "authorize-invalid", status=400)
+    t.visit("/oauth/logout", "end-session")
     t.submit("Change password", "account-errors")
     t.page.get_by_role("button", name="Save profile").click()
     t.inspect("account-saved")  # a flash message
@@ -163,7 +195,7 @@ def person_pages(t: Tour, admin: bool) -> None:
         t.visit("/admin/", "forbidden", status=403)
 
 
-def admin_pages(t: Tour, setup_id: int) -> None:
+def admin_pages(t: Tour, setup_id: int, client_id: str) -> None:
     page = t.page
     t.visit("/admin/", "admin-dashboard")
     t.visit("/admin/users", "admin-users")
@@ -188,6 +220,13 @@ def admin_pages(t: Tour, setup_id: int) -> None:
     page.get_by_role("button", name="Discard this upload").click()
     t.visit("/admin/allowlist/imports", "admin-imports")
     t.visit("/admin/audit", "admin-audit")
+    t.visit("/admin/security", "admin-security")
+    t.visit("/admin/programs", "admin-programs")
+    t.visit("/admin/programs/new", "admin-program-new")
+    t.visit("/admin/programs/PROG-1/edit", "admin-program")
+    t.visit("/admin/clients", "admin-clients")
+    t.visit("/admin/clients/new", "admin-client-new")
+    t.visit(f"/admin/clients/{client_id}", "admin-client")
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
@@ -207,7 +246,7 @@ def test_every_page_fits_and_passes_axe(deployment, site, open_page, screenshots
         t.page.goto("/login")
         sign_in(t.w, email, *([password] if password else []))
         person_pages(t, admin=who == "admin")
-    admin_pages(tours["admin"], site["setup_id"])
+    admin_pages(tours["admin"], site["setup_id"], site["client_id"])
 
     failures = [f for t in tours.values() for f in t.failures]
     assert not failures, "\n".join(failures)
