@@ -227,3 +227,10 @@ ADMIN_DATE_INVALID = "Enter a date as YYYY-MM-DD."
 CLI_ALLOWLIST_CONFLICT = (
     "Nothing was imported: another import changed the allowlist at the same time. Run again."
 )
+
+# Input hygiene (issue 12, items 6 and 7)
+EMAIL_LOOKALIKE = (
+    "Type the email address with plain characters: it contains look-alike characters (such as "
+    "full-width letters, ligatures or the Kelvin sign) that could stand for another address."
+)
+FILE_NAME_INVALID = "The file name contains control characters; rename the file and try again."

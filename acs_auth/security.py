@@ -6,12 +6,13 @@ import re
 import secrets
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, abort, current_app, g, request, session
 from flask_login import LoginManager, logout_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from acs_auth import messages
 from acs_auth.services import sessions
+from acs_auth.services.text import has_control_characters
 
 # img-src admits data: URIs because the vendored Pico CSS draws its checkbox, select and
 # validity icons as inline SVG data; an image cannot run script, and everything else stays 'self'.
@@ -28,7 +29,6 @@ URL_CREDENTIALS = frozenset(
     {"access_token", "refresh_token", "token", "jwt", "api_key", "apikey", "key"}
 )
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def init_app(app: Flask) -> None:
@@ -39,12 +39,23 @@ def init_app(app: Flask) -> None:
         # X-Forwarded-For beyond them is ignored.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=app.config["PROXY_FIX_X_PROTO"])
     app.before_request(_assign_request_id)
+    app.before_request(_refuse_control_characters_in_path)
     app.after_request(_set_headers)
 
 
 def _assign_request_id() -> None:
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(8)
+
+
+def _refuse_control_characters_in_path() -> None:
+    """A path with a control character names nothing here; a NUL in a path parameter (a
+    session or key id) would otherwise reach PostgreSQL, which refuses it with a 500.
+
+    The emailed-link pages check their token themselves and say that the link is invalid.
+    """
+    if has_control_characters(request.path) and not request.path.startswith(NO_REFERRER_PREFIXES):
+        abort(400)
 
 
 def _set_headers(response):
@@ -102,7 +113,7 @@ def safe_next(target: str | None) -> str | None:
     for candidate in (target, unquote(target)):
         if not candidate.startswith("/") or candidate.startswith("//"):
             return None
-        if "\\" in candidate or _CONTROL.search(candidate):
+        if "\\" in candidate or has_control_characters(candidate):
             return None
         parts = urlsplit(candidate)
         if parts.scheme or parts.netloc:

@@ -11,6 +11,7 @@ from acs_auth.extensions import db
 from acs_auth.models import AuthSession, Role, Source, User, UserProgram, utcnow
 from acs_auth.services import audit, mail, passwords, sessions
 from acs_auth.services.emails import email_key, validate_address
+from acs_auth.services.text import has_control_characters
 
 
 class CurrentPasswordWrong(ValueError):
@@ -33,14 +34,13 @@ class ProfileInvalid(ValueError):
 # at sign-in, where one box accepts either.
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{2,63}")
 NAME_MAX = 100
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _clean_name(field: str, value: str | None) -> str | None:
     value = (value or "").strip()
     if len(value) > NAME_MAX:
         raise ProfileInvalid(field, messages.FIELD_TOO_LONG)
-    if _CONTROL.search(value):
+    if has_control_characters(value):
         raise ProfileInvalid(field, messages.FIELD_INVALID_CHARACTERS)
     return value or None
 
