@@ -49,13 +49,13 @@ def _assign_request_id() -> None:
 
 
 def _refuse_control_characters_in_path() -> None:
-    """A path with a control character names nothing here; a NUL in a path parameter (a
+    """A path with a control character names nothing here (404); a NUL in a path parameter (a
     session or key id) would otherwise reach PostgreSQL, which refuses it with a 500.
 
     The emailed-link pages check their token themselves and say that the link is invalid.
     """
     if has_control_characters(request.path) and not request.path.startswith(NO_REFERRER_PREFIXES):
-        abort(400)
+        abort(404)
 
 
 def _set_headers(response):

@@ -136,14 +136,14 @@ def test_an_upload_file_name_with_bad_bytes_is_refused(app, admin, bad):
     assert imports == 0
 
 
-def test_a_nul_in_a_path_parameter_is_a_400(app, api, make_user, auth):
+def test_a_nul_in_a_path_parameter_names_nothing(app, api, make_user, auth):
     make_user()
     token = api.token()
     for path in ("/api/auth/sessions/a%00b", "/api/auth/api-keys/a%00b"):
-        assert_problem(api.delete(path, token=token, validate_spec=False), 400)
+        assert_problem(api.delete(path, token=token), 404)
     auth.login("ada@example.org")
     page = auth.post("/account/sessions/a%00b/revoke", {}, form_url="/account")
-    assert page.status_code == 400
+    assert page.status_code == 404
 
 
 # --- SQL parameters never reach a production log ------------------------------------------
