@@ -120,6 +120,10 @@ def _engine_options(cfg) -> dict:
     lose, so it gets neither: the ping would be one more statement on every request.
     """
     options = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if cfg["ENV_NAME"] == "production":
+        # A statement's parameters (emails, names, hashes, tokens) never go into an error
+        # message, so never into a log line or an error tracker (issue 12, item 7).
+        options.setdefault("hide_parameters", True)
     if _on_server(cfg):
         options.setdefault("pool_pre_ping", True)
         connect_args = dict(options.get("connect_args") or {})
@@ -139,7 +143,11 @@ def _reads_engine_options(cfg, main: dict) -> dict | None:
     """
     if not _on_server(cfg):
         return None
-    return {"isolation_level": "AUTOCOMMIT", "connect_args": dict(main["connect_args"])}
+    return {
+        "isolation_level": "AUTOCOMMIT",
+        "connect_args": dict(main["connect_args"]),
+        "hide_parameters": main.get("hide_parameters", False),
+    }
 
 
 def web_concurrency() -> int:

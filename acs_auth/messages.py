@@ -338,3 +338,10 @@ ADMIN_KEYS_FOR_SERVICE_ONLY = (
     "Only service accounts get API keys from an administrator; people create their own."
 )
 ADMIN_KEY_DAYS_INVALID = "Enter a whole number of days, 1 or more."
+
+# Input hygiene (issue 12, items 6 and 7)
+EMAIL_LOOKALIKE = (
+    "Type the email address with plain characters: it contains look-alike characters (such as "
+    "full-width letters, ligatures or the Kelvin sign) that could stand for another address."
+)
+FILE_NAME_INVALID = "The file name contains control characters; rename the file and try again."

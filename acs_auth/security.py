@@ -7,12 +7,13 @@ import secrets
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, abort, current_app, g, request, session
 from flask_login import LoginManager, logout_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from acs_auth import messages
 from acs_auth.services import sessions
+from acs_auth.services.text import has_control_characters
 from config import ConfigurationError
 
 # img-src admits data: URIs because the vendored Pico CSS draws its checkbox, select and
@@ -30,7 +31,6 @@ URL_CREDENTIALS = frozenset(
     {"access_token", "refresh_token", "token", "jwt", "api_key", "apikey", "key"}
 )
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 # WSGI environ key: True when the immediate peer is one of FORWARDED_ALLOW_IPS.
@@ -89,6 +89,7 @@ def init_app(app: Flask) -> None:
         x_proto=app.config["PROXY_FIX_X_PROTO"],
     )
     app.before_request(_assign_request_id)
+    app.before_request(_refuse_control_characters_in_path)
     app.after_request(_set_headers)
 
 
@@ -101,6 +102,16 @@ def _assign_request_id() -> None:
         from_proxy = current_app.extensions[FROM_PROXY].trusts(request.remote_addr)
     trusted = from_proxy and _REQUEST_ID.match(incoming)
     g.request_id = incoming if trusted else secrets.token_hex(8)
+
+
+def _refuse_control_characters_in_path() -> None:
+    """A path with a control character names nothing here (404); a NUL in a path parameter (a
+    session or key id) would otherwise reach PostgreSQL, which refuses it with a 500.
+
+    The emailed-link pages check their token themselves and say that the link is invalid.
+    """
+    if has_control_characters(request.path) and not request.path.startswith(NO_REFERRER_PREFIXES):
+        abort(404)
 
 
 def _set_headers(response):
@@ -158,7 +169,7 @@ def safe_next(target: str | None) -> str | None:
     for candidate in (target, unquote(target)):
         if not candidate.startswith("/") or candidate.startswith("//"):
             return None
-        if "\\" in candidate or _CONTROL.search(candidate):
+        if "\\" in candidate or has_control_characters(candidate):
             return None
         parts = urlsplit(candidate)
         if parts.scheme or parts.netloc:

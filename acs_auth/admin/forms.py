@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -29,27 +27,22 @@ from wtforms.validators import (
 )
 
 from acs_auth import messages
+from acs_auth.auth.forms import no_control_characters
 from acs_auth.models import Role
 from acs_auth.services.allowlist_csv import ID_PATTERN, ID_SEPARATORS
 from acs_auth.services.allowlist_entries import FILTERS, STATUS_LABELS
 from acs_auth.services.audit_log import AuditFilters
+from acs_auth.services.text import has_control_characters
 from acs_auth.services.user_admin import UserFilters
 
 MAX_PROGRAMS = 200
 MAX_CURSOR = 2**31 - 1
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 ROLE_CHOICES = {r.value: r.value.replace("_", " ").capitalize() for r in Role}
 
 
 def strip(value):
     """Trim the spaces that copy-paste adds."""
     return value.strip() if isinstance(value, str) else value
-
-
-def no_control_characters(form, field) -> None:
-    """Refuse control characters (a NUL would also break PostgreSQL)."""
-    if isinstance(field.data, str) and _CONTROL.search(field.data):
-        raise ValidationError(messages.FIELD_INVALID_CHARACTERS)
 
 
 def cursor_arg(name: str) -> int | None:
@@ -201,10 +194,18 @@ class ConfirmForm(FlaskForm):
     )
 
 
+def plain_file_name(form, field) -> None:
+    """Refuse an uploaded file whose name holds control characters (recorded in the history)."""
+    if has_control_characters(getattr(field.data, "filename", None)):
+        raise ValidationError(messages.FILE_NAME_INVALID)
+
+
 class UploadForm(FlaskForm):
     """The allowlist CSV and the import mode."""
 
-    file = FileField("CSV file", validators=[FileRequired(messages.ADMIN_FILE_REQUIRED)])
+    file = FileField(
+        "CSV file", validators=[FileRequired(messages.ADMIN_FILE_REQUIRED), plain_file_name]
+    )
     mode = RadioField(
         "Mode",
         choices={

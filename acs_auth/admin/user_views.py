@@ -29,7 +29,7 @@ from acs_auth.services import (
     user_admin,
 )
 from acs_auth.services.accounts import AccountExists
-from acs_auth.services.emails import InvalidEmail
+from acs_auth.services.emails import InvalidEmail, LookalikeEmail
 
 
 def _user_or_404(user_id: int) -> User:
@@ -83,8 +83,10 @@ def create_user():
                 programs=form.programs.data,
                 actor=current_user,
             )
-        except InvalidEmail:
-            form.email.errors.append(messages.EMAIL_INVALID)
+        except InvalidEmail as exc:
+            lookalike = isinstance(exc, LookalikeEmail)
+            reason = messages.EMAIL_LOOKALIKE if lookalike else messages.EMAIL_INVALID
+            form.email.errors.append(reason)
         except AccountExists:
             form.email.errors.append(messages.ADMIN_ACCOUNT_EXISTS)
         else:

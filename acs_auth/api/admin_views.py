@@ -28,6 +28,7 @@ from acs_auth.services import (
     user_admin,
 )
 from acs_auth.services.emails import InvalidEmail
+from acs_auth.services.text import has_control_characters
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(require_admin)
@@ -223,6 +224,8 @@ def _uploaded_file() -> tuple[bytes, str]:
         sent = request.files.get("file")
         if sent is None:  # the right media type, without its one field
             raise Invalid({"file": [messages.API_CSV_FILE_MISSING]})
+        if has_control_characters(sent.filename):
+            raise Invalid({"file": [messages.FILE_NAME_INVALID]})
         return sent.read(), sent.filename or ""
     if request.mimetype in CSV_TYPES:
         return request.get_data(cache=False), ""

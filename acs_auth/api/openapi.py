@@ -94,6 +94,8 @@ def operation(
         codes |= {"400", "422"}
     if security:
         codes |= {"401", "403", "429"}  # 429: the account's or the key's request budget
+    if path:  # a path value with a control character names nothing (security._refuse_…)
+        codes.add("404")
     if limited:
         codes.add("429")
     op: dict = {"summary": summary, "tags": [tag], "security": security}

@@ -13,7 +13,7 @@ from acs_auth.services import api_keys
 EMAIL = Field("string", required=True, max_length=254, min_length=1, fmt="email")
 LAST_NAME = Field("string", required=True, max_length=100, min_length=1)
 NAME = Field("string", nullable=True, max_length=100)
-PASSWORD = Field("string", required=True, max_length=1024, min_length=1)
+PASSWORD = Field("string", required=True, max_length=1024, min_length=1, controls=True)
 USERNAME = Field(
     "string",
     nullable=True,
@@ -31,7 +31,7 @@ REGISTER = Schema(
     "once.",
     email=EMAIL,
     last_name=LAST_NAME,
-    password=Field("string", max_length=1024, min_length=1),
+    password=Field("string", max_length=1024, min_length=1, controls=True),
 )
 LOGIN = Schema(
     "LoginRequest",

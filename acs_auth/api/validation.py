@@ -18,7 +18,8 @@ from flask import request
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from acs_auth import messages
-from acs_auth.services.emails import InvalidEmail, validate_address
+from acs_auth.services.emails import InvalidEmail, LookalikeEmail, validate_address
+from acs_auth.services.text import has_control_characters
 
 _TYPE_NAMES = {"string": "a string", "boolean": "true or false", "integer": "an integer"}
 
@@ -48,6 +49,9 @@ class Field:
     max_items: int | None = None
     item: Field | None = None
     description: str = ""
+    # Control characters are refused in every string (a NUL would be a 500 on PostgreSQL),
+    # except where the value is a secret the person chose and that only bcrypt sees.
+    controls: bool = False
 
     def check(self, value: Any) -> list[str]:
         """The problems with ``value``, as user-facing messages (empty when valid)."""
@@ -74,6 +78,8 @@ class Field:
     def _check_string(self, value: str) -> list[str]:
         if self.max_length is not None and len(value) > self.max_length:
             return [messages.FIELD_TOO_LONG]
+        if not self.controls and has_control_characters(value):
+            return [messages.FIELD_INVALID_CHARACTERS]
         if self.min_length is not None and len(value.strip()) < self.min_length:
             return [messages.FIELD_REQUIRED if not value.strip() else messages.API_FIELD_TOO_SHORT]
         if self.choices is not None and value not in self.choices:
@@ -83,6 +89,8 @@ class Field:
         if self.fmt == "email":
             try:
                 validate_address(value)
+            except LookalikeEmail:
+                return [messages.EMAIL_LOOKALIKE]
             except InvalidEmail:
                 return [messages.EMAIL_INVALID]
         if self.fmt == "date-time" and _parse_datetime(value) is None:

@@ -2,9 +2,10 @@
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from acs_auth import messages
+from acs_auth.services.text import has_control_characters
 
 # Longer than any password the policy accepts; a cap keeps a huge field from costing work.
 PASSWORD_FIELD_MAX = 1024
@@ -13,6 +14,12 @@ PASSWORD_FIELD_MAX = 1024
 def strip(value):
     """Trim surrounding spaces that autofill and copy-paste add to identifiers."""
     return value.strip() if isinstance(value, str) else value
+
+
+def no_control_characters(form, field) -> None:
+    """Refuse control characters: a form error, where a NUL would be a 500 on PostgreSQL."""
+    if has_control_characters(field.data):
+        raise ValidationError(messages.FIELD_INVALID_CHARACTERS)
 
 
 class LoginForm(FlaskForm):
@@ -24,6 +31,7 @@ class LoginForm(FlaskForm):
         validators=[
             InputRequired(messages.FIELD_REQUIRED),
             Length(max=254, message=messages.FIELD_TOO_LONG),
+            no_control_characters,
         ],
     )
     password = PasswordField(

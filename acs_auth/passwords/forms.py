@@ -5,7 +5,8 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from acs_auth import messages
-from acs_auth.services.emails import InvalidEmail, validate_address
+from acs_auth.auth.forms import no_control_characters
+from acs_auth.services.emails import InvalidEmail, LookalikeEmail, validate_address
 
 EMAIL_MAX = 254
 NAME_MAX = 100
@@ -15,6 +16,8 @@ def _valid_email(form, field) -> None:
     """Shape only: whether the address belongs to anyone is for the service to find out."""
     try:
         validate_address(field.data)
+    except LookalikeEmail:
+        raise ValidationError(messages.EMAIL_LOOKALIKE) from None
     except InvalidEmail:
         raise ValidationError(messages.EMAIL_INVALID) from None
 
@@ -44,6 +47,7 @@ def last_name_field() -> StringField:
         validators=[
             DataRequired(messages.FIELD_REQUIRED),
             Length(max=NAME_MAX, message=messages.FIELD_TOO_LONG),
+            no_control_characters,
         ],
     )
 

@@ -16,6 +16,7 @@ from acs_auth.services.authentication import CurrentPasswordWrong as CurrentPass
 from acs_auth.services.authentication import SignedOutByLock as SignedOutByLock
 from acs_auth.services.authentication import confirm_password
 from acs_auth.services.emails import email_key, validate_address
+from acs_auth.services.text import has_control_characters
 
 
 class AccountExists(ValueError):
@@ -34,14 +35,13 @@ class ProfileInvalid(ValueError):
 # at sign-in, where one box accepts either.
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{2,63}")
 NAME_MAX = 100
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _clean_name(field: str, value: str | None) -> str | None:
     value = (value or "").strip()
     if len(value) > NAME_MAX:
         raise ProfileInvalid(field, messages.FIELD_TOO_LONG)
-    if _CONTROL.search(value):
+    if has_control_characters(value):
         raise ProfileInvalid(field, messages.FIELD_INVALID_CHARACTERS)
     return value or None
 

@@ -21,10 +21,10 @@ from acs_auth.extensions import db
 from acs_auth.models import AllowlistImport, AllowlistUpload, User, utcnow
 from acs_auth.services import allowlist, audit
 from acs_auth.services.allowlist import Preview
+from acs_auth.services.text import without_control_characters
 
 UPLOAD_LIFETIME = timedelta(hours=1)
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
-_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class UploadMissing(LookupError):
@@ -42,7 +42,7 @@ class PreviewOutdated(RuntimeError):
 def clean_file_name(name: str | None) -> str:
     """The base name of an uploaded file, without path parts or control characters."""
     base = re.split(r"[\\/]", name or "")[-1]
-    return _UNSAFE_NAME.sub("", base).strip()[:255]
+    return without_control_characters(base).strip()[:255]
 
 
 def stage(data: bytes, *, file_name: str, mode: str, actor: User) -> str:

@@ -9,7 +9,6 @@ hash, tokens).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -33,16 +32,16 @@ from acs_auth.models import (
 )
 from acs_auth.models.user import search_key
 from acs_auth.services import accounts, audit, lifecycle, recovery, sessions
+from acs_auth.services.text import without_control_characters
 
 PAGE_SIZE = 50
 PASSWORD_STATES = ("set", "pending")
-# Control characters never occur in a stored key; PostgreSQL refuses NUL in a parameter.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def clean_query(q: str | None, limit: int = 254) -> str:
     """A search box value made safe to send: control characters removed, length capped."""
-    return _CONTROL.sub("", q or "")[:limit]
+    # Control characters never occur in a stored key; PostgreSQL refuses NUL in a parameter.
+    return without_control_characters(q or "")[:limit]
 
 
 class ActionRefused(ValueError):
