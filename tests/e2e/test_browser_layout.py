@@ -12,9 +12,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from playwright.sync_api import expect
 from werkzeug.exceptions import HTTPException
 
@@ -38,7 +41,24 @@ PHONE_SHOTS = {
     ("admin", "admin-users"),
     ("admin", "admin-preview"),
 }
+
+
 # GET routes that are not pages: redirects, downloads, probes, the JSON API, the static files.
+def _oidc_key_file() -> str:
+    """A signing key, so the provider's pages (off in production without one) are served."""
+    path = Path(tempfile.mkdtemp(prefix="acs-layout-")) / "oidc.pem"
+    key = ed25519.Ed25519PrivateKey.generate()
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(path)
+
+
+PORTAL_SETTINGS = {"OIDC_PRIVATE_KEY_FILE": _oidc_key_file()}
 NOT_PAGES = {
     "static",
     "auth.home",
