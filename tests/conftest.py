@@ -34,6 +34,22 @@ CSRF_INPUT = re.compile(
 )
 
 
+def write_private_key(path: Path) -> str:
+    """Write a fresh RSA (2048) private key as PKCS#8 PEM to ``path``; returns the path."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(path)
+
+
 @pytest.fixture(scope="session")
 def database_url():
     """A database for the whole run: TEST_DATABASE_URL, or a SQLite file in a temp folder."""

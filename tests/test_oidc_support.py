@@ -8,8 +8,7 @@ import secrets
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from conftest import write_private_key
 
 from acs_auth.oidc import clients
 
@@ -104,16 +103,7 @@ class RelyingParty:
 @pytest.fixture(scope="session")
 def oidc_key_file(tmp_path_factory):
     """One RSA key for the whole run (generating one per test would be slow)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    path = tmp_path_factory.mktemp("oidc") / "key.pem"
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return str(path)
+    return write_private_key(tmp_path_factory.mktemp("oidc") / "key.pem")
 
 
 @pytest.fixture

@@ -16,8 +16,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from conftest import write_private_key
 from playwright.sync_api import expect
 from werkzeug.exceptions import HTTPException
 
@@ -44,21 +43,9 @@ PHONE_SHOTS = {
 
 
 # GET routes that are not pages: redirects, downloads, probes, the JSON API, the static files.
-def _oidc_key_file() -> str:
-    """A signing key, so the provider's pages (off in production without one) are served."""
-    path = Path(tempfile.mkdtemp(prefix="acs-layout-")) / "oidc.pem"
-    key = ed25519.Ed25519PrivateKey.generate()
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return str(path)
-
-
-PORTAL_SETTINGS = {"OIDC_PRIVATE_KEY_FILE": _oidc_key_file()}
+# A signing key, so the provider's pages (off in production without one) are served.
+KEY_DIR = Path(tempfile.mkdtemp(prefix="acs-layout-"))
+PORTAL_SETTINGS = {"OIDC_PRIVATE_KEY_FILE": write_private_key(KEY_DIR / "oidc.pem")}
 NOT_PAGES = {
     "static",
     "auth.home",

@@ -17,9 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import STRONG_PASSWORD
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from conftest import STRONG_PASSWORD, write_private_key
 
 from .support import Process, free_port, wait_until
 
@@ -28,20 +26,7 @@ RP_DIR = Path(__file__).parent / "oidc_rp"
 KEY_DIR = Path(tempfile.mkdtemp(prefix="acs-oidc-e2e-"))
 
 
-def _key_file() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    path = KEY_DIR / "oidc.pem"
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return str(path)
-
-
-PORTAL_SETTINGS = {"OIDC_PRIVATE_KEY_FILE": _key_file()}
+PORTAL_SETTINGS = {"OIDC_PRIVATE_KEY_FILE": write_private_key(KEY_DIR / "oidc.pem")}
 
 
 @pytest.fixture(scope="module")
