@@ -53,9 +53,16 @@ BASE_SETTINGS = {
     # Generous limits: suites that test the limits set small ones of their own.
     "RATELIMIT_PER_IP": "2000 per minute",
     "RATELIMIT_PER_IDENTIFIER": "2000 per minute",
+    "RATELIMIT_PASSWORD_PER_ACCOUNT": "2000 per minute",
+    "RATELIMIT_REFRESH_PER_SESSION": "2000 per minute",
+    "RATELIMIT_REFRESH_PER_IP": "2000 per minute",
+    "API_RATE_LIMIT_USER": "2000 per minute",
+    "API_RATE_LIMIT_ADMIN": "2000 per minute",
     "GUNICORN_TIMEOUT": "30",
     "LOG_LEVEL": "info",
 }
+# The first instance's own plain-http address (development settings only: production wants https).
+LOOPBACK_URL = "http://127.0.0.1:{port}"
 PASSWORD_SHOWN = re.compile(r"store it safely\): (\S+)")
 
 
@@ -79,8 +86,13 @@ class Deployment:
         self.jwt_secret_key = random_secret()
         # Emailed links carry the public https address that production requires, as behind a
         # TLS-terminating proxy; tests follow a link's path on whichever instance they talk to.
+        # A module whose clients must reach the portal at its public address (an OpenID Connect
+        # relying party doing discovery) sets APP_URL to LOOPBACK_URL, on a development portal.
         self.app_port = free_port()
-        self.app_url = "https://portal.test"
+        self.app_url = self.settings.get("APP_URL", "https://portal.test").format(
+            port=self.app_port
+        )
+        self.settings["APP_URL"] = self.app_url
         self.mail = Mailbox(smtp, self.app_url)
         self.instances: list[Gunicorn] = []
         self.processes: list[Process] = []

@@ -77,7 +77,7 @@ def test_registration_through_the_emailed_link_reaches_the_program_page(
     w.check()
     w.shot(screenshots, "programs")
 
-    page.get_by_role("link", name="BETA-2").click()
+    page.get_by_role("button", name="Open BETA-2").click()  # no catalogue entry: its own page
     assert path_of(w) == "/programs/BETA-2"
     expect(page.get_by_role("heading", name="BETA-2")).to_be_visible()
     w.check()

@@ -201,12 +201,12 @@ def person_pages(t: Tour, admin: bool) -> None:
     t.visit("/programs", "programs")
     t.visit("/programs/PROG-1", "program")
     t.visit("/account", "account")
-    t.visit("/account/apps", "account-apps")
-    t.visit("/oauth/authorize", "authorize-invalid", status=400)
-    t.visit("/oauth/logout", "end-session")
     t.submit("Change password", "account-errors")
     t.page.get_by_role("button", name="Save profile").click()
     t.inspect("account-saved")  # a flash message
+    t.visit("/account/apps", "account-apps")
+    t.visit("/oauth/authorize", "authorize-invalid", status=400)
+    t.visit("/oauth/logout", "end-session")
     if not admin:
         t.visit("/admin/", "forbidden", status=403)
 

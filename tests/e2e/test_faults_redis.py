@@ -9,7 +9,8 @@ Required behaviour while the store is unreachable:
     without running it: 503 with a clear page, or problem+json under /api (429 would do too);
     a limit that cannot be counted is not waived (fail closed);
   * nothing answers 500, and pages without a limit keep working (GET of the forms, a signed-in
-    user's pages, the API with a bearer token);
+    user's pages); the authenticated API, whose every request spends the account's request
+    budget, refuses like the limited endpoints;
   * /readyz says Redis is down; once Redis is back, sign-in works again without a restart.
 """
 
@@ -51,7 +52,9 @@ def redis_url(private_redis) -> str:
 def assert_refused_page(response) -> None:
     assert response.status_code in REFUSED, (response.status_code, response.text[:300])
     assert response.headers["Content-Type"].startswith("text/html")
-    expected = messages.UNAVAILABLE if response.status_code == 503 else messages.RATE_LIMITED
+    # The 429 page says how long to wait: "Too many attempts. Please wait 45 seconds and …".
+    waiting = messages.RATE_LIMITED_WAIT.split("{", 1)[0]
+    expected = messages.UNAVAILABLE if response.status_code == 503 else waiting
     assert expected in response.text
 
 
@@ -94,8 +97,10 @@ def test_sign_in_limits_fail_closed_while_redis_is_down(deployment, portal, priv
         # What has no limit keeps working.
         assert new_session().get(base + "/login", timeout=15).status_code == 200
         assert browser.get(base + "/account", timeout=15).status_code == 200
+        # Every authenticated API request spends its account's request budget (API_RATE_LIMIT_*),
+        # so the API fails closed too, like the limited pages.
         me = requests.get(base + "/api/auth/me", headers=bearer(pair["access_token"]), timeout=15)
-        assert me.status_code == 200
+        assert_refused_problem(me)
         ready = requests.get(base + "/readyz", timeout=15)
         assert ready.status_code == 503 and "redis" in ready.json()["failed"]
     finally:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import STRONG_PASSWORD, write_private_key
 
+from .deployment import LOOPBACK_URL
 from .support import Process, free_port, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -26,7 +27,13 @@ RP_DIR = Path(__file__).parent / "oidc_rp"
 KEY_DIR = Path(tempfile.mkdtemp(prefix="acs-oidc-e2e-"))
 
 
-PORTAL_SETTINGS = {"OIDC_PRIVATE_KEY_FILE": write_private_key(KEY_DIR / "oidc.pem")}
+# The relying party does discovery at the issuer (APP_URL), so the portal must answer there: a
+# development portal on its own plain-http loopback address (production would demand https).
+PORTAL_SETTINGS = {
+    "OIDC_PRIVATE_KEY_FILE": write_private_key(KEY_DIR / "oidc.pem"),
+    "ACS_CONFIG": "development",
+    "APP_URL": LOOPBACK_URL,
+}
 
 
 @pytest.fixture(scope="module")
