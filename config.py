@@ -127,6 +127,9 @@ class Config:
     # API keys expire: this many days unless the request asks for fewer (at most the maximum).
     API_KEY_DEFAULT_EXPIRE_DAYS = Env(int, 90)
     API_KEY_MAX_EXPIRE_DAYS = Env(int, 365)
+    # The API's credential lookup: the prepared, kept-connection SELECT and the JWT
+    # verification cache (true), or one plain Core select() per request (false); issue 13.
+    API_FAST_LOOKUP = Env(bool, True)
 
     # Browser sessions (cookie names, Secure flags and lifetimes are derived in checks.py).
     BROWSER_SESSION_HOURS = Env(int, 12)
