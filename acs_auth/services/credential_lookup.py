@@ -7,9 +7,10 @@ default) or, with ``API_FAST_LOOKUP=false``, as one plain SQLAlchemy Core ``sele
 
 Kept because it measured far above issue 13's bar (>= 10 % more /me throughput on SQLite):
 bench/bench_api_me.py --compare-lookup, 2026-12-05, both servers side by side in one run, /me
-throughput fast / plain = 1.69 on SQLite (median of 10 pairs; workers' CPU per request 1.00
-against 1.52 ms) and 3.24 on PostgreSQL (12 pairs; 1.12 against 2.39 ms), on a loaded shared
-machine (docs/performance.md, "The fast lookup against a plain Core select()").
+throughput fast / plain = 1.69 and 1.87 on SQLite (medians of 10 and 12 pairs; workers' CPU
+per request 1.00 against 1.52 ms, 1.28 against 2.06 ms) and 3.24 on PostgreSQL (12 pairs; 1.12
+against 2.39 ms), on a loaded shared machine (docs/performance.md, "The fast lookup against a
+plain Core select()").
 
 The fast way: ``PreparedSelect`` keeps what matters of SQLAlchemy: the SQL is compiled by the
 engine's dialect, the connection comes from the engine's pool (reset on return), bind and
