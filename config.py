@@ -130,6 +130,10 @@ class Config:
     # `flask cleanup` deletes audit events older than this many days; 0 keeps them forever.
     AUDIT_RETENTION_DAYS = Env(int, 0)
 
+    # The API's credential lookup: the prepared, kept-connection SELECT and the JWT
+    # verification cache (true), or one plain Core select() per request (false); issue 13.
+    API_FAST_LOOKUP = Env(bool, True)
+
     # Browser sessions (cookie names, Secure flags and lifetimes are derived in checks.py).
     BROWSER_SESSION_HOURS = Env(int, 12)
     SESSION_COOKIE_NAME = "acs_session"

@@ -10,6 +10,12 @@ Every response must be a 2xx, or the run fails.
 
     .venv/bin/python bench/bench_api_me.py [--duration 3] [--rounds 10] [--connections 8]
 
+With --compare-lookup it instead serves /me twice from the same database, one gunicorn with
+API_FAST_LOOKUP=true (the prepared SELECT on a kept connection and the JWT verification cache)
+and one with false (one plain Core select() through db.session, JWT verified every time), and
+runs wrk against them in pairs of rounds, alternating which goes first; it prints the median
+of the per-pair ratios fast / plain (issue 13: keep the fast lookup only if >= 1.10).
+
 bench/bench_login.py reuses the server harness defined here.
 """
 
@@ -258,7 +264,12 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database-url", help="PostgreSQL URL (default: a temporary SQLite)")
+    parser.add_argument(
+        "--compare-lookup", action="store_true", help="/me: fast lookup against plain Core"
+    )
     args = parser.parse_args()
+    if args.compare_lookup:
+        return compare_lookup(args)
     with Server(workers=args.workers, database_url=args.database_url) as server:
         token = server.login()["access_token"]
         targets = {
@@ -276,6 +287,64 @@ def main() -> int:
     report(pairs, args)
     ratio = statistics.median(p["me"]["rps"] / p["ping"]["rps"] for p in pairs)
     return 0 if ratio >= TARGET else 1
+
+
+def compare_lookup(args) -> int:
+    """/me served with API_FAST_LOOKUP=true and false from one database, side by side."""
+    with Server(workers=args.workers, database_url=args.database_url) as fast:
+        plain = Server(
+            workers=args.workers,
+            database_url=fast.database_url,
+            env={"API_FAST_LOOKUP": "false"},
+        )
+        try:
+            plain.start()
+            targets = {}
+            for name, server in (("fast", fast), ("plain", plain)):
+                token = server.login()["access_token"]
+                headers = (f"Authorization: Bearer {token}",)
+                pids = worker_pids(server.process.pid)
+                targets[name] = (server, headers, pids)
+                wrk(
+                    server.base + "/api/auth/me",
+                    duration=2,
+                    connections=args.connections,
+                    headers=headers,
+                )  # warm-up
+            pairs = []
+            for number in range(args.rounds):
+                order = ("fast", "plain") if number % 2 == 0 else ("plain", "fast")
+                pair = {}
+                for name in order:
+                    server, headers, pids = targets[name]
+                    pair[name] = measure(server, "/api/auth/me", headers, args, pids)
+                pairs.append(pair)
+        finally:
+            plain.stop()
+    database = "PostgreSQL" if args.database_url else "SQLite (temporary file)"
+    print(f"machine: {versions()}")
+    print(f"load average at the end (1, 5, 15 min): {Path('/proc/loadavg').read_text()[:14]}")
+    print(
+        f"setup: two gunicorns of {args.workers} sync workers on one {database} database, "
+        f"wrk -t1 -c{args.connections}, {args.rounds} pairs of {args.duration} s rounds of "
+        "GET /api/auth/me (order alternating), after a warm-up"
+    )
+    for name in ("fast", "plain"):
+        rps = [p[name]["rps"] for p in pairs]
+        cpu = statistics.median(p[name]["cpu_ms"] for p in pairs)
+        print(
+            f"{name}: median {statistics.median(rps):.0f} req/s (min {min(rps):.0f}, "
+            f"max {max(rps):.0f}); worker CPU {cpu:.3f} ms/request"
+        )
+    ratios = [p["fast"]["rps"] / p["plain"]["rps"] for p in pairs]
+    cpu_ratio = statistics.median(p["plain"]["cpu_ms"] / p["fast"]["cpu_ms"] for p in pairs)
+    ratio = statistics.median(ratios)
+    print(f"ratio per pair: {', '.join(f'{r:.3f}' for r in ratios)}")
+    print(
+        f"throughput fast / plain = {ratio:.3f} (median of pairs; keep the fast lookup if "
+        f">= 1.10); worker CPU plain / fast {cpu_ratio:.3f}"
+    )
+    return 0
 
 
 def report(pairs: list[dict], args) -> None:

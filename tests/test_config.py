@@ -432,7 +432,7 @@ def test_a_database_server_gets_an_autocommit_engine_for_the_api_lookup(clean_en
         assert engine.url == db.engine.url
         assert engine.pool._pre_ping is False
     options = app.config["READS_ENGINE_OPTIONS"]
-    assert options["isolation_level"] == "AUTOCOMMIT"  # tests/test_prepared_select.py: in effect
+    assert options["isolation_level"] == "AUTOCOMMIT"  # tests/test_credential_lookup.py: in effect
     # It connects as the main engine does: the same TLS settings and timeout.
     assert options["connect_args"] == {"sslmode": "verify-full", "connect_timeout": 3}
 

@@ -6,9 +6,8 @@ needs no CSRF protection), and credentials in the URL are never looked at.
 The lookup is one SELECT (session or key, account and programs) whose rows become a read-only
 ``Caller``: reading endpoints (me, programs) answer from it without a second query. Views that
 change something ask the Principal for the ORM ``user`` / ``session``, loaded on first use.
-Loading ORM entities, or even running the SELECT through ``Connection.execute``, cost more than
-the rest of a /me request on the benchmark machine, so the lookup is a ``PreparedSelect`` run on
-the pooled DBAPI cursor of the autocommit engine (docs/performance.md, "JSON API").
+The statements are plain Core ``select()``s; ``credential_lookup.lookup`` runs them (the fast
+way and what it gains: that module, and docs/performance.md, "JSON API").
 """
 
 from __future__ import annotations
@@ -17,12 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import request
-from sqlalchemy import bindparam, func, literal_column, or_, select, update
+from sqlalchemy import Select, bindparam, func, literal_column, or_, select, update
 
-from acs_auth.extensions import db, reads_engine
+from acs_auth.extensions import db
 from acs_auth.models import ApiKey, AuthSession, Role, SessionKind, User, UserProgram, utcnow
-from acs_auth.services import api_keys, jwt_tokens
-from acs_auth.services.prepared import PreparedSelect
+from acs_auth.services import api_keys, credential_lookup, jwt_tokens
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # last_used_at is written at most this often, so a busy client does not write on every request.
@@ -44,13 +42,13 @@ PROGRAMS_SEPARATOR = " "
 _SEPARATOR_SQL = literal_column(f"'{PROGRAMS_SEPARATOR}'")
 _PROGRAMS = (
     # The separator is written into the SQL: given as a str, SQLAlchemy would make it a
-    # render-at-execution parameter, which PreparedSelect does not take.
+    # render-at-execution parameter, which credential_lookup's PreparedSelect does not take.
     select(func.aggregate_strings(UserProgram.lo_root_id, _SEPARATOR_SQL))
     .where(UserProgram.user_id == User.id)
     .scalar_subquery()
     .label("programs")
 )
-_SESSION_LOOKUP = PreparedSelect(
+_SESSION_LOOKUP = (
     select(
         AuthSession.id.label("credential_id"),
         AuthSession.remember,
@@ -68,7 +66,7 @@ _SESSION_LOOKUP = PreparedSelect(
         User.is_active_flag.is_(True),
     )
 )
-_KEY_LOOKUP = PreparedSelect(
+_KEY_LOOKUP = (
     select(
         ApiKey.id.label("credential_id"),
         ApiKey.scopes,
@@ -182,9 +180,9 @@ def authenticate() -> Principal:
     return from_access_token(value.strip())
 
 
-def _lookup(query: PreparedSelect, params: dict):
-    """Run one lookup on a pooled connection; the caller and the credential's row."""
-    rows = query.all(reads_engine(), params)
+def _lookup(query: Select, params: dict):
+    """Run one lookup; the caller and the credential's row."""
+    rows = credential_lookup.lookup(query, params)
     if not rows:
         return None
     (row,) = rows  # session ids and key digests are unique

@@ -190,7 +190,8 @@ def decode(token: Any, expected_type: str) -> dict:
     if token.count(".") != 2:
         raise InvalidToken("malformed")
     config = current_app.config
-    claims = _verified(keyring(), token, config["JWT_ISSUER"], config["JWT_AUDIENCE"])
+    verify = _verified if config["API_FAST_LOOKUP"] else _verified.__wrapped__
+    claims = verify(keyring(), token, config["JWT_ISSUER"], config["JWT_AUDIENCE"])
     # A remembered verification says nothing about time: expiry is checked on every use.
     if claims["exp"] + LEEWAY_SECONDS <= now():
         raise InvalidToken("expired")

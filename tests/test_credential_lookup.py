@@ -1,4 +1,4 @@
-"""PreparedSelect runs a Core SELECT on the DBAPI cursor: same rows as Core, same errors.
+"""The fast credential lookup (PreparedSelect, kept DBAPI cursor): same rows as Core, same errors.
 
 Runs on the suite's backend (SQLite, or PostgreSQL with TEST_DATABASE_URL), so both dialects'
 parameter styles and type processors are compared against SQLAlchemy's own execution.
@@ -13,12 +13,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import statements_sent
-from sqlalchemy import bindparam, column, event, exc, select, table, text
+from sqlalchemy import bindparam, column, event, exc, select, table, text, update
+from test_api_support import Api
 
 from acs_auth.extensions import db, dispose_engines, reads_engine
 from acs_auth.models import ApiKey, AuthSession, SessionKind, User, utcnow
 from acs_auth.services import api_auth
-from acs_auth.services.prepared import PreparedSelect, kept_connection
+from acs_auth.services.credential_lookup import PreparedSelect, kept_connection, prepared
+
+# The fast way of the API's two lookups (credential_lookup.lookup with API_FAST_LOOKUP on).
+SESSION = prepared(api_auth._SESSION_LOOKUP)
+KEY = prepared(api_auth._KEY_LOOKUP)
 
 
 def add_credentials(app, make_user) -> dict:
@@ -60,13 +65,13 @@ def add_credentials(app, make_user) -> dict:
 @pytest.mark.parametrize("lookup", ["session", "key"])
 def test_rows_equal_what_core_returns(app, make_user, lookup):
     params = add_credentials(app, make_user)[lookup]
-    query = api_auth._SESSION_LOOKUP if lookup == "session" else api_auth._KEY_LOOKUP
+    query = SESSION if lookup == "session" else KEY
     with app.app_context(), db.engine.connect() as conn:
-        prepared = query.all(db.engine, params)
+        fast = query.all(db.engine, params)
         core = conn.execute(query.statement, params).all()
-    assert len(prepared) == 1
-    assert [tuple(row) for row in prepared] == [tuple(row) for row in core]
-    row = prepared[0]
+    assert len(fast) == 1
+    assert [tuple(row) for row in fast] == [tuple(row) for row in core]
+    row = fast[0]
     # The column types' processors ran: aware datetimes, real booleans, decoded JSON.
     assert row.email_verified_at == datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
     assert row.created_at.tzinfo is not None
@@ -106,14 +111,14 @@ def test_parameters_go_through_the_column_types(app, make_user):
     params["now"] = datetime(2026, 1, 1)  # naive
     with app.app_context(), db.engine.connect() as conn:
         with pytest.raises(exc.StatementError, match="naive datetime"):
-            conn.execute(api_auth._SESSION_LOOKUP.statement, params).all()
+            conn.execute(SESSION.statement, params).all()
         with pytest.raises(ValueError, match="naive datetime"):
-            api_auth._SESSION_LOOKUP.all(db.engine, params)
+            SESSION.all(db.engine, params)
 
 
 def test_a_missing_parameter_is_an_error(app):
     with app.app_context(), pytest.raises(exc.InvalidRequestError, match="sid"):
-        api_auth._SESSION_LOOKUP.all(db.engine, {"uid": 1, "now": utcnow()})
+        SESSION.all(db.engine, {"uid": 1, "now": utcnow()})
 
 
 def test_a_driver_error_is_raised_as_sqlalchemys_and_the_pool_stays_usable(app, make_user):
@@ -124,7 +129,7 @@ def test_a_driver_error_is_raised_as_sqlalchemys_and_the_pool_stays_usable(app, 
             query.all(db.engine, {})
         assert "no_such_table" in str(raised.value)
         assert not raised.value.connection_invalidated
-        assert len(api_auth._SESSION_LOOKUP.all(db.engine, params)) == 1
+        assert len(SESSION.all(db.engine, params)) == 1
 
 
 def _backend_pid(engine) -> int:
@@ -143,8 +148,8 @@ def test_on_a_server_the_lookup_is_one_statement_outside_any_transaction(app, ma
         assert engine is not db.engine
         with statements_sent(engine, pings=True) as executed:
             for _ in range(3):
-                assert len(api_auth._SESSION_LOOKUP.all(engine, params)) == 1
-        api_auth._SESSION_LOOKUP.all(engine, params)  # on a connection that outlives the count
+                assert len(SESSION.all(engine, params)) == 1
+        SESSION.all(engine, params)  # on a connection that outlives the count
         pid = _backend_pid(engine)
         with db.engine.connect() as conn:
             state, last = conn.execute(
@@ -164,10 +169,10 @@ def test_a_connection_the_server_dropped_is_replaced_and_the_select_retried(
     params = add_credentials(app, make_user)["session"]
     with app.app_context():
         engine = reads_engine()
-        assert len(api_auth._SESSION_LOOKUP.all(engine, params)) == 1
+        assert len(SESSION.all(engine, params)) == 1
         dead = _backend_pid(engine)
         terminate_backend(dead)
-        assert len(api_auth._SESSION_LOOKUP.all(engine, params)) == 1
+        assert len(SESSION.all(engine, params)) == 1
         assert _backend_pid(engine) != dead
 
 
@@ -187,12 +192,12 @@ def test_a_connection_lost_twice_in_a_row_is_an_invalidated_error_and_the_next_c
         event.listen(engine, "checkout", terminate)
         try:
             with pytest.raises(exc.OperationalError) as raised:
-                api_auth._SESSION_LOOKUP.all(engine, params)
+                SESSION.all(engine, params)
         finally:
             event.remove(engine, "checkout", terminate)
         assert raised.value.connection_invalidated
         assert len(checkouts) == 2 and checkouts[0] != checkouts[1]
-        assert len(api_auth._SESSION_LOOKUP.all(engine, params)) == 1
+        assert len(SESSION.all(engine, params)) == 1
 
 
 def test_statements_rendered_at_execution_are_refused(app):
@@ -224,7 +229,7 @@ def test_a_thread_checks_out_one_connection_for_all_its_lookups(app, make_user):
     def lookups_in_a_thread():
         with app.app_context():
             for _ in range(3):
-                api_auth._SESSION_LOOKUP.all(reads_engine(), params)
+                SESSION.all(reads_engine(), params)
             seen_by_thread.append(kept_connection(reads_engine()))
 
     with app.app_context():
@@ -232,7 +237,7 @@ def test_a_thread_checks_out_one_connection_for_all_its_lookups(app, make_user):
         event.listen(engine, "checkout", lambda *args: checkouts.append(args[0]))
         event.listen(engine, "checkin", lambda *args: checkins.append(args[0]))
         for _ in range(5):
-            assert len(api_auth._SESSION_LOOKUP.all(engine, params)) == 1
+            assert len(SESSION.all(engine, params)) == 1
         assert len(checkouts) == 1 and checkins == []
         thread = threading.Thread(target=lookups_in_a_thread)
         thread.start()
@@ -251,7 +256,7 @@ def looked_up(app, make_user):
     params = add_credentials(app, make_user)["session"]
     with app.app_context():
         engine = reads_engine()
-        api_auth._SESSION_LOOKUP.all(engine, params)
+        SESSION.all(engine, params)
         yield engine, params, kept_connection(engine)
 
 
@@ -260,7 +265,7 @@ def test_disposing_the_engine_closes_the_kept_connection(looked_up):
     dispose_engines()
     assert kept_connection(engine) is None
     assert _closed(kept, engine.dialect)
-    assert len(api_auth._SESSION_LOOKUP.all(engine, params)) == 1
+    assert len(SESSION.all(engine, params)) == 1
     assert kept_connection(engine) is not kept
 
 
@@ -271,7 +276,7 @@ def test_a_failed_statement_gives_the_connection_back(looked_up):
     with pytest.raises(exc.DBAPIError):
         broken.all(engine, {})
     assert kept_connection(engine) is None
-    assert len(api_auth._SESSION_LOOKUP.all(engine, params)) == 1
+    assert len(SESSION.all(engine, params)) == 1
 
 
 def test_on_sqlite_a_kept_connection_holds_no_read_snapshot(looked_up):
@@ -295,7 +300,7 @@ def test_a_forked_child_never_uses_its_parents_connection(looked_up):
         try:
             inherited = kept_connection(engine)
             engine.dispose(close=False)  # SQLAlchemy's advice for a pool inherited by fork
-            found = api_auth._SESSION_LOOKUP.all(engine, params)
+            found = SESSION.all(engine, params)
             own = kept_connection(engine)
             status = 0 if inherited is None and len(found) == 1 and own is not parents else 3
         finally:
@@ -303,5 +308,32 @@ def test_a_forked_child_never_uses_its_parents_connection(looked_up):
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     # Had the child closed the parent's connection, this would fail or need a new one.
-    assert len(api_auth._SESSION_LOOKUP.all(engine, params)) == 1
+    assert len(SESSION.all(engine, params)) == 1
     assert kept_connection(engine) is parents and not _closed(parents, engine.dialect)
+
+
+@pytest.mark.parametrize(
+    "app_overrides",
+    [{"API_FAST_LOOKUP": True}, {"API_FAST_LOOKUP": False}],
+    indirect=True,
+    ids=["fast", "plain"],
+)
+def test_both_lookups_let_in_live_credentials_only(app, make_user, app_overrides):
+    """Through HTTP: /me answers for a live token and key, 401 once either is revoked."""
+    api = Api(app.test_client())
+    make_user(programs=("PROG-B", "PROG-A"))
+    token = api.token()
+    me = api.get("/api/auth/me", token=token)
+    assert me.status_code == 200 and me.get_json()["programs"] == ["PROG-A", "PROG-B"]
+    created = api.new_key(token)
+    assert api.get("/api/auth/me", key=created["key"]).status_code == 200
+    assert api.get("/api/auth/me", token=token).status_code == 200  # twice: the cached verify
+    assert api.delete(f"/api/auth/api-keys/{created['id']}", token=token).status_code == 204
+    assert api.get("/api/auth/me", key=created["key"]).status_code == 401
+    assert api.post("/api/auth/logout", token=token).status_code == 204
+    assert api.get("/api/auth/me", token=token).status_code == 401
+    other = api.token()
+    with app.app_context():
+        db.session.execute(update(User).values(is_active_flag=False))
+        db.session.commit()
+    assert api.get("/api/auth/me", token=other).status_code == 401

@@ -1,17 +1,23 @@
-"""A Core SELECT compiled once per dialect and run on a pooled DBAPI connection.
+"""The API's credential lookup, behind one function: ``lookup(statement, params)``.
 
-Every authenticated API request makes one lookup (``acs_auth.services.api_auth``). Run through
-``Connection.execute``, SQLAlchemy's work around that query (the statement's cache key, the
-execution context, the result object, the Connection and its transaction) took several times as
-long as the query itself on SQLite, and kept ``GET /api/auth/me`` under its speed target
-(docs/performance.md, "JSON API").
+Every authenticated API request makes one SELECT of its credential (session or key), account
+and programs (``acs_auth.services.api_auth``). ``lookup`` runs it either the fast way (the
+default) or, with ``API_FAST_LOOKUP=false``, as one plain SQLAlchemy Core ``select()`` through
+``db.session``; the JWT verification cache of ``jwt_tokens.decode`` follows the same setting.
 
-``PreparedSelect`` keeps what matters of SQLAlchemy: the SQL is compiled by the engine's dialect,
-the connection comes from the engine's pool (reset on return), bind and result values
-go through the column types' own processors, so the rows hold exactly what Core would return
-(tests/test_prepared_select.py compares both on SQLite and PostgreSQL), and a driver error is
-raised as SQLAlchemy's ``DBAPIError`` (a lost connection is invalidated first), so the
-application's 503 handling applies unchanged.
+Kept because it measured far above issue 13's bar (>= 10 % more /me throughput on SQLite):
+bench/bench_api_me.py --compare-lookup, 2026-12-05, both servers side by side in one run, /me
+throughput fast / plain = 1.69 and 1.87 on SQLite (medians of 10 and 12 pairs; workers' CPU
+per request 1.00 against 1.52 ms, 1.28 against 2.06 ms) and 3.24 on PostgreSQL (12 pairs; 1.12
+against 2.39 ms), on a loaded shared machine (docs/performance.md, "The fast lookup against a
+plain Core select()").
+
+The fast way: ``PreparedSelect`` keeps what matters of SQLAlchemy: the SQL is compiled by the
+engine's dialect, the connection comes from the engine's pool (reset on return), bind and
+result values go through the column types' own processors, so the rows hold exactly what
+Core would return (tests/test_credential_lookup.py compares both on SQLite and PostgreSQL), and
+a driver error is raised as SQLAlchemy's ``DBAPIError`` (a lost connection is invalidated
+first), so the application's 503 handling applies unchanged.
 
 One SELECT needs no transaction, and no ping before it: on a server database it runs on the
 autocommit engine of ``extensions.reads_engine()``, one round trip where the main engine would
@@ -43,10 +49,13 @@ from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
 
+from flask import current_app
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import Select
+
+from acs_auth.extensions import db, reads_engine
 
 Processor = Callable[[Any], Any] | None
 
@@ -246,3 +255,25 @@ def kept_connection(engine: Engine):
     """The DBAPI connection the current thread keeps for ``engine``, or None (for tests)."""
     kept = _Kept._mine().get(engine)
     return kept.pooled.dbapi_connection if kept is not None else None
+
+
+_PREPARED: dict[int, tuple[Select, PreparedSelect]] = {}
+
+
+def prepared(statement: Select) -> PreparedSelect:
+    """The ``PreparedSelect`` of ``statement``, built once per statement object."""
+    entry = _PREPARED.get(id(statement))
+    if entry is None or entry[0] is not statement:
+        entry = _PREPARED[id(statement)] = (statement, PreparedSelect(statement))
+    return entry[1]
+
+
+def lookup(statement: Select, params: dict[str, Any]) -> list:
+    """Every row of ``statement`` with ``params``; rows are read by name (``row.email``).
+
+    The fast way unless ``API_FAST_LOOKUP`` is off: then one plain Core ``select()`` through
+    ``db.session``, as bench/bench_api_me.py --compare-lookup measures it.
+    """
+    if current_app.config["API_FAST_LOOKUP"]:
+        return prepared(statement).all(reads_engine(), params)
+    return db.session.execute(statement, params).all()
