@@ -10,7 +10,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from test_registration import post_form, register
 
 from acs_auth.extensions import db
-from acs_auth.models import OutboxMessage, utcnow
+from acs_auth.models import BackchannelLogout, OutboxMessage, utcnow
+from acs_auth.oidc import clients as oidc_clients
 from acs_auth.services import audit
 
 TOKEN = "metrics-token-0123456789-abcdefghijklmnop"
@@ -240,6 +241,33 @@ def test_an_action_that_rolls_back_counts_nothing(app, client, make_user):
 
 
 # --- the outbox, read at scrape time ---------------------------------------------------------
+
+
+def test_back_channel_logouts_waiting_for_a_client_are_counted(app, client):
+    assert value(scrape(client), "acs_backchannel_logouts_pending") == 0
+
+    def queue():
+        registered = oidc_clients.register(
+            "Chatbot",
+            redirect_uris=["https://chat.example.org/callback"],
+            backchannel_logout_uri="https://chat.example.org/backchannel",
+        )
+        pk = registered.client.id
+        now = utcnow()
+        for sent, failed in ((None, None), (None, None), (now, None), (None, now)):
+            db.session.add(
+                BackchannelLogout(
+                    client_pk=pk,
+                    uri="https://chat.example.org/backchannel",
+                    logout_token="t",
+                    sent_at=sent,
+                    failed_at=failed,
+                )
+            )
+        db.session.commit()
+
+    read_db(app, queue)
+    assert value(scrape(client), "acs_backchannel_logouts_pending") == 2  # sent, failed excluded
 
 
 def test_outbox_depth_and_age_of_the_oldest_queued_message(app, client):

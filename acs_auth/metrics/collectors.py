@@ -1,4 +1,4 @@
-"""Values read at scrape time: the mail outbox, queried when Prometheus asks, never cached."""
+"""Values read at scrape time: the mail outbox and the back-channel logout queue, never cached."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
 from acs_auth.extensions import db
-from acs_auth.models import OutboxMessage, utcnow
+from acs_auth.models import BackchannelLogout, OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ class OutboxCollector:
     def collect(self):
         up = GaugeMetricFamily("acs_mail_outbox_up", "1 when the outbox could be read.")
         try:
-            queued, oldest, failed = self._read()
+            queued, oldest, failed, logouts = self._read()
         except Exception as exc:
             log.warning("metrics: the outbox could not be read: %s", exc)
             db.session.rollback()
@@ -53,6 +53,11 @@ class OutboxCollector:
         yield GaugeMetricFamily(
             "acs_mail_outbox_failed", "Messages given up on after the last attempt.", failed
         )
+        yield GaugeMetricFamily(
+            "acs_backchannel_logouts_pending",
+            "Back-channel logout tokens waiting to be posted to a client (retries included).",
+            logouts,
+        )
 
     @staticmethod
     def _read():
@@ -63,8 +68,13 @@ class OutboxCollector:
         failed = db.session.scalar(
             select(func.count(OutboxMessage.id)).where(OutboxMessage.failed_at.is_not(None))
         )
+        logouts = db.session.scalar(
+            select(func.count(BackchannelLogout.id)).where(
+                BackchannelLogout.sent_at.is_(None), BackchannelLogout.failed_at.is_(None)
+            )
+        )
         db.session.rollback()  # end the read transaction at once
-        return queued, oldest, failed
+        return queued, oldest, failed, logouts
 
 
 def multiprocess_dir() -> str | None:
