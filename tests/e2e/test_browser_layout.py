@@ -57,6 +57,7 @@ NOT_PAGES = {
     # Not HTML pages: CSV downloads, the Prometheus scrape, the OIDC userinfo JSON.
     "admin.export_programs",
     "admin.export_dormant",
+    "admin.export_audit",
     "metrics.scrape",
     "oidc.userinfo",
 }
@@ -190,6 +191,7 @@ def visitor_pages(t: Tour, links: dict) -> None:
 def change_email_pages(t: Tour, mail) -> None:
     """Ask for a change of address, then open the confirmation page of the emailed link."""
     new_email = unique_email("moved")
+    t.page.goto("/account")
     t.page.locator("#new_email").fill(new_email)
     t.page.locator("#email_password").fill(STRONG_PASSWORD)
     t.page.get_by_role("button", name="Send confirmation link").click()
@@ -237,6 +239,7 @@ def admin_pages(t: Tour, setup_id: int, client_id: str) -> None:
     t.visit("/admin/allowlist/imports", "admin-imports")
     t.visit("/admin/audit", "admin-audit")
     t.visit("/admin/security", "admin-security")
+    t.visit("/admin/outbox", "admin-outbox")
     t.visit("/admin/programs", "admin-programs")
     t.visit("/admin/programs/new", "admin-program-new")
     t.visit("/admin/programs/PROG-1/edit", "admin-program")
