@@ -105,7 +105,7 @@ test-pg: $(VENV)/.requirements-dev.stamp
 # this target is the one way docs/screenshots is rewritten, on purpose.
 screenshots: $(VENV)/.requirements-dev.stamp
 	E2E_SCREENSHOTS=docs/screenshots PYTHON_DOTENV_DISABLED=1 $(BIN)/python -m pytest $(PYTEST_ARGS) \
-		tests/e2e/test_browser_flows.py tests/e2e/test_browser_admin.py
+		tests/e2e/test_browser_flows.py tests/e2e/test_browser_admin.py tests/e2e/test_browser_layout.py
 
 # Both checks always run, so one CI log shows every problem; either failing fails the target.
 lint: $(VENV)/.requirements-dev.stamp
