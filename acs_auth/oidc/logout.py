@@ -21,7 +21,7 @@ import urllib.request
 from flask import Flask, g, has_request_context
 from flask_login import current_user
 from joserfc import jwt
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from acs_auth import security
 from acs_auth.extensions import db
@@ -37,7 +37,7 @@ from acs_auth.models import (
 from acs_auth.oidc import keys, store
 from acs_auth.oidc.server import issuer
 from acs_auth.services import accounts, audit, sessions
-from acs_auth.services.mail import LEASE, backoff
+from acs_auth.services.mail import backoff, lease_due
 
 log = logging.getLogger(__name__)
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -114,31 +114,8 @@ def _on_sessions_ended(sender, *, user_ids, session_ids, reason="") -> None:
 
 
 def _claim(limit: int) -> list[BackchannelLogout]:
-    now = utcnow()
-    found = db.session.execute(
-        select(BackchannelLogout.id, BackchannelLogout.next_attempt_at)
-        .where(
-            BackchannelLogout.sent_at.is_(None),
-            BackchannelLogout.failed_at.is_(None),
-            BackchannelLogout.next_attempt_at <= now,
-        )
-        .order_by(BackchannelLogout.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
-    claimed = []
-    for row_id, seen in found:
-        # As in the mail outbox: the conditional UPDATE is the claim (SQLite has no FOR UPDATE).
-        result = db.session.execute(
-            update(BackchannelLogout)
-            .where(BackchannelLogout.id == row_id, BackchannelLogout.next_attempt_at == seen)
-            .values(next_attempt_at=now + LEASE, attempts=BackchannelLogout.attempts + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:
-            claimed.append(row_id)
-    db.session.commit()
-    return [db.session.get(BackchannelLogout, i) for i in claimed]
+    """Lease up to ``limit`` due logout tokens, as the mail outbox leases its messages."""
+    return [db.session.get(BackchannelLogout, i) for i in lease_due(BackchannelLogout, limit)]
 
 
 def _post(uri: str, token: str) -> None:

@@ -79,37 +79,40 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
-def _due():
-    return (
-        OutboxMessage.sent_at.is_(None),
-        OutboxMessage.failed_at.is_(None),
-        OutboxMessage.next_attempt_at <= utcnow(),
-    )
+def lease_due(model, limit: int) -> list[int]:
+    """Lease up to ``limit`` due rows of a retried queue; returns their ids (one commit).
 
-
-def _claim(limit: int) -> list[OutboxMessage]:
-    """Lease up to ``limit`` due messages; FOR UPDATE SKIP LOCKED keeps PostgreSQL senders apart."""
+    ``model`` is a queue table with ``sent_at``, ``failed_at``, ``next_attempt_at`` and
+    ``attempts``: the mail outbox, or the OpenID Connect back-channel logouts. FOR UPDATE SKIP
+    LOCKED keeps PostgreSQL senders apart; on SQLite, where FOR UPDATE does not exist, the
+    conditional UPDATE is the claim: of two senders that saw the same row, only the first moves
+    next_attempt_at past the lease.
+    """
     now = utcnow()
     rows = db.session.execute(
-        select(OutboxMessage.id, OutboxMessage.next_attempt_at)
-        .where(*_due())
-        .order_by(OutboxMessage.id)
+        select(model.id, model.next_attempt_at)
+        .where(model.sent_at.is_(None), model.failed_at.is_(None), model.next_attempt_at <= now)
+        .order_by(model.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
     claimed = []
     for row_id, seen in rows:
-        # The conditional UPDATE is the claim on SQLite, where FOR UPDATE does not exist: of two
-        # senders that saw the same row, only the first moves next_attempt_at past the lease.
         result = db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == row_id, OutboxMessage.next_attempt_at == seen)
-            .values(next_attempt_at=now + LEASE, attempts=OutboxMessage.attempts + 1)
+            update(model)
+            .where(model.id == row_id, model.next_attempt_at == seen)
+            .values(next_attempt_at=now + LEASE, attempts=model.attempts + 1)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount == 1:
             claimed.append(row_id)
     db.session.commit()
+    return claimed
+
+
+def _claim(limit: int) -> list[OutboxMessage]:
+    """Lease up to ``limit`` due messages."""
+    claimed = lease_due(OutboxMessage, limit)
     if not claimed:
         return []
     return list(
