@@ -7,6 +7,7 @@ from flask import Blueprint, jsonify
 from acs_auth import messages
 from acs_auth.api import schemas
 from acs_auth.api.guards import bearer_only, principal
+from acs_auth.api.minted_keys import minted_key
 from acs_auth.api.problems import problem
 from acs_auth.api.serializers import api_key_json, session_json, user_json
 from acs_auth.api.validation import Invalid, json_body
@@ -65,13 +66,15 @@ def create_api_key():
     data = json_body(schemas.NEW_API_KEY)
     me = principal()
     try:
-        row, secret = api_keys.mint(
-            me.user,
-            password=data["current_password"],
-            name=data["name"].strip(),
-            scope=data.get("scope", "read"),
-            days=data.get("expires_in_days"),
-            session=me.session,
+        return minted_key(
+            lambda: api_keys.mint(
+                me.user,
+                password=data["current_password"],
+                name=data["name"].strip(),
+                scope=data.get("scope", "read"),
+                days=data.get("expires_in_days"),
+                session=me.session,
+            )
         )
     except api_keys.PasswordWrong:
         return problem(403, detail=messages.API_KEY_PASSWORD_WRONG)
@@ -79,14 +82,6 @@ def create_api_key():
         return problem(403, detail=messages.API_KEY_GUEST_REFUSED)
     except api_keys.ScopeRefused:
         return problem(403, detail=messages.API_KEY_SCOPE_REFUSED)
-    except api_keys.ExpiryTooLong as exc:
-        detail = messages.API_KEY_EXPIRY_TOO_LONG.format(days=exc.days)
-        raise Invalid({"expires_in_days": [detail]}) from None
-    except api_keys.TooManyKeys:
-        return problem(409, detail=messages.API_TOO_MANY_KEYS)
-    response = jsonify({**api_key_json(row), "key": secret})
-    response.headers["Cache-Control"] = "no-store"
-    return response, 201
 
 
 @bp.get("/api-keys")

@@ -14,6 +14,7 @@ from acs_auth import messages
 from acs_auth.api import schemas
 from acs_auth.api.allowlist_json import import_response, stats_json
 from acs_auth.api.guards import principal, require_admin, upload
+from acs_auth.api.minted_keys import minted_key
 from acs_auth.api.problems import problem
 from acs_auth.api.serializers import admin_user_json, api_key_json, session_json
 from acs_auth.api.validation import Invalid, json_body, query_args
@@ -175,23 +176,17 @@ def create_user_api_key(user_id: int):
     if user is None:
         return _no_user()
     try:
-        row, secret = user_access.create_service_key(
-            user,
-            name=data["name"].strip(),
-            scope=data.get("scope", "read"),
-            days=data.get("expires_in_days"),
-            actor=principal().user,
+        return minted_key(
+            lambda: user_access.create_service_key(
+                user,
+                name=data["name"].strip(),
+                scope=data.get("scope", "read"),
+                days=data.get("expires_in_days"),
+                actor=principal().user,
+            )
         )
     except user_admin.ActionRefused as exc:
         return problem(409, detail=str(exc))
-    except api_keys.ExpiryTooLong as exc:
-        detail = messages.API_KEY_EXPIRY_TOO_LONG.format(days=exc.days)
-        raise Invalid({"expires_in_days": [detail]}) from None
-    except api_keys.TooManyKeys:
-        return problem(409, detail=messages.API_TOO_MANY_KEYS)
-    response = jsonify({**api_key_json(row), "key": secret})
-    response.headers["Cache-Control"] = "no-store"
-    return response, 201
 
 
 @bp.delete("/users/<int:user_id>/api-keys/<key_id>")
