@@ -1,0 +1,19 @@
+"""The seam's one question to the second factor: must this account give one before signing in?
+
+Every entrance (browser sign-in, registration and setup completion, the API, the identity
+provider's authorize step, which signs in through the browser sign-in) reaches the answer through
+services.signin.seam.begin, so a factor plugged in here is asked for everywhere at once.
+"""
+
+from __future__ import annotations
+
+from acs_auth.models import User
+
+
+def required(user: User) -> bool:
+    """True when ``user`` must pass a second factor before a session opens.
+
+    Never, today: no second factor can be enrolled yet (issue 15 answers it from the account's
+    enrolled factors and MFA_REQUIRED_ROLES).
+    """
+    return False
