@@ -8,8 +8,8 @@ someone in:
 - ``sign_in`` checks an email-or-username and password (services.authentication.check, the one
   judge of a first factor) and goes on with ``begin``;
 - ``begin`` is where a first factor ends: it asks services.signin.second_factor whether the
-  account must give a second one; if so it opens a pending sign-in (services.signin.pending),
-  else it signs in with ``establish``;
+  account must give a second one; if so it opens a pending sign-in (``hold``, kept in
+  services.signin.pending), else it signs in with ``establish``;
 - ``resume`` finds a pending sign-in again, ``complete`` uses it up once the second factor has
   passed and signs in;
 - ``establish`` opens the session: visit count (re-checking the lock), the session row with its
@@ -44,6 +44,7 @@ __all__ = [
     "begin",
     "complete",
     "establish",
+    "hold",
     "resume",
     "sign_in",
 ]
@@ -146,12 +147,28 @@ def begin(
         return Attempt(signed_in=signed_in)
     if event != LOGIN_SUCCEEDED:
         audit.record(event, actor=user, target=user, **(details or {}))
+    return Attempt(pending=hold(user, channel, amr=amr, remember=remember, next_url=next_url))
+
+
+def hold(
+    user: User,
+    channel: Channel,
+    *,
+    amr: tuple[str, ...] = (PASSWORD,),
+    remember: bool = False,
+    next_url: str | None = None,
+) -> Pending:
+    """Open a pending sign-in for ``user``, whose first factor (``amr``) passed (one commit).
+
+    ``begin`` does this when a second factor is required; its handle goes to the browser's
+    session (services.signin.browser.hold) or to the API client as the challenge.
+    """
     held = pending_signins.open_pending(
         user, amr=tuple(amr), channel=channel, remember=remember, next_url=next_url
     )
     audit.record("login.second_factor_asked", actor=user, target=user, channel=str(channel))
     db.session.commit()
-    return Attempt(pending=held)
+    return held
 
 
 def resume(handle: object, channel: Channel) -> Pending | None:
