@@ -201,6 +201,48 @@ def test_a_lock_that_lands_while_pending_wins(app, make_user):
     assert events(app, "login.failed") == [{"reason": "locked"}]
 
 
+def test_wrong_second_factors_count_toward_the_lockout_and_the_lock_ends_the_pending_sign_in(
+    app, make_user
+):
+    user_id = make_user()
+    held = hold(app, user_id)
+    update_user(app, user_id, failed_login_count=3)  # three wrong passwords earlier
+
+    def fail() -> bool:
+        with app.test_request_context():
+            try:
+                return seam.second_factor_failed(held, "otp")
+            finally:
+                db.session.remove()
+
+    assert fail() is False
+    assert resume(app, held.handle) is not None  # one more try left
+    assert fail() is True
+
+    assert user_state(app, user_id)["locked_until"] is not None
+    assert resume(app, held.handle) is None and complete(app, held) is None
+    assert sessions_of(app, user_id) == []
+    assert events(app, "login.failed") == [{"reason": "second_factor:otp"}] * 2
+    assert events(app, "account.locked") == [{}]
+
+
+def test_the_browser_completes_a_pending_sign_in_where_it_was_going(app, make_user):
+    user_id = make_user()
+    held = hold(app, user_id, remember=True, next_url="/account")
+    with app.test_request_context():
+        from flask import session
+
+        browser.hold(held)
+        answer = browser.complete(browser.held_here(), "otp")
+        assert answer.status_code == 302 and answer.headers["Location"] == "/account"
+        assert browser.PENDING_KEY not in session
+        signed_in_as = session["_user_id"]
+        assert session["_remember"] == "set"
+        assert browser.complete(held, "otp") is None  # used
+        db.session.remove()
+    assert [row["public_id"] for row in sessions_of(app, user_id)] == [signed_in_as]
+
+
 @pytest.mark.parametrize(
     "handle",
     [None, "", 42, ["x"], "x" * 5000, "é" * 10, "not-a-handle", "\x00" * 43],

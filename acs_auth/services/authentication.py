@@ -105,6 +105,19 @@ def _locked_now(user: User, failure: Failure) -> None:
     notices.account_locked(user, failure.until)
 
 
+def refuse(user: User, reason: str) -> Failure:
+    """Count one wrong factor of ``user`` toward the lockout and audit it (no commit).
+
+    A wrong password and a wrong second factor count on the same atomic counter, so neither
+    can be guessed beyond MAX_LOGIN_ATTEMPTS; the failure that locks tells the owner, once.
+    """
+    failure = count_failure(user)
+    audit.record("login.failed", target=user, reason=reason)
+    if failure.just_locked:
+        _locked_now(user, failure)
+    return failure
+
+
 def check(identifier: str, password: str) -> User | None:
     """The one judge of a first factor: the account when the credentials are good, else None.
 
@@ -124,10 +137,7 @@ def check(identifier: str, password: str) -> User | None:
     elif user.is_service_account:  # a machine identity signs in with nothing but its API keys
         audit.record("login.failed", target=user, reason="service_account")
     elif not password_ok:
-        failure = count_failure(user)
-        audit.record("login.failed", target=user, reason="password")
-        if failure.just_locked:
-            _locked_now(user, failure)
+        refuse(user, "password")
     elif not user.is_active:
         from acs_auth.services import notices
 

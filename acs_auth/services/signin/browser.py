@@ -62,6 +62,21 @@ def release() -> None:
     session.pop(PENDING_KEY, None)
 
 
+def complete(held: Pending, method: str):
+    """The second factor ``method`` passed for this browser's ``held``: sign in and go on.
+
+    Returns the redirect to where the sign-in was going (``held.next_url``, else /programs),
+    or None when the pending sign-in was used or expired meanwhile, or the account locked
+    (the page then starts again at /login).
+    """
+    signed_in = seam.complete(held, method)
+    if signed_in is None:
+        release()
+        return None
+    start(signed_in, held.remember)
+    return redirect(held.next_url or _path("programs.index", "/programs"))
+
+
 def _path(endpoint: str, fallback: str) -> str:
     return url_for(endpoint) if endpoint in current_app.view_functions else fallback
 

@@ -11,7 +11,7 @@ someone in:
   account must give a second one; if so it opens a pending sign-in (``hold``, kept in
   services.signin.pending), else it signs in with ``establish``;
 - ``resume`` finds a pending sign-in again, ``complete`` uses it up once the second factor has
-  passed and signs in;
+  passed and signs in, ``second_factor_failed`` counts a wrong one toward the lockout;
 - ``establish`` opens the session: visit count (re-checking the lock), the session row with its
   methods (``amr``) and remember-me lifetime, the audit event, the new-device notice; one commit.
 
@@ -46,6 +46,7 @@ __all__ = [
     "establish",
     "hold",
     "resume",
+    "second_factor_failed",
     "sign_in",
 ]
 
@@ -134,7 +135,7 @@ def begin(
     now (the account changed) and ``login.succeeded`` when the pending sign-in completes.
     Everything the entrance did in this transaction commits with it.
     """
-    if not second_factor.required(user):
+    if not second_factor.required(user, Channel(channel), tuple(amr)):
         signed_in = establish(
             user,
             channel,
@@ -196,6 +197,21 @@ def complete(
     return establish(
         user, held.channel, amr=amr, remember=held.remember, before_commit=before_commit
     )
+
+
+def second_factor_failed(held: Pending, method: str) -> bool:
+    """A wrong second factor (``method``) for ``held``: count it toward the lockout (one commit).
+
+    Returns True when the account is locked now; the pending sign-in is then used up, so the
+    person starts again (after the lock) with the password. A second factor that passes goes
+    to ``complete``.
+    """
+    user = db.session.get(User, held.user_id)
+    failure = authentication.refuse(user, f"second_factor:{method}")
+    if failure.locked:
+        pending_signins.consume(held)
+    db.session.commit()
+    return failure.locked
 
 
 def establish(
