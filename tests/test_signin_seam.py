@@ -17,9 +17,8 @@ from sqlalchemy import select, update
 
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, AuthSession, SignInChallenge, User, utcnow
-from acs_auth.services import refresh
-from acs_auth.services.passwords import hash_password
-from acs_auth.services.signin import browser, seam
+from acs_auth.services.accounts.passwords import hash_password
+from acs_auth.services.signin import browser, refresh, seam
 from acs_auth.services.signin.seam import Channel
 
 NEW_PASSWORD = "violet marmalade tugboat 1923"

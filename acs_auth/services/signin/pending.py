@@ -24,7 +24,7 @@ from sqlalchemy import delete, select, update
 
 from acs_auth.extensions import db
 from acs_auth.models import SessionKind, SignInChallenge, User, utcnow
-from acs_auth.services.passwords import fingerprint
+from acs_auth.services.accounts.passwords import fingerprint
 
 # Handles are 43 characters; anything much longer is refused before it is hashed.
 MAX_HANDLE_LENGTH = 128
