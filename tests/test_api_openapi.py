@@ -17,7 +17,8 @@ def routes(app) -> set[tuple[str, str]]:
     """(method, path template) of every /api rule, in OpenAPI's {name} notation."""
     found = set()
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/api"):
+        # The reference pages (/api/docs, /api/problems/<kind>) are HTML for people.
+        if not rule.rule.startswith("/api") or rule.endpoint.startswith("api_reference."):
             continue
         path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
         for method in rule.methods - IGNORED_METHODS:
@@ -67,3 +68,32 @@ def test_every_operation_documents_its_errors():
 def test_the_route_check_notices_a_missing_route(app):
     app.add_url_rule("/api/undocumented", "undocumented", lambda: "", methods=["GET"])
     assert ("GET", "/api/undocumented") in routes(app) - documented()
+
+
+def test_every_operation_has_an_id_a_description_and_examples():
+    ids = []
+    for path, item in document()["paths"].items():
+        for method, op in item.items():
+            where = (method, path)
+            ids.append(op["operationId"])
+            assert op["summary"] and op["description"] and op["description"] != op["summary"], where
+            body = op.get("requestBody", {}).get("content", {})
+            for media_type, media in body.items():
+                if media_type != "multipart/form-data":
+                    assert "example" in media, where
+            for code, response in op["responses"].items():
+                for media_type, media in response.get("content", {}).items():
+                    assert "example" in media or "examples" in media, (where, code, media_type)
+    assert len(ids) == len(set(ids)) >= 40
+
+
+def test_the_reference_is_rendered_within_the_csp(client):
+    response = client.get("/api/docs")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    page = response.get_data(as_text=True)
+    assert "<script" not in page and "style=" not in page and "<style" not in page
+    for item in document()["paths"].values():
+        for op in item.values():
+            assert f'id="{op["operationId"]}"' in page
+    assert 'href="/api/problems/token-expired"' in page

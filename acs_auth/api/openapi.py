@@ -8,7 +8,7 @@ than from a model, so that a new endpoint needs nothing here:
   markers (public, bearer_only), and an upload's media types follow ``guards.upload``;
 * the errors it can answer: those its view declares, plus the ones every such operation can
   answer (a body: 400/413/415/422; a query: 400/422; a credential: 401/403/429; a path value:
-  404; a rate limit: 429; always 500), each an RFC 9457 problem with its type URIs;
+  404; a rate limit: 429; always 500 and 503), each an RFC 9457 problem with its type URIs;
 * the models' examples on each request and answer; Cache-Control: no-store on secrets.
 """
 
@@ -143,7 +143,7 @@ def _operation(op: dict, endpoint: str, view, schemas: dict) -> dict:
     security = _security(view)
     op = {**op, "operationId": endpoint.removeprefix("api."), "security": security}
     op["description"] = op["description"].replace("\n", " ").strip() or op["summary"]
-    codes = {"500"}
+    codes = {"500", "503"}  # 503: the database or Redis is out of reach
     params = op.get("parameters", [])
     for param in params:
         if not param.get("description"):
@@ -169,6 +169,8 @@ def _operation(op: dict, endpoint: str, view, schemas: dict) -> dict:
     responses = {}
     for code, response in op["responses"].items():
         content = response.get("content", {}).get("application/json")
+        if code == "422":  # spectree lists it everywhere; only a body or a query is validated
+            continue
         if code.startswith("2") and content is not None:
             responses[code] = _answer(response, content, schemas)
         elif code.startswith("2"):
@@ -218,7 +220,8 @@ def _answer(response: dict, content: dict, schemas: dict) -> dict:
     example = _example_of(content["schema"], schemas)
     if example is not None:
         media["example"] = example
-    answer = {"description": response["description"], "content": {"application/json": media}}
+    about = schemas[name].get("description", response["description"]).split("\n\n")[0]
+    answer = {"description": " ".join(about.split()), "content": {"application/json": media}}
     if no_store(MODELS[name]):
         answer["headers"] = NO_STORE
     return answer

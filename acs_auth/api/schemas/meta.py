@@ -19,3 +19,7 @@ class Pong(Answer):
 
 class Document(RootModel[dict[str, Any]]):
     """The OpenAPI 3.1 document."""
+
+    model_config = examples(
+        {"openapi": "3.1.0", "info": {"title": "ACS Portal API", "version": "1.0.0"}, "paths": {}}
+    )
