@@ -23,19 +23,24 @@ SECURITY = {0: "Public: no credential", 1: "Access token only", 2: "Access token
 
 def prose(text: str) -> Markup:
     """The document's plain text as HTML: paragraphs, ``*`` lists and `code` spans."""
-    html = []
+    html = Markup("")
     for block in re.split(r"\n\s*\n", text.strip()):
         items = re.split(r"^\* ", block, flags=re.M)
         inline = [_inline(" ".join(item.split())) for item in items if item.strip()]
         if block.startswith("* "):
-            html.append("<ul>" + "".join(f"<li>{item}</li>" for item in inline) + "</ul>")
+            listed = Markup("").join(Markup("<li>{}</li>").format(item) for item in inline)
+            html += Markup("<ul>{}</ul>").format(listed)
         else:
-            html.append(f"<p>{' '.join(inline)}</p>")
-    return Markup("".join(html))
+            html += Markup("<p>{}</p>").format(Markup(" ").join(inline))
+    return html
 
 
-def _inline(text: str) -> str:
-    return re.sub(r"`+([^`]+)`+", r"<code>\1</code>", str(escape(text)))
+def _inline(text: str) -> Markup:
+    """Escaped text with `backquoted` parts as code."""
+    html = Markup("")
+    for i, part in enumerate(re.split(r"`+([^`]+)`+", text)):
+        html += Markup("<code>{}</code>").format(part) if i % 2 else escape(part)
+    return html
 
 
 def _schema(document: dict, schema: dict) -> dict:
