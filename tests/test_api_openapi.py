@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 from openapi_spec_validator import validate
-from test_api_support import document, spec
+from test_api_support import assert_problem, document, spec
+
+from acs_auth import messages
 
 # The `api` fixture (a client whose answers are checked against the OpenAPI document).
 pytest_plugins = ("test_api_support",)
@@ -97,3 +99,17 @@ def test_the_reference_is_rendered_within_the_csp(client):
         for op in item.values():
             assert f'id="{op["operationId"]}"' in page
     assert 'href="/api/problems/token-expired"' in page
+
+
+def test_an_answer_that_leaks_a_field_is_refused_by_its_model(api, make_user, monkeypatch):
+    """A serializer bug (a fault no request can cause) must not reach the client."""
+    from acs_auth.api import account_views
+
+    real = account_views.user_json
+    monkeypatch.setattr(
+        account_views, "user_json", lambda user: {**real(user), "password_hash": "$2b$12$leak"}
+    )
+    make_user()
+    response = api.get("/api/auth/me", token=api.token())
+    assert_problem(response, 500, messages.SERVER_ERROR, kind="server-error")
+    assert "leak" not in response.get_data(as_text=True)

@@ -90,7 +90,10 @@ _CACHE: dict[str, dict] = {}
 
 
 def document() -> dict:
-    """The whole document (built once per process, from the app of the current context)."""
+    """The whole document, built once per process from the app of the current context.
+
+    One process serves one app, so its APP_URL (in the problem types' URIs) is the app's.
+    """
     if "document" not in _CACHE:
         _CACHE["document"] = _build()
     return _CACHE["document"]
@@ -111,7 +114,7 @@ def _views() -> dict[tuple[str, str], tuple[str, Any]]:
 
 
 def _build() -> dict:
-    generated = _compact(spec._generate_spec())
+    generated = _compact(spec.spec)  # a tidied copy: spectree's own stays as it made it
     schemas = generated["components"]["schemas"]
     views = _views()
     paths = {}
@@ -166,8 +169,14 @@ def _operation(op: dict, endpoint: str, view, schemas: dict) -> dict:
         codes |= {"401", "403", "429"}  # 429: the account's or the key's request budget
     if getattr(view, "rate_limited", False):
         codes.add("429")
+    op["responses"] = _responses(op["responses"], codes, schemas)
+    return op
+
+
+def _responses(declared: dict, codes: set[str], schemas: dict) -> dict:
+    """The view's answers with their examples, then a problem answer for each error code."""
     responses = {}
-    for code, response in op["responses"].items():
+    for code, response in declared.items():
         content = response.get("content", {}).get("application/json")
         if code == "422":  # spectree lists it everywhere; only a body or a query is validated
             continue
@@ -179,8 +188,7 @@ def _operation(op: dict, endpoint: str, view, schemas: dict) -> dict:
             codes.add(code)
     for code in sorted(codes):
         responses[code] = _problem_response(code)
-    op["responses"] = responses
-    return op
+    return responses
 
 
 def _example_of(ref: dict, schemas: dict) -> Any:
