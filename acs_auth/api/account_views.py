@@ -18,7 +18,8 @@ from acs_auth.api.schemas.account import (
     User,
 )
 from acs_auth.api.serializers import api_key_json, session_json, user_json
-from acs_auth.services import accounts, api_keys, sessions
+from acs_auth.services.accounts import accounts
+from acs_auth.services.signin import api_keys, sessions
 
 bp = Blueprint("account", __name__, url_prefix="/auth")
 TAGS = ("account",)

@@ -22,8 +22,8 @@ from acs_auth.api.schemas.catalogue import (
     ProgramUpdate,
 )
 from acs_auth.models import Program
-from acs_auth.services import catalogue
-from acs_auth.services.allowlist_csv import CsvRejected
+from acs_auth.services.allowlist.csvfile import CsvRejected
+from acs_auth.services.programs import catalogue
 
 
 def program_json(p: Program) -> dict:

@@ -31,17 +31,13 @@ from acs_auth.api.schemas.admin import (
 )
 from acs_auth.api.serializers import admin_user_json, api_key_json, session_json
 from acs_auth.models import User
-from acs_auth.services import (
-    accounts,
-    admin_stats,
-    allowlist,
-    api_keys,
-    catalogue,
-    user_access,
-    user_admin,
-)
-from acs_auth.services.emails import InvalidEmail
-from acs_auth.services.text import has_control_characters
+from acs_auth.services.accounts import accounts, user_access, user_admin
+from acs_auth.services.allowlist import imports
+from acs_auth.services.monitoring import dashboard
+from acs_auth.services.programs import catalogue
+from acs_auth.services.signin import api_keys
+from acs_auth.services.text.addresses import InvalidEmail
+from acs_auth.services.text.characters import has_control_characters
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(require_admin)
@@ -76,7 +72,7 @@ def stats():
     The dashboard's figures (accounts by state, allowlist, sessions, mail, failed sign-ins)
     and sign-ins per UTC day for the last 30 days.
     """
-    return jsonify(stats_json(admin_stats.dashboard(), admin_stats.signins_per_day(30)))
+    return jsonify(stats_json(dashboard.dashboard(), dashboard.signins_per_day(30)))
 
 
 @bp.get("/users")
@@ -303,7 +299,7 @@ def upload_allowlist(query: AllowlistUpload):
     """
     data, sent_name = _uploaded_file()
     try:
-        result = allowlist.import_file(
+        result = imports.import_file(
             data,
             file_name=(query.file_name or sent_name)[:255],
             mode=query.mode,
@@ -312,6 +308,6 @@ def upload_allowlist(query: AllowlistUpload):
             skip_invalid=query.skip_invalid,
             confirm_mass_removal=query.confirm_mass_removal,
         )
-    except allowlist.CsvRejected as exc:
+    except imports.CsvRejected as exc:
         return problem(422, detail=str(exc), errors={"file": [str(exc)]})
     return import_response(result, dry_run=query.dry_run)

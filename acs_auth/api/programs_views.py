@@ -9,7 +9,8 @@ from acs_auth.api.contract import Response, validate
 from acs_auth.api.guards import principal
 from acs_auth.api.problems import problem
 from acs_auth.api.schemas.catalogue import Program, Programs
-from acs_auth.services import catalogue, programs
+from acs_auth.services.programs import access as programs
+from acs_auth.services.programs import catalogue
 
 bp = Blueprint("programs", __name__, url_prefix="/programs")
 TAGS = ("programs",)

@@ -16,7 +16,7 @@ from acs_auth.api.contract import Invalid, Response, validate
 from acs_auth.api.problems import validation_failed
 from acs_auth.api.schemas.meta import Document, Pong
 from acs_auth.extensions import csrf
-from acs_auth.services import jwt_tokens
+from acs_auth.services.signin import jwt_tokens
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 bp.before_request(guards.check_request)

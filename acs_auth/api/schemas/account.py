@@ -9,7 +9,7 @@ from pydantic import Field
 
 from acs_auth.api.schemas.fields import Answer, Body, Name, Secret, Username, examples, text
 from acs_auth.models import Role
-from acs_auth.services import api_keys
+from acs_auth.services.signin import api_keys
 
 RoleName = Literal[tuple(r.value for r in Role)]
 Scope = Literal[api_keys.SCOPES]

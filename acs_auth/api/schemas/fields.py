@@ -15,8 +15,8 @@ from typing import Annotated, ClassVar
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from pydantic_core import PydanticCustomError
 
-from acs_auth.services.emails import InvalidEmail, LookalikeEmail, validate_address
-from acs_auth.services.text import has_control_characters
+from acs_auth.services.text.addresses import InvalidEmail, LookalikeEmail, validate_address
+from acs_auth.services.text.characters import has_control_characters
 
 
 class Body(BaseModel):
