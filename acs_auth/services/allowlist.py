@@ -23,7 +23,7 @@ from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, AllowlistImport, User, utcnow
 from acs_auth.models.user import search_key
 from acs_auth.services import allowlist_bulk, audit, catalogue, lifecycle
-from acs_auth.services.allowlist_csv import CsvRejected, Parsed, Row, parse, paused_gc
+from acs_auth.services.allowlist_csv import CsvRejected, Parsed, Row, parse
 
 MODES = ("merge", "replace")
 
@@ -140,13 +140,10 @@ def parse_upload(data: bytes) -> Parsed:
     return parse(data, cfg["ALLOWLIST_MAX_ROWS"], cfg["ALLOWLIST_MAX_BYTES"])
 
 
-@dataclass(slots=True)
-class _Existing:
-    email: str
-    last_name: str
-    first_name: str | None
-    lo_root_ids: str
-    active: bool
+# An entry's comparable columns: (email, last name, first name, LO Root IDs, active). A plain
+# tuple of strings, which the garbage collector stops tracking after its first look (a 100k
+# allowlist would otherwise be rescanned at every collection while the preview is built).
+_Existing = tuple[str, str, str | None, str, bool]
 
 
 def _existing() -> dict[str, _Existing]:
@@ -161,20 +158,21 @@ def _existing() -> dict[str, _Existing]:
         table.c.active,
     )
     rows = db.session.connection().execute(stmt)
-    return {key: _Existing(e, last, first, ids, bool(a)) for key, e, last, first, ids, a in rows}
+    return {key: (e, last, first, ids, bool(a)) for key, e, last, first, ids, a in rows}
 
 
-def _field_changes(old, row: Row, has_first_name: bool) -> list[tuple[str, str, str]]:
+def _field_changes(old: _Existing, row: Row, has_first_name: bool) -> list[tuple[str, str, str]]:
+    email, last_name, first_name, lo_root_ids, active = old
     changes = []
-    if old.email != row.email:
-        changes.append(("Email", old.email, row.email))
-    if old.last_name != row.last_name:
-        changes.append(("Last name", old.last_name, row.last_name))
-    if has_first_name and (old.first_name or None) != row.first_name:
-        changes.append(("First name", old.first_name or "", row.first_name or ""))
-    if old.lo_root_ids != row.lo_root_ids:
-        changes.append(("LO Root IDs", old.lo_root_ids, row.lo_root_ids))
-    if not old.active:
+    if email != row.email:
+        changes.append(("Email", email, row.email))
+    if last_name != row.last_name:
+        changes.append(("Last name", last_name, row.last_name))
+    if has_first_name and (first_name or None) != row.first_name:
+        changes.append(("First name", first_name or "", row.first_name or ""))
+    if lo_root_ids != row.lo_root_ids:
+        changes.append(("LO Root IDs", lo_root_ids, row.lo_root_ids))
+    if not active:
         changes.append(("Status", "removed", "on the allowlist"))
     return changes
 
@@ -185,15 +183,14 @@ def build_preview(parsed: Parsed, *, mode: str = "merge", file_name: str = "", s
         raise ValueError(f"mode must be one of {MODES}")
     preview = Preview(mode=mode, file_name=file_name, sha256=sha256, parsed=parsed)
     preview.removal_limit = current_app.config["ALLOWLIST_MAX_REMOVAL_FRACTION"]
-    with paused_gc():
-        _compare(preview, parsed, mode)
+    _compare(preview, parsed, mode)
     preview.uncatalogued = catalogue.unknown_ids({i for r in parsed.rows.values() for i in r.ids})
     return preview
 
 
 def _compare(preview: Preview, parsed: Parsed, mode: str) -> Preview:
     existing = _existing()
-    preview.active_before = sum(1 for row in existing.values() if row.active)
+    preview.active_before = sum(1 for *_columns, active in existing.values() if active)
     for key, row in parsed.rows.items():
         old = existing.get(key)
         if old is None:
@@ -201,18 +198,19 @@ def _compare(preview: Preview, parsed: Parsed, mode: str) -> Preview:
             continue
         fields = _field_changes(old, row, parsed.has_first_name)
         if fields:
-            ids_changed = old.lo_root_ids != row.lo_root_ids
-            preview.to_change.append(Change(key, row, fields, ids_changed, not old.active))
+            *_columns, old_ids, active = old
+            ids_changed = old_ids != row.lo_root_ids
+            preview.to_change.append(Change(key, row, fields, ids_changed, not active))
         else:
             preview.unchanged += 1
     if mode == "replace":
-        for key, old in existing.items():
-            if not old.active or key in parsed.rows:
+        for key, (email, last_name, _first, _ids, active) in existing.items():
+            if not active or key in parsed.rows:
                 continue
             if key in parsed.bad_keys:
                 preview.kept_invalid += 1  # their row is bad, not missing: keep them
             else:
-                preview.to_remove.append(Removal(key, old.email, old.last_name))
+                preview.to_remove.append(Removal(key, email, last_name))
     preview.to_add.sort(key=lambda r: r.key)
     preview.to_change.sort(key=lambda c: c.key)
     preview.to_remove.sort(key=lambda r: r.key)
@@ -294,8 +292,7 @@ def apply(
     db.session.add(batch)
     try:
         db.session.flush()
-        with paused_gc():
-            _write_entries(preview, batch.id, now, progress)
+        _write_entries(preview, batch.id, now, progress)
         outcome = _lifecycle(preview, batch.id, actor)
         _audit_import(batch, actor, outcome)
         db.session.commit()
@@ -345,6 +342,13 @@ def _audit_import(batch: AllowlistImport, actor: User | None, outcome) -> None:
         skipped=batch.skipped,
         deactivated=outcome.deactivated,
         reactivated=outcome.reactivated,
+    )
+
+
+def rebuild_preview(stale: Preview) -> Preview:
+    """The preview of the same parsed file against the allowlist as it is now (no re-parse)."""
+    return build_preview(
+        stale.parsed, mode=stale.mode, file_name=stale.file_name, sha256=stale.sha256
     )
 
 

@@ -132,7 +132,7 @@ def confirm(
     except StaleDataError:
         raise UploadMissing() from None
     except allowlist.ImportConflict:
-        raise PreviewOutdated(preview(upload)) from None
+        raise PreviewOutdated(allowlist.rebuild_preview(fresh)) from None
     return batch, fresh
 
 
