@@ -26,7 +26,7 @@ from sqlalchemy import select
 from acs_auth.extensions import client_ip, db, limiter
 from acs_auth.models import User
 from acs_auth.services import authentication, jwt_tokens, tokens
-from acs_auth.services.emails import email_key
+from acs_auth.services.emails import EMAIL_MAX, email_key
 
 Reader = Callable[[], object]
 Subject = Callable[[], str | None]
@@ -123,7 +123,7 @@ def reset_address_in(read: Reader) -> Subject:
         if not isinstance(value, str) or not value.strip():
             return None
         key = email_key(value)
-        if "@" not in key and len(key) <= 254 and key.isprintable():
+        if "@" not in key and len(key) <= EMAIL_MAX and key.isprintable():
             stored = db.session.scalar(select(User.email_key).where(User.username_key == key))
             key = stored or key
         return "address:" + _digest(key)

@@ -27,22 +27,19 @@ from wtforms.validators import (
 )
 
 from acs_auth import messages
-from acs_auth.auth.forms import no_control_characters
+from acs_auth.fields import no_control_characters, strip
 from acs_auth.models import Role
-from acs_auth.services.allowlist_csv import ID_PATTERN, ID_SEPARATORS
 from acs_auth.services.allowlist_entries import FILTERS, STATUS_LABELS
+from acs_auth.services.api_keys import KEY_NAME_MAX
 from acs_auth.services.audit_log import AuditFilters
+from acs_auth.services.emails import EMAIL_MAX
+from acs_auth.services.identifiers import MAX_PROGRAMS, is_program_id, split_program_ids
+from acs_auth.services.names import NAME_MAX
 from acs_auth.services.text import has_control_characters
 from acs_auth.services.user_admin import UserFilters
 
-MAX_PROGRAMS = 200
 MAX_CURSOR = 2**31 - 1
 ROLE_CHOICES = {r.value: r.value.replace("_", " ").capitalize() for r in Role}
-
-
-def strip(value):
-    """Trim the spaces that copy-paste adds."""
-    return value.strip() if isinstance(value, str) else value
 
 
 def cursor_arg(name: str) -> int | None:
@@ -55,7 +52,9 @@ def cursor_arg(name: str) -> int | None:
 
 def filter_args(form: FlaskForm) -> dict[str, str]:
     """The non-empty filter values of a GET form, to carry into pagination links."""
-    return {k: v for k, v in request.args.items() if k in form._fields and v and len(v) <= 254}
+    return {
+        k: v for k, v in request.args.items() if k in form._fields and v and len(v) <= EMAIL_MAX
+    }
 
 
 class ProgramsField(TextAreaField):
@@ -69,8 +68,7 @@ class ProgramsField(TextAreaField):
     def process_formdata(self, valuelist) -> None:
         text = valuelist[0] if valuelist else ""
         self.raw_text = text
-        parts = ID_SEPARATORS.sub(" ", text or "").split()
-        self.data = sorted(set(parts))
+        self.data = sorted(set(split_program_ids(text)))
 
     def pre_validate(self, form) -> None:
         if len(getattr(self, "raw_text", "") or "") > 20_000:
@@ -78,7 +76,7 @@ class ProgramsField(TextAreaField):
         if len(self.data or []) > MAX_PROGRAMS:
             raise ValidationError(messages.ADMIN_PROGRAMS_TOO_MANY.format(limit=MAX_PROGRAMS))
         for value in self.data or []:
-            if not ID_PATTERN.match(value):
+            if not is_program_id(value):
                 shown = value if len(value) <= 40 else value[:39] + "…"
                 raise ValidationError(messages.ADMIN_PROGRAMS_INVALID.format(value=shown))
 
@@ -97,7 +95,7 @@ def _name_field(label: str) -> StringField:
         filters=[strip],
         validators=[
             Optional(),
-            Length(max=100, message=messages.FIELD_TOO_LONG),
+            Length(max=NAME_MAX, message=messages.FIELD_TOO_LONG),
             no_control_characters,
         ],
     )
@@ -125,7 +123,7 @@ class UserFilterForm(FlaskForm):
         filters=[strip],
         validators=[
             Optional(),
-            Length(max=254, message=messages.FIELD_TOO_LONG),
+            Length(max=EMAIL_MAX, message=messages.FIELD_TOO_LONG),
             no_control_characters,
         ],
     )
@@ -163,7 +161,7 @@ class UserCreateForm(FlaskForm):
         filters=[strip],
         validators=[
             InputRequired(messages.FIELD_REQUIRED),
-            Length(max=254, message=messages.FIELD_TOO_LONG),
+            Length(max=EMAIL_MAX, message=messages.FIELD_TOO_LONG),
             no_control_characters,
         ],
     )
@@ -238,7 +236,7 @@ class EntryFilterForm(FlaskForm):
         filters=[strip],
         validators=[
             Optional(),
-            Length(max=254, message=messages.FIELD_TOO_LONG),
+            Length(max=EMAIL_MAX, message=messages.FIELD_TOO_LONG),
             no_control_characters,
         ],
     )
@@ -274,7 +272,7 @@ class AuditFilterForm(FlaskForm):
         filters=[strip],
         validators=[
             Optional(),
-            Length(max=254, message=messages.FIELD_TOO_LONG),
+            Length(max=EMAIL_MAX, message=messages.FIELD_TOO_LONG),
             no_control_characters,
         ],
     )
@@ -283,7 +281,7 @@ class AuditFilterForm(FlaskForm):
         filters=[strip],
         validators=[
             Optional(),
-            Length(max=254, message=messages.FIELD_TOO_LONG),
+            Length(max=EMAIL_MAX, message=messages.FIELD_TOO_LONG),
             no_control_characters,
         ],
     )
@@ -327,7 +325,7 @@ class ServiceKeyForm(FlaskForm):
         filters=[strip],
         validators=[
             DataRequired(message=messages.FIELD_REQUIRED),
-            Length(max=100, message=messages.FIELD_TOO_LONG),
+            Length(max=KEY_NAME_MAX, message=messages.FIELD_TOO_LONG),
             no_control_characters,
         ],
     )

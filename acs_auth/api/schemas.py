@@ -6,23 +6,34 @@ from dataclasses import replace
 
 from acs_auth.api.validation import Field, Schema
 from acs_auth.models import Role
-from acs_auth.services import api_keys
+from acs_auth.oidc.clients import CLIENT_NAME_MAX
+from acs_auth.services import api_keys, catalogue
+from acs_auth.services.emails import EMAIL_MAX
+from acs_auth.services.identifiers import (
+    MAX_PROGRAMS,
+    PROGRAM_ID_MAX,
+    PROGRAM_ID_REGEX,
+    USERNAME_MAX,
+    USERNAME_REGEX,
+)
+from acs_auth.services.names import NAME_MAX
+from acs_auth.services.text import PASSWORD_MAX
 
 # Bounds: database column sizes, and for passwords a generous cap above the policy's 128 so an
 # over-long password is told "too long" by the policy rather than refused as malformed input.
-EMAIL = Field("string", required=True, max_length=254, min_length=1, fmt="email")
-LAST_NAME = Field("string", required=True, max_length=100, min_length=1)
-NAME = Field("string", nullable=True, max_length=100)
-PASSWORD = Field("string", required=True, max_length=1024, min_length=1, controls=True)
+EMAIL = Field("string", required=True, max_length=EMAIL_MAX, min_length=1, fmt="email")
+LAST_NAME = Field("string", required=True, max_length=NAME_MAX, min_length=1)
+NAME = Field("string", nullable=True, max_length=NAME_MAX)
+PASSWORD = Field("string", required=True, max_length=PASSWORD_MAX, min_length=1, controls=True)
 USERNAME = Field(
     "string",
     nullable=True,
-    max_length=64,
-    pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$",
+    max_length=USERNAME_MAX,
+    pattern=f"^{USERNAME_REGEX}$",
     description="3 to 64 letters, digits, dots, dashes or underscores; null removes it.",
 )
 TOKEN = Field("string", required=True, max_length=4096, min_length=1)
-PROGRAM_ID = Field("string", max_length=64, pattern=r"^[A-Za-z0-9._:-]{1,64}$")
+PROGRAM_ID = Field("string", max_length=PROGRAM_ID_MAX, pattern=f"^{PROGRAM_ID_REGEX}$")
 
 REGISTER = Schema(
     "RegisterRequest",
@@ -31,13 +42,13 @@ REGISTER = Schema(
     "once.",
     email=EMAIL,
     last_name=LAST_NAME,
-    password=Field("string", max_length=1024, min_length=1, controls=True),
+    password=Field("string", max_length=PASSWORD_MAX, min_length=1, controls=True),
 )
 LOGIN = Schema(
     "LoginRequest",
     "Send exactly one of email or username.",
-    email=Field("string", max_length=254, min_length=1),
-    username=Field("string", max_length=254, min_length=1),
+    email=Field("string", max_length=EMAIL_MAX, min_length=1),
+    username=Field("string", max_length=EMAIL_MAX, min_length=1),
     password=PASSWORD,
     remember_me=Field("boolean", description="A 30-day session instead of 7 days."),
 )
@@ -55,7 +66,7 @@ REQUEST_RESET = Schema(
     "PasswordResetRequest",
     "Send exactly one of email or username; the link goes to the account's stored address.",
     email=replace(EMAIL, required=False),
-    username=Field("string", max_length=254, min_length=1),
+    username=Field("string", max_length=EMAIL_MAX, min_length=1),
 )
 RESET = Schema("ResetPasswordRequest", token=TOKEN, password=PASSWORD)
 PROFILE = Schema(
@@ -69,7 +80,7 @@ NEW_API_KEY = Schema(
     "ApiKeyCreate",
     "A key is a credential of the account: minting one needs the current password (a wrong one "
     "answers 403 and counts toward the account's lockout), and the owner is emailed.",
-    name=Field("string", required=True, max_length=100, min_length=1),
+    name=Field("string", required=True, max_length=api_keys.KEY_NAME_MAX, min_length=1),
     current_password=PASSWORD,
     scope=Field(
         "string",
@@ -90,7 +101,7 @@ SERVICE_API_KEY = Schema(
     "ServiceApiKeyCreate",
     "A key an administrator makes for a service account (which has no password to mint one). "
     "The account's address is emailed the usual notice.",
-    name=Field("string", required=True, max_length=100, min_length=1),
+    name=Field("string", required=True, max_length=api_keys.KEY_NAME_MAX, min_length=1),
     scope=Field("string", choices=("read", "full"), description="Defaults to read."),
     expires_in_days=replace(NEW_API_KEY.fields["expires_in_days"]),
 )
@@ -110,9 +121,11 @@ ADMIN_USER_UPDATE = Schema(
     programs=Field("array", item=PROGRAM_ID, max_items=1000),
 )
 PROGRAM_FIELDS = dict(
-    name=Field("string", max_length=200, min_length=1),
-    description=Field("string", max_length=2000),
-    launch_url=Field("string", nullable=True, max_length=2000, description="http(s) URL."),
+    name=Field("string", max_length=catalogue.MAX_NAME, min_length=1),
+    description=Field("string", max_length=catalogue.MAX_DESCRIPTION),
+    launch_url=Field(
+        "string", nullable=True, max_length=catalogue.MAX_URL, description="http(s) URL."
+    ),
     active=Field("boolean"),
 )
 PROGRAM_CREATE = Schema(
@@ -126,11 +139,11 @@ PROGRAM_IMPORT = Schema(
 )
 URI = Field("string", max_length=2000, min_length=1)
 CLIENT_FIELDS = dict(
-    name=Field("string", max_length=100, min_length=1),
+    name=Field("string", max_length=CLIENT_NAME_MAX, min_length=1),
     redirect_uris=Field("array", item=URI, max_items=20),
     post_logout_redirect_uris=Field("array", item=URI, max_items=20),
     backchannel_logout_uri=Field("string", nullable=True, max_length=2000),
-    programs=Field("array", item=PROGRAM_ID, max_items=200),
+    programs=Field("array", item=PROGRAM_ID, max_items=MAX_PROGRAMS),
     first_party=Field("boolean", description="true: no consent screen."),
 )
 CLIENT_CREATE = Schema(
@@ -148,7 +161,9 @@ CLIENT_UPDATE = Schema("ClientUpdate", **CLIENT_FIELDS, active=Field("boolean"))
 CURSOR = Field("integer", minimum=1, maximum=2**31 - 1)
 USER_SEARCH = Schema(
     "UserSearch",
-    q=Field("string", max_length=254, description="Any part of the email, username or names."),
+    q=Field(
+        "string", max_length=EMAIL_MAX, description="Any part of the email, username or names."
+    ),
     role=Field("string", choices=ROLES),
     password=Field("string", choices=("set", "pending")),
     locked=Field("boolean"),

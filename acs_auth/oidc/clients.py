@@ -13,9 +13,12 @@ from acs_auth.extensions import db
 from acs_auth.models import OAuthClient, User
 from acs_auth.oidc.store import digest
 from acs_auth.services import audit, catalogue
-from acs_auth.services.allowlist_csv import ID_PATTERN
+from acs_auth.services.identifiers import is_program_id
+from acs_auth.services.text import has_control_characters
 
 MAX_URIS = 20
+
+CLIENT_NAME_MAX = 100
 
 
 class ClientInvalid(ValueError):
@@ -63,7 +66,7 @@ def _uris(values, field: str, errors: dict) -> list[str]:
 def _fields(name, redirect_uris, post_logout_redirect_uris, backchannel_uri, programs) -> dict:
     errors: dict[str, str] = {}
     name = (name or "").strip()
-    if not name or len(name) > 100 or any(ord(c) < 32 or ord(c) == 127 for c in name):
+    if not name or len(name) > CLIENT_NAME_MAX or has_control_characters(name):
         errors["name"] = messages.PROGRAM_NAME_INVALID
     redirects = _uris(redirect_uris, "redirect_uris", errors)
     if not redirects and "redirect_uris" not in errors:
@@ -73,7 +76,7 @@ def _fields(name, redirect_uris, post_logout_redirect_uris, backchannel_uri, pro
         [backchannel_uri] if backchannel_uri else [], "backchannel_logout_uri", errors
     )
     programs = sorted(set(programs or []))
-    bad = [p for p in programs if not ID_PATTERN.match(p)]
+    bad = [p for p in programs if not is_program_id(p)]
     if bad:
         errors["programs"] = messages.ADMIN_PROGRAMS_INVALID.format(value=bad[0][:40])
     unknown = [] if bad else catalogue.unknown_ids(programs)

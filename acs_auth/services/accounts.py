@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy.exc import IntegrityError
 
 from acs_auth import messages
@@ -16,6 +14,8 @@ from acs_auth.services.authentication import CurrentPasswordWrong as CurrentPass
 from acs_auth.services.authentication import SignedOutByLock as SignedOutByLock
 from acs_auth.services.authentication import confirm_password
 from acs_auth.services.emails import email_key, validate_address
+from acs_auth.services.identifiers import USERNAME_PATTERN
+from acs_auth.services.names import NAME_MAX
 from acs_auth.services.text import has_control_characters
 
 
@@ -29,12 +29,6 @@ class ProfileInvalid(ValueError):
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(reason)
         self.field = field
-
-
-# A username never contains "@", so it can never be mistaken for (or shadow) an email address
-# at sign-in, where one box accepts either.
-USERNAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{2,63}")
-NAME_MAX = 100
 
 
 def _clean_name(field: str, value: str | None) -> str | None:

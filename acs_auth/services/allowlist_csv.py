@@ -15,8 +15,14 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from acs_auth import messages
-from acs_auth.services.emails import InvalidEmail, email_key, validate_address
-from acs_auth.services.names import name_key
+from acs_auth.services.emails import EMAIL_MAX, InvalidEmail, email_key, validate_address
+from acs_auth.services.identifiers import (
+    MAX_PROGRAMS,
+    PROGRAM_ID_PATTERN,
+    is_program_id,
+    split_program_ids,
+)
+from acs_auth.services.names import NAME_MAX, name_key
 from acs_auth.services.text import has_control_characters
 
 # Header names are compared lower-cased with everything but letters and digits removed, so
@@ -41,16 +47,12 @@ FIELD_LABELS = {
     "email": "email",
     "lo_root_ids": "LO Root IDs",
 }
-ID_SEPARATORS = re.compile(r"[;,|\s]+")
-ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}\Z")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # First characters a spreadsheet may also read as one of those: the full-width forms
 # (U+FF1D, U+FF0B, U+FF0D, U+FF20, which an East Asian IME types and Excel accepts) and the
 # small forms (U+FE66, U+FE62, U+FE63, U+FE6B), all folded to ASCII by NFKC, and the minus
 # sign U+2212, which NFKC keeps.
 _FORMULA_LOOKALIKES = ("\u2212",)
-MAX_NAME = 100
-MAX_IDS = 200
 _NON_ALNUM = re.compile(r"[^0-9a-z]")
 # A strict subset of what email-validator accepts, checked first because the full validator
 # costs ~25 µs per address (2.5 s for 100k rows). Anything outside it takes the full path; the
@@ -258,12 +260,12 @@ class _Reader:
         first = _cell(record, size, self.first_i) if self.first_i is not None else ""
         cell = _cell(record, size, self.ids_i)
         # Most cells hold one well-formed ID: skip the split for them.
-        ids = {cell} if ID_PATTERN.match(cell) else {i for i in ID_SEPARATORS.split(cell) if i}
+        ids = {cell} if PROGRAM_ID_PATTERN.match(cell) else set(split_program_ids(cell))
         address, problem = _row_problem(last, first or None, email, ids)
         if problem:
             parsed.errors.append((line, problem))
             if email:
-                parsed.bad_keys.add(email_key(email)[:254])
+                parsed.bad_keys.add(email_key(email)[:EMAIL_MAX])
             return
         text = cell if len(ids) == 1 and cell in ids else ";".join(sorted(ids))
         self._merge(Row(address, last, first or None, text, line, address.lower()))
@@ -314,7 +316,7 @@ def check_email(value: str) -> str:
     if match is not None:
         local, domain, tld = match.groups()
         if (
-            len(value) <= 254
+            len(value) <= EMAIL_MAX
             and len(local) <= 64
             and "--" not in domain
             and tld.lower() not in _SPECIAL_TLDS
@@ -324,8 +326,8 @@ def check_email(value: str) -> str:
 
 
 def _name_problem(label: str, value: str | None) -> str | None:
-    if value and len(value) > MAX_NAME:
-        return messages.CSV_ROW_TOO_LONG.format(field=label, limit=MAX_NAME)
+    if value and len(value) > NAME_MAX:
+        return messages.CSV_ROW_TOO_LONG.format(field=label, limit=NAME_MAX)
     if value and has_control_characters(value):
         return messages.CSV_ROW_CONTROL.format(field=label)
     return None
@@ -346,9 +348,9 @@ def _row_problem(last: str, first: str | None, email: str, ids: set[str]) -> tup
         return "", messages.CSV_ROW_EMAIL_INVALID.format(value=shorten(email))
     if not ids:
         return "", messages.CSV_ROW_NO_IDS
-    if len(ids) > MAX_IDS:
-        return "", messages.CSV_ROW_TOO_MANY_IDS.format(limit=MAX_IDS)
-    bad = sorted(i for i in ids if not ID_PATTERN.fullmatch(i))
+    if len(ids) > MAX_PROGRAMS:
+        return "", messages.CSV_ROW_TOO_MANY_IDS.format(limit=MAX_PROGRAMS)
+    bad = sorted(i for i in ids if not is_program_id(i))
     if bad:
         return "", messages.CSV_ROW_BAD_ID.format(value=shorten(bad[0], 40))
     return address, None

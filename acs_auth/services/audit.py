@@ -10,7 +10,7 @@ from flask import current_app, g, has_request_context, request
 
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, User
-from acs_auth.services.emails import email_key
+from acs_auth.services.emails import EMAIL_MAX, email_key
 
 # Keys that must never reach the audit log, whatever a caller passes.
 _SECRET_KEYS = {
@@ -39,7 +39,7 @@ def typed_label(typed: str | None) -> str:
     of the normalised string under SECRET_KEY, lets an admin see repeats of one string and find
     them by searching for it, without the log being reversible by whoever reads it.
     """
-    text = (typed or "").strip()[:254]
+    text = (typed or "").strip()[:EMAIL_MAX]
     key = email_key(text)
     digest = hmac.new(current_app.config["SECRET_KEY"].encode(), key.encode(), "sha256")
     tag = "#" + digest.hexdigest()[:12]

@@ -15,7 +15,7 @@ from acs_auth.extensions import db
 from acs_auth.models import OutboxMessage, Role, Source, User, utcnow
 from acs_auth.services import audit, audit_export, mail, passwords, sessions
 from acs_auth.services.accounts import add_new_user
-from acs_auth.services.emails import email_key, validate_address
+from acs_auth.services.emails import EMAIL_MAX, email_key, validate_address
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ GENERATED_PASSWORD_LENGTH = 24  # ~143 bits from the URL-safe alphabet
 def find_account(email: str) -> User | None:
     """The account whose email is ``email`` (compared case-insensitively), if any."""
     key = email_key(email or "")
-    if not key or len(key) > 254:
+    if not key or len(key) > EMAIL_MAX:
         return None
     return db.session.scalar(select(User).where(User.email_key == key))
 
