@@ -23,7 +23,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from acs_auth import errors, messages
 from acs_auth.admin.forms import AuditFilterForm, UploadForm, cursor_arg, filter_args
 from acs_auth.models import utcnow
-from acs_auth.services import admin_stats, audit_export, audit_log, user_admin
+from acs_auth.services import admin_stats, audit_export, audit_log, paging, user_admin
 from acs_auth.services.allowlist_csv import human_size
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -88,7 +88,7 @@ def dashboard():
 def audit_events():
     """The audit log with its filters, newest first."""
     form = AuditFilterForm(formdata=request.args)
-    page = user_admin.Page()
+    page = paging.Page()
     if form.validate():
         page = audit_log.search(
             form.filters(), before=cursor_arg("before"), after=cursor_arg("after")

@@ -76,7 +76,7 @@ def list_users():
         filters, after=args.get("after"), before=args.get("before"), limit=args.get("limit", 50)
     )
     items = [admin_user_json(u) for u in page.items]
-    return jsonify(items=items, next_after=page.next_after, prev_before=page.prev_before)
+    return jsonify(items=items, next_after=page.next_cursor, prev_before=page.previous_cursor)
 
 
 @bp.post("/users")

@@ -13,10 +13,10 @@ from sqlalchemy import and_, func, or_, select
 from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, AllowlistImport, User, utcnow
 from acs_auth.models.user import search_key
-from acs_auth.services import audit, lifecycle, registration
+from acs_auth.services import audit, lifecycle, paging, registration
 from acs_auth.services.allowlist_csv import HEADER, write_row
 from acs_auth.services.emails import email_key
-from acs_auth.services.user_admin import Page, clean_query, keyset_page, page_of, prefix_match
+from acs_auth.services.user_admin import clean_query, prefix_match
 
 # An entry invited less than this long ago is not invited again by a bulk action, so repeated
 # clicks cannot flood a mailbox; a registration link stays valid for 24 hours anyway.
@@ -122,7 +122,7 @@ def search(
     after: int | None = None,
     before: int | None = None,
     limit: int = 50,
-) -> Page:
+) -> paging.Page:
     """One page of entries matching an email or last-name prefix and a status."""
     now = utcnow()
     stmt = _base_query()
@@ -136,7 +136,7 @@ def search(
     condition = _status_condition(status, now)
     if condition is not None:
         stmt = stmt.where(condition)
-    rows, more = keyset_page(
+    page = paging.by_key(
         stmt,
         AllowlistEntry.email_key,
         AllowlistEntry.id,
@@ -144,9 +144,10 @@ def search(
         before=before,
         limit=limit,
         scalars=False,
+        ident=lambda row: row[0].id,
     )
-    items = [EntryStatus(row[0], row[1], *_status(*row, now)) for row in rows]
-    return page_of(items, more, after=after, before=before, ident=lambda e: e.entry.id)
+    page.items = [EntryStatus(row[0], row[1], *_status(*row, now)) for row in page.items]
+    return page
 
 
 def get(entry_id: int) -> EntryStatus | None:
@@ -251,12 +252,11 @@ def restore(entry: AllowlistEntry, actor: User) -> int:
     return lifecycle.restore_entry(entry, actor)
 
 
-def history(limit: int = 50, before: int | None = None) -> list[AllowlistImport]:
-    """The most recent imports, newest first (keyset pagination on id)."""
-    stmt = select(AllowlistImport).order_by(AllowlistImport.id.desc()).limit(limit)
-    if before is not None:
-        stmt = stmt.where(AllowlistImport.id < before)
-    return list(db.session.scalars(stmt))
+def history(limit: int = 50, before: int | None = None, after: int | None = None) -> paging.Page:
+    """One page of imports, newest first; ``before`` pages to older ones, ``after`` to newer."""
+    return paging.newest_first(
+        select(AllowlistImport), AllowlistImport.id, before=before, after=after, limit=limit
+    )
 
 
 def active_count() -> int:
