@@ -33,7 +33,12 @@ from acs_auth.services.allowlist_entries import FILTERS, STATUS_LABELS
 from acs_auth.services.api_keys import KEY_NAME_MAX
 from acs_auth.services.audit_log import AuditFilters
 from acs_auth.services.emails import EMAIL_MAX
-from acs_auth.services.identifiers import MAX_PROGRAMS, is_program_id, split_program_ids
+from acs_auth.services.identifiers import (
+    MAX_PROGRAMS,
+    is_program_id,
+    program_list,
+    split_program_ids,
+)
 from acs_auth.services.names import NAME_MAX
 from acs_auth.services.text import has_control_characters
 from acs_auth.services.user_admin import UserFilters
@@ -68,7 +73,7 @@ class ProgramsField(TextAreaField):
     def process_formdata(self, valuelist) -> None:
         text = valuelist[0] if valuelist else ""
         self.raw_text = text
-        self.data = sorted(set(split_program_ids(text)))
+        self.data = program_list(split_program_ids(text))
 
     def pre_validate(self, form) -> None:
         if len(getattr(self, "raw_text", "") or "") > 20_000:

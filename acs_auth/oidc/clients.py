@@ -13,7 +13,7 @@ from acs_auth.extensions import db
 from acs_auth.models import OAuthClient, User
 from acs_auth.oidc.store import digest
 from acs_auth.services import audit, catalogue
-from acs_auth.services.identifiers import is_program_id
+from acs_auth.services.identifiers import is_program_id, program_list
 from acs_auth.services.text import has_control_characters
 
 MAX_URIS = 20
@@ -75,7 +75,7 @@ def _fields(name, redirect_uris, post_logout_redirect_uris, backchannel_uri, pro
     backchannel = _uris(
         [backchannel_uri] if backchannel_uri else [], "backchannel_logout_uri", errors
     )
-    programs = sorted(set(programs or []))
+    programs = program_list(programs or [])
     bad = [p for p in programs if not is_program_id(p)]
     if bad:
         errors["programs"] = messages.ADMIN_PROGRAMS_INVALID.format(value=bad[0][:40])

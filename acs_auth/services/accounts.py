@@ -14,7 +14,7 @@ from acs_auth.services.authentication import CurrentPasswordWrong as CurrentPass
 from acs_auth.services.authentication import SignedOutByLock as SignedOutByLock
 from acs_auth.services.authentication import confirm_password
 from acs_auth.services.emails import email_key, validate_address
-from acs_auth.services.identifiers import USERNAME_PATTERN
+from acs_auth.services.identifiers import USERNAME_PATTERN, program_list
 from acs_auth.services.names import NAME_MAX
 from acs_auth.services.text import has_control_characters
 
@@ -131,7 +131,7 @@ def create_user(
         last_name=last_name,
         source=source.value,
     )
-    user.programs = [UserProgram(lo_root_id=p) for p in sorted(set(programs or []))]
+    user.programs = [UserProgram(lo_root_id=p) for p in program_list(programs or [])]
     add_new_user(user)
     audit.record("user.created", actor=actor, target=user, role=user.role)
     if send_setup and not user.is_service_account:  # a machine identity has no password

@@ -20,6 +20,8 @@ from acs_auth.services.identifiers import (
     MAX_PROGRAMS,
     PROGRAM_ID_PATTERN,
     is_program_id,
+    joined_programs,
+    split_joined_programs,
     split_program_ids,
 )
 from acs_auth.services.names import NAME_MAX, name_key
@@ -91,9 +93,9 @@ class Row:
         self.key = self.key or email_key(self.email)
 
     @property
-    def ids(self) -> frozenset[str]:
-        """The LO Root IDs as a set."""
-        return frozenset(self.lo_root_ids.split(";"))
+    def ids(self) -> list[str]:
+        """The LO Root IDs (services.identifiers.program_list: unique, sorted)."""
+        return split_joined_programs(self.lo_root_ids)
 
     @property
     def lines(self) -> list[int]:
@@ -267,7 +269,7 @@ class _Reader:
             if email:
                 parsed.bad_keys.add(email_key(email)[:EMAIL_MAX])
             return
-        text = cell if len(ids) == 1 and cell in ids else ";".join(sorted(ids))
+        text = cell if len(ids) == 1 and cell in ids else joined_programs(ids)
         self._merge(Row(address, last, first or None, text, line, address.lower()))
 
     def _merge(self, row: Row) -> None:
@@ -288,7 +290,7 @@ class _Reader:
             self.conflicted.add(key)
         else:
             if row.lo_root_ids != known.lo_root_ids:  # the union of their IDs
-                known.lo_root_ids = ";".join(sorted(known.ids | row.ids))
+                known.lo_root_ids = joined_programs([*known.ids, *row.ids])
             known.first_name = known.first_name or row.first_name
             known.more_lines = [*(known.more_lines or ()), row.line]
 

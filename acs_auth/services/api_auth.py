@@ -21,6 +21,7 @@ from sqlalchemy import Select, bindparam, func, literal_column, or_, select, upd
 from acs_auth.extensions import db
 from acs_auth.models import ApiKey, AuthSession, Role, SessionKind, User, UserProgram, utcnow
 from acs_auth.services import api_keys, credential_lookup, jwt_tokens
+from acs_auth.services.identifiers import split_joined_programs
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # last_used_at is written at most this often, so a busy client does not write on every request.
@@ -37,7 +38,7 @@ _USER_COLUMNS = (
     User.last_login_at,
 )
 # The account's LO Root IDs in one column, so the lookup is one row whatever the number of
-# programs (IDs never contain whitespace: allowlist_csv.ID_PATTERN guards every way in).
+# programs (IDs never contain whitespace: identifiers.PROGRAM_ID_PATTERN guards every way in).
 PROGRAMS_SEPARATOR = " "
 _SEPARATOR_SQL = literal_column(f"'{PROGRAMS_SEPARATOR}'")
 _PROGRAMS = (
@@ -186,7 +187,7 @@ def _lookup(query: Select, params: dict):
     if not rows:
         return None
     (row,) = rows  # session ids and key digests are unique
-    programs = sorted(row.programs.split(PROGRAMS_SEPARATOR)) if row.programs else []
+    programs = split_joined_programs(row.programs, PROGRAMS_SEPARATOR)
     values = {c.key: getattr(row, c.key) for c in _USER_COLUMNS}
     return Caller(**values, program_ids=programs), row
 

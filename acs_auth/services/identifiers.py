@@ -8,6 +8,7 @@ the API anchors it with ``^…$``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 # A username never contains "@", so it can never be mistaken for (or shadow) an email address
 # at sign-in, where one box accepts either.
@@ -15,8 +16,8 @@ USERNAME_MAX = 64
 USERNAME_REGEX = r"[A-Za-z0-9][A-Za-z0-9._-]{2,63}"
 USERNAME_PATTERN = re.compile(USERNAME_REGEX)
 
-# LO Root IDs never contain whitespace or ";", so a list of them can be stored ";"-joined and
-# carried space-separated.
+# LO Root IDs never contain whitespace or ";", so a list of them can be stored ";"-joined (an
+# allowlist entry's lo_root_ids) and carried space-joined (the API's one-row caller lookup).
 PROGRAM_ID_MAX = 64
 PROGRAM_ID_REGEX = r"[A-Za-z0-9._:-]{1,64}"
 PROGRAM_ID_PATTERN = re.compile(rf"^{PROGRAM_ID_REGEX}\Z")
@@ -29,6 +30,21 @@ MAX_PROGRAMS = 200
 def is_program_id(value: object) -> bool:
     """True for a string shaped like an LO Root ID."""
     return isinstance(value, str) and PROGRAM_ID_PATTERN.match(value) is not None
+
+
+def program_list(ids: Iterable[str]) -> list[str]:
+    """A person's programs in their one in-code form: the unique LO Root IDs, sorted."""
+    return sorted(set(ids))
+
+
+def joined_programs(ids: Iterable[str], separator: str = ";") -> str:
+    """The stored form of a person's programs: ``program_list`` joined by ``separator``."""
+    return separator.join(program_list(ids))
+
+
+def split_joined_programs(text: str | None, separator: str = ";") -> list[str]:
+    """``joined_programs`` undone: the ``program_list`` of a stored value."""
+    return program_list(p for p in (text or "").split(separator) if p)
 
 
 def split_program_ids(text: str | None) -> list[str]:

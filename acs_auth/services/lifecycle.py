@@ -27,6 +27,7 @@ from acs_auth.models import (
     utcnow,
 )
 from acs_auth.services import audit
+from acs_auth.services.identifiers import program_list
 from acs_auth.services.sessions import sessions_ended
 
 REASON_ALLOWLIST = "allowlist"
@@ -146,7 +147,7 @@ def set_programs(programs: dict[int, Iterable[str]]) -> int:
     ids = sorted(programs)
     for chunk in chunks(ids):
         db.session.execute(delete(UserProgram).where(UserProgram.user_id.in_(chunk)))
-    rows = [{"user_id": uid, "lo_root_id": p} for uid in ids for p in sorted(set(programs[uid]))]
+    rows = [{"user_id": uid, "lo_root_id": p} for uid in ids for p in program_list(programs[uid])]
     for chunk in chunks(rows, 5000):
         db.session.execute(insert(UserProgram), chunk)
     return len(ids)
@@ -171,7 +172,7 @@ def record_program_changes(
     """Write ``programs: old → new`` into the history of each account an import changes."""
     before = _programs_of(sorted(programs))
     for user_id, new in programs.items():
-        new = sorted(set(new))
+        new = program_list(new)
         if before[user_id] != new:
             changes = {"programs": [before[user_id], new]}
             _record("user.updated", accounts[user_id], actor, changes=changes, **source)

@@ -32,6 +32,7 @@ from acs_auth.models import (
 from acs_auth.models.user import search_key
 from acs_auth.services import accounts, audit, lifecycle, paging, recovery, sessions
 from acs_auth.services.emails import EMAIL_MAX
+from acs_auth.services.identifiers import program_list
 from acs_auth.services.text import without_control_characters
 
 PAGE_SIZE = 50
@@ -235,9 +236,9 @@ def update_user(
         user.role = role
         if user.is_service_account:
             _become_machine(user)
-    new_programs = sorted(set(programs))
-    if new_programs != sorted(user.program_ids):
-        changes["programs"] = [sorted(user.program_ids), new_programs]
+    new_programs = program_list(programs)
+    if new_programs != user.program_ids:
+        changes["programs"] = [user.program_ids, new_programs]
         user.programs = [UserProgram(lo_root_id=p) for p in new_programs]
     if active != user.is_active:
         changes["active"] = [user.is_active, active]
