@@ -1,8 +1,8 @@
-"""Form filters and validators every blueprint's forms share: services.text's rules as WTForms
-checks, so a form refuses what the services would refuse, with a form error instead of a 500.
+"""Form filters and validators every blueprint's forms share: the rules of services.text as
+WTForms checks, so a form refuses what the services would refuse, with a form error, not a 500.
 
-Imports only WTForms, messages and services.text; blueprints import it, never each other's forms
-for these.
+Imports only WTForms, messages and services.text; blueprints import it, never each other's
+forms for these.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from wtforms.validators import ValidationError
 
 from acs_auth import messages
-from acs_auth.services.text import has_control_characters
+from acs_auth.services.text.characters import has_control_characters
 
 
 def strip(value):

@@ -6,10 +6,10 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Opt
 
 from acs_auth import messages
 from acs_auth.fields import strip
-from acs_auth.services.emails import EMAIL_MAX
-from acs_auth.services.identifiers import USERNAME_MAX, USERNAME_REGEX
-from acs_auth.services.names import NAME_MAX
-from acs_auth.services.text import PASSWORD_MAX
+from acs_auth.services.text.addresses import EMAIL_MAX
+from acs_auth.services.text.characters import PASSWORD_MAX
+from acs_auth.services.text.identifiers import USERNAME_MAX, USERNAME_REGEX
+from acs_auth.services.text.names import NAME_MAX
 
 
 def _password(label: str, *extra) -> PasswordField:

@@ -29,19 +29,19 @@ from wtforms.validators import (
 from acs_auth import messages
 from acs_auth.fields import no_control_characters, strip
 from acs_auth.models import Role
-from acs_auth.services.allowlist_entries import FILTERS, STATUS_LABELS
-from acs_auth.services.api_keys import KEY_NAME_MAX
-from acs_auth.services.audit_log import AuditFilters
-from acs_auth.services.emails import EMAIL_MAX
-from acs_auth.services.identifiers import (
+from acs_auth.services.accounts.user_admin import UserFilters
+from acs_auth.services.allowlist.entries import FILTERS, STATUS_LABELS
+from acs_auth.services.audit.log import AuditFilters
+from acs_auth.services.signin.api_keys import KEY_NAME_MAX
+from acs_auth.services.text.addresses import EMAIL_MAX
+from acs_auth.services.text.characters import has_control_characters
+from acs_auth.services.text.identifiers import (
     MAX_PROGRAMS,
     is_program_id,
     program_list,
     split_program_ids,
 )
-from acs_auth.services.names import NAME_MAX
-from acs_auth.services.text import has_control_characters
-from acs_auth.services.user_admin import UserFilters
+from acs_auth.services.text.names import NAME_MAX
 
 MAX_CURSOR = 2**31 - 1
 ROLE_CHOICES = {r.value: r.value.replace("_", " ").capitalize() for r in Role}

@@ -9,8 +9,8 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from acs_auth import messages
 from acs_auth.fields import no_control_characters, strip
-from acs_auth.services.catalogue import MAX_DESCRIPTION, MAX_NAME, MAX_URL
-from acs_auth.services.identifiers import PROGRAM_ID_MAX
+from acs_auth.services.programs.catalogue import MAX_DESCRIPTION, MAX_NAME, MAX_URL
+from acs_auth.services.text.identifiers import PROGRAM_ID_MAX
 
 
 class ProgramForm(FlaskForm):

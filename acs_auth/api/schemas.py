@@ -7,17 +7,18 @@ from dataclasses import replace
 from acs_auth.api.validation import Field, Schema
 from acs_auth.models import Role
 from acs_auth.oidc.clients import CLIENT_NAME_MAX
-from acs_auth.services import api_keys, catalogue
-from acs_auth.services.emails import EMAIL_MAX
-from acs_auth.services.identifiers import (
+from acs_auth.services.programs import catalogue
+from acs_auth.services.signin import api_keys
+from acs_auth.services.text.addresses import EMAIL_MAX
+from acs_auth.services.text.characters import PASSWORD_MAX
+from acs_auth.services.text.identifiers import (
     MAX_PROGRAMS,
     PROGRAM_ID_MAX,
     PROGRAM_ID_REGEX,
     USERNAME_MAX,
     USERNAME_REGEX,
 )
-from acs_auth.services.names import NAME_MAX
-from acs_auth.services.text import PASSWORD_MAX
+from acs_auth.services.text.names import NAME_MAX
 
 # Bounds: database column sizes, and for passwords a generous cap above the policy's 128 so an
 # over-long password is told "too long" by the policy rather than refused as malformed input.

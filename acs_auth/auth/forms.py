@@ -1,4 +1,4 @@
-"""The sign-in form: shape checks only; the credentials are judged by services.authentication."""
+"""The sign-in form: shape checks only; services.signin.authentication judges the credentials."""
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
@@ -6,8 +6,8 @@ from wtforms.validators import InputRequired, Length
 
 from acs_auth import messages
 from acs_auth.fields import no_control_characters, strip
-from acs_auth.services.emails import EMAIL_MAX
-from acs_auth.services.text import PASSWORD_MAX
+from acs_auth.services.text.addresses import EMAIL_MAX
+from acs_auth.services.text.characters import PASSWORD_MAX
 
 
 class LoginForm(FlaskForm):

@@ -8,10 +8,11 @@ from flask.cli import AppGroup
 from acs_auth import messages
 from acs_auth.cli.mail import deliver_if_background
 from acs_auth.models import Role
-from acs_auth.services import accounts, maintenance, passwords
-from acs_auth.services.emails import EMAIL_MAX, InvalidEmail, validate_address
-from acs_auth.services.identifiers import is_program_id
-from acs_auth.services.names import NAME_MAX
+from acs_auth.services.accounts import accounts, passwords
+from acs_auth.services.operations import maintenance
+from acs_auth.services.text.addresses import EMAIL_MAX, InvalidEmail, validate_address
+from acs_auth.services.text.identifiers import is_program_id
+from acs_auth.services.text.names import NAME_MAX
 
 group = AppGroup("users", help="Create administrators and users, unlock accounts.")
 

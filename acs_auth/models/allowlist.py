@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, validates
 from acs_auth.extensions import db
 from acs_auth.models.base import UTCDateTime, utcnow
 from acs_auth.models.user import KEY_LENGTH, PATTERN_OPS, search_key
-from acs_auth.services.identifiers import split_joined_programs
+from acs_auth.services.text.identifiers import split_joined_programs
 
 
 class AllowlistEntry(db.Model):
@@ -54,7 +54,7 @@ class AllowlistEntry(db.Model):
 
     @property
     def program_ids(self) -> list[str]:
-        """The entry's LO Root IDs (services.identifiers.program_list: unique, sorted)."""
+        """The entry's LO Root IDs (services.text.identifiers.program_list: unique, sorted)."""
         return split_joined_programs(self.lo_root_ids)
 
 

@@ -12,9 +12,10 @@ from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import OAuthClient, User
 from acs_auth.oidc.store import digest
-from acs_auth.services import audit, catalogue
-from acs_auth.services.identifiers import is_program_id, program_list
-from acs_auth.services.text import has_control_characters
+from acs_auth.services import audit
+from acs_auth.services.programs import catalogue
+from acs_auth.services.text.characters import has_control_characters
+from acs_auth.services.text.identifiers import is_program_id, program_list
 
 MAX_URIS = 20
 

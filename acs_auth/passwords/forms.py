@@ -6,8 +6,13 @@ from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from acs_auth import messages
 from acs_auth.fields import no_control_characters, strip
-from acs_auth.services.emails import EMAIL_MAX, InvalidEmail, LookalikeEmail, validate_address
-from acs_auth.services.names import NAME_MAX
+from acs_auth.services.text.addresses import (
+    EMAIL_MAX,
+    InvalidEmail,
+    LookalikeEmail,
+    validate_address,
+)
+from acs_auth.services.text.names import NAME_MAX
 
 
 def _valid_email(form, field) -> None:
