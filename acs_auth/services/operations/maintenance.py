@@ -17,7 +17,7 @@ from acs_auth.services import audit
 from acs_auth.services.accounts import passwords
 from acs_auth.services.accounts.accounts import add_new_user
 from acs_auth.services.audit import export
-from acs_auth.services.mail import outbox as mail
+from acs_auth.services.mail import delivery
 from acs_auth.services.signin import sessions
 from acs_auth.services.text.addresses import EMAIL_MAX, email_key, validate_address
 
@@ -96,7 +96,7 @@ def send_all_pending(stop: threading.Event | None = None) -> MailRound:
     """Send every message that is due, batch after batch, until a batch comes back short."""
     total = MailRound()
     while stop is None or not stop.is_set():
-        sent, failed = mail.send_pending(MAIL_BATCH)
+        sent, failed = delivery.send_pending(MAIL_BATCH)
         total.sent += sent
         total.failed += failed
         if sent + failed < MAIL_BATCH:
