@@ -18,6 +18,7 @@ from sqlalchemy import delete, insert, select, update
 
 from acs_auth.extensions import db
 from acs_auth.models import (
+    Account,
     AllowlistEntry,
     AllowlistImport,
     ApiKey,
@@ -36,11 +37,12 @@ CHUNK = 500
 
 
 @dataclass(frozen=True)
-class Account:
-    """The columns of an account that the lifecycle needs."""
+class AccountRow:
+    """An Account (models.account) as the lifecycle reads it: plain columns, no ORM object."""
 
     id: int
     email: str
+    role: str
     email_key: str
     is_active: bool
     inactive_reason: str | None
@@ -53,26 +55,28 @@ def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
 
 
 def _account_columns():
-    return select(User.id, User.email, User.email_key, User.is_active_flag, User.inactive_reason)
+    return select(
+        User.id, User.email, User.role, User.email_key, User.is_active_flag, User.inactive_reason
+    )
 
 
-def accounts_for_keys(keys: Iterable[str]) -> dict[str, Account]:
+def accounts_for_keys(keys: Iterable[str]) -> dict[str, AccountRow]:
     """The accounts whose email key is in ``keys``."""
-    found: dict[str, Account] = {}
+    found: dict[str, AccountRow] = {}
     for chunk in chunks(sorted(set(keys))):
         for row in db.session.execute(_account_columns().where(User.email_key.in_(chunk))):
-            found[row.email_key] = Account(*row)
+            found[row.email_key] = AccountRow(*row)
     return found
 
 
-def accounts_for_batch(batch_id: int) -> dict[str, Account]:
+def accounts_for_batch(batch_id: int) -> dict[str, AccountRow]:
     """The accounts of the entries an import batch touched, in one query."""
     stmt = (
         _account_columns()
         .join(AllowlistEntry, AllowlistEntry.email_key == User.email_key)
         .where(AllowlistEntry.import_batch_id == batch_id)
     )
-    return {row.email_key: Account(*row) for row in db.session.execute(stmt)}
+    return {row.email_key: AccountRow(*row) for row in db.session.execute(stmt)}
 
 
 def end_credentials(user_ids: list[int], reason: str) -> int:
@@ -101,12 +105,11 @@ def end_credentials(user_ids: list[int], reason: str) -> int:
     return ended
 
 
-def _record(event: str, account: Account, actor: User | None, **details) -> None:
-    row = audit.record(event, actor=actor, target_label=account.email, **details)
-    row.target_id = account.id
+def _record(event: str, account: Account, actor: Account | None, **details) -> None:
+    audit.record(event, actor=actor, target=account, **details)
 
 
-def deactivate(accounts: Iterable[Account], actor: User | None, **source) -> int:
+def deactivate(accounts: Iterable[AccountRow], actor: Account | None, **source) -> int:
     """Close the accounts of people removed from the allowlist and end their credentials.
 
     ``source`` (the import's id and file name) goes into each account's history.
@@ -127,7 +130,7 @@ def deactivate(accounts: Iterable[Account], actor: User | None, **source) -> int
     return len(closing)
 
 
-def reactivate(accounts: Iterable[Account], actor: User | None, **source) -> int:
+def reactivate(accounts: Iterable[AccountRow], actor: Account | None, **source) -> int:
     """Reopen accounts that the allowlist closed, now that their person is back on it."""
     opening = [a for a in accounts if not a.is_active and a.inactive_reason == REASON_ALLOWLIST]
     for chunk in chunks([a.id for a in opening]):
@@ -167,7 +170,7 @@ def _programs_of(user_ids: list[int]) -> dict[int, list[str]]:
 
 
 def record_program_changes(
-    programs: dict[int, list[str]], actor: User | None, accounts: dict[int, Account], **source
+    programs: dict[int, list[str]], actor: Account | None, accounts: dict[int, AccountRow], **source
 ) -> None:
     """Write ``programs: old → new`` into the history of each account an import changes."""
     before = _programs_of(sorted(programs))
@@ -193,7 +196,7 @@ def after_import(
     removed: set[str],
     restored: set[str],
     programs: dict[str, Iterable[str]],
-    actor: User | None,
+    actor: Account | None,
 ) -> Outcome:
     """Apply the lifecycle to the accounts of every entry an import added, changed or removed."""
     accounts = accounts_for_batch(batch_id)
@@ -213,7 +216,7 @@ def after_import(
     return outcome
 
 
-def remove_entry(entry: AllowlistEntry, actor: User | None) -> int:
+def remove_entry(entry: AllowlistEntry, actor: Account | None) -> int:
     """Take one person off the allowlist and close their account (one commit)."""
     entry.active = False
     entry.imported_at = utcnow()
@@ -226,7 +229,7 @@ def remove_entry(entry: AllowlistEntry, actor: User | None) -> int:
     return closed
 
 
-def restore_entry(entry: AllowlistEntry, actor: User | None) -> int:
+def restore_entry(entry: AllowlistEntry, actor: Account | None) -> int:
     """Put a removed person back on the allowlist and reopen their account (one commit)."""
     entry.active = True
     entry.imported_at = utcnow()

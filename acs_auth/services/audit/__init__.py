@@ -14,7 +14,7 @@ from typing import Any
 from flask import current_app, g, has_request_context, request
 
 from acs_auth.extensions import db
-from acs_auth.models import AuditEvent, User
+from acs_auth.models import Account, AuditEvent
 from acs_auth.services.text.addresses import EMAIL_MAX, email_key
 
 # Keys that must never reach the audit log, whatever a caller passes.
@@ -54,15 +54,15 @@ def typed_label(typed: str | None) -> str:
     return f"*** {tag}"
 
 
-def _label(user: User | None) -> str | None:
+def _label(user: Account | None) -> str | None:
     return user.email if user is not None else None
 
 
 def record(
     event: str,
     *,
-    actor: User | None = None,
-    target: User | None = None,
+    actor: Account | None = None,
+    target: Account | None = None,
     target_label: str | None = None,
     **details: Any,
 ) -> AuditEvent:

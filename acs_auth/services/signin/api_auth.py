@@ -91,7 +91,8 @@ class Unauthenticated(Exception):
 
 @dataclass(frozen=True)
 class Caller:
-    """A read-only snapshot of the calling account, with the attributes serializers read."""
+    """A read-only snapshot of the calling account (an Account, models.account), with the
+    attributes serializers read."""
 
     id: int
     email: str
@@ -103,6 +104,8 @@ class Caller:
     created_at: datetime
     last_login_at: datetime | None
     program_ids: list[str] = field(default_factory=list)
+    # Only an active account's credentials resolve, so a Caller is always active (an Account).
+    is_active: bool = True
 
     @property
     def is_admin(self) -> bool:
