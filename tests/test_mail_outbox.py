@@ -14,7 +14,7 @@ from test_registration import post_form, text
 from acs_auth.extensions import db
 from acs_auth.models import OutboxMessage, User, utcnow
 from acs_auth.services.accounts import recovery
-from acs_auth.services.mail import delivery
+from acs_auth.services.mail import delivery, letters
 from acs_auth.services.mail import outbox as mail
 
 
@@ -127,7 +127,7 @@ def test_a_message_is_given_up_after_the_maximum_attempts(app, smtp, make_user):
 def queue_reset(app, email: str) -> None:
     user = db.session.scalar(select(User).where(User.email_key == email))
     with app.test_request_context():
-        recovery.queue_reset_link(user)
+        letters.send_reset_link(user)
 
 
 def test_the_console_transport_writes_an_eml_file_and_prints_the_link(

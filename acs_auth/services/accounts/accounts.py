@@ -9,7 +9,7 @@ from acs_auth.extensions import db
 from acs_auth.models import AuthSession, Role, Source, User, UserProgram, utcnow
 from acs_auth.services import audit
 from acs_auth.services.accounts import passwords
-from acs_auth.services.mail import outbox
+from acs_auth.services.mail import letters, outbox
 from acs_auth.services.signin import api_keys, sessions
 
 # change_password raises these two; callers catch them as accounts.<name>.
@@ -123,8 +123,6 @@ def create_user(
     send_setup: bool = True,
 ) -> User:
     """Create an account without a password and queue its setup email (one commit)."""
-    from acs_auth.services.accounts.recovery import queue_setup_link
-
     address = validate_address(email)
     user = User(
         email=address,
@@ -138,7 +136,7 @@ def create_user(
     add_new_user(user)
     audit.record("user.created", actor=actor, target=user, role=user.role)
     if send_setup and not user.is_service_account:  # a machine identity has no password
-        queue_setup_link(user, actor=actor, welcome=True)
+        letters.send_setup_link(user, actor=actor, welcome=True)
     db.session.commit()
     return user
 

@@ -31,8 +31,9 @@ from acs_auth.models import (
 )
 from acs_auth.models.user import search_key
 from acs_auth.services import audit, paging
-from acs_auth.services.accounts import accounts, recovery
+from acs_auth.services.accounts import accounts
 from acs_auth.services.allowlist import lifecycle
+from acs_auth.services.mail import letters
 from acs_auth.services.signin import sessions
 from acs_auth.services.text.addresses import EMAIL_MAX
 from acs_auth.services.text.characters import without_control_characters
@@ -309,7 +310,7 @@ def resend_setup(user: User, actor: User) -> None:
         raise ActionRefused(messages.ADMIN_SETUP_NOT_NEEDED)
     if not user.is_active:
         raise ActionRefused(messages.ADMIN_ACCOUNT_INACTIVE)
-    recovery.queue_setup_link(user, actor=actor)
+    letters.send_setup_link(user, actor=actor)
     db.session.commit()
 
 

@@ -18,6 +18,7 @@ from acs_auth.services.accounts import registration
 from acs_auth.services.accounts.user_admin import clean_query, prefix_match
 from acs_auth.services.allowlist import lifecycle
 from acs_auth.services.allowlist.csvfile import HEADER, write_row
+from acs_auth.services.mail import letters
 from acs_auth.services.text.addresses import email_key
 
 # An entry invited less than this long ago is not invited again by a bulk action, so repeated
@@ -201,7 +202,7 @@ def invite(
         stmt = stmt.where(AllowlistEntry.email_key.in_(keys[:limit]))
     entries = list(db.session.scalars(stmt.order_by(AllowlistEntry.email_key).limit(limit)))
     for entry in entries:
-        registration.send_registration_link(entry, actor=actor)
+        letters.send_registration_link(entry, registration.account_for(entry), actor=actor)
         entry.invited_at = now
     chosen = entry_ids if entry_ids is not None else keys
     result = InviteResult(sent=len(entries))
