@@ -96,6 +96,16 @@ class Preview:
         return self.parsed.errors
 
     @property
+    def counts(self) -> dict[str, int]:
+        """How many people the preview adds, changes, leaves unchanged and removes."""
+        return {
+            "added": len(self.to_add),
+            "changed": len(self.to_change),
+            "unchanged": self.unchanged,
+            "removed": len(self.to_remove),
+        }
+
+    @property
     def has_changes(self) -> bool:
         return bool(self.to_add or self.to_change or self.to_remove)
 
@@ -282,10 +292,7 @@ def apply(
         file_name=(preview.file_name or "")[:255],
         sha256=preview.sha256,
         mode=preview.mode,
-        added=len(preview.to_add),
-        changed=len(preview.to_change),
-        unchanged=preview.unchanged,
-        removed=len(preview.to_remove),
+        **preview.counts,
         skipped=len(preview.errors),
         created_at=now,
     )
@@ -378,14 +385,7 @@ def import_file(
     people rolls this one back (``result.blocked`` is "errors", "mass_removal" or "conflict").
     """
     preview = preview_bytes(data, file_name=file_name, mode=mode)
-    result = ImportResult(
-        added=len(preview.to_add),
-        changed=len(preview.to_change),
-        unchanged=preview.unchanged,
-        removed=len(preview.to_remove),
-        errors=preview.errors,
-        preview=preview,
-    )
+    result = ImportResult(**preview.counts, errors=preview.errors, preview=preview)
     if dry_run:
         return result
     try:
