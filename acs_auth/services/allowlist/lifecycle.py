@@ -29,7 +29,7 @@ from acs_auth.models import (
 )
 from acs_auth.services import audit
 from acs_auth.services.signin.sessions import sessions_ended
-from acs_auth.services.text.identifiers import program_list
+from acs_auth.services.text.identifiers import program_list, split_joined_programs
 
 REASON_ALLOWLIST = "allowlist"
 REASON_ADMIN = "admin"
@@ -195,10 +195,13 @@ def after_import(
     *,
     removed: set[str],
     restored: set[str],
-    programs: dict[str, Iterable[str]],
+    programs: dict[str, str],
     actor: Account | None,
 ) -> Outcome:
-    """Apply the lifecycle to the accounts of every entry an import added, changed or removed."""
+    """Apply the lifecycle to the accounts of every entry an import added, changed or removed.
+
+    ``programs`` maps email keys to LO Root IDs in their stored form (";"-joined).
+    """
     accounts = accounts_for_batch(batch_id)
     # Each account's history names the import that changed it.
     file_name = db.session.scalar(
@@ -210,7 +213,9 @@ def after_import(
     outcome.deactivated = deactivate(closing, actor, **source)
     opening = [accounts[k] for k in restored if k in accounts]
     outcome.reactivated = reactivate(opening, actor, **source)
-    by_id = {accounts[k].id: ids for k, ids in programs.items() if k in accounts}
+    by_id = {
+        accounts[k].id: split_joined_programs(ids) for k, ids in programs.items() if k in accounts
+    }
     record_program_changes(by_id, actor, {a.id: a for a in accounts.values()}, **source)
     outcome.reprogrammed = set_programs(by_id)
     return outcome
