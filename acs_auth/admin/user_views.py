@@ -56,14 +56,16 @@ def list_users():
     """Accounts, searched and filtered, one keyset page at a time."""
     form = UserFilterForm(formdata=request.args)
     filters = form.filters() if form.validate() else user_admin.UserFilters()
-    page = user_admin.search_users(filters, after=cursor_arg("after"), before=cursor_arg("before"))
+    page, count = user_admin.find_users(
+        filters, after=cursor_arg("after"), before=cursor_arg("before")
+    )
     query = filter_args(form)
     found = messages.ADMIN_USERS_FOUND if query else messages.ADMIN_USERS_TOTAL
     return render_template(
         "admin/users.html",
         form=form,
         page=page,
-        count_text=found.format(count=user_admin.count_users(filters)),
+        count_text=found.format(count=count),
         query=query,
         now=utcnow(),
     )
