@@ -181,6 +181,20 @@ class UserEditForm(FlaskForm):
     active = BooleanField("Account active (can sign in)")
 
 
+class AdminEmailForm(FlaskForm):
+    """A new email address for a person; they confirm it through the emailed link."""
+
+    new_email = EmailField(
+        "New email address",
+        filters=[strip],
+        validators=[
+            InputRequired(messages.FIELD_REQUIRED),
+            Length(max=254, message=messages.FIELD_TOO_LONG),
+            no_control_characters,
+        ],
+    )
+
+
 class ActionForm(FlaskForm):
     """A button that only needs its CSRF token (unlock, resend, sign out, invite…)."""
 

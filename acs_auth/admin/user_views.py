@@ -8,6 +8,7 @@ from flask_login import current_user
 from acs_auth import messages
 from acs_auth.admin.forms import (
     ActionForm,
+    AdminEmailForm,
     ConfirmForm,
     ServiceKeyForm,
     UserCreateForm,
@@ -24,6 +25,7 @@ from acs_auth.services import (
     audit_export,
     audit_log,
     catalogue,
+    email_change,
     sessions,
     user_access,
     user_admin,
@@ -103,12 +105,14 @@ def _detail(
     code: int = 200,
     key_form: ServiceKeyForm | None = None,
     new_secret: str | None = None,
+    email_form: AdminEmailForm | None = None,
 ):
     return render_template(
         "admin/user.html",
         user=user,
         form=form,
         key_form=key_form or ServiceKeyForm(formdata=None),
+        email_form=email_form or AdminEmailForm(formdata=None),
         new_secret=new_secret,
         action_form=ActionForm(),
         events=audit_log.events_of(user.id),
@@ -233,6 +237,23 @@ def revoke_user_session(user_id: int, session_id: str):
             abort(404)
         flash(messages.ADMIN_SESSION_REVOKED, "success")
     return redirect(url_for(".edit_user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/email")
+def change_email(user_id: int):
+    """Send a confirmation link to the person's new address (same rules as their own change)."""
+    user = _user_or_404(user_id)
+    form = AdminEmailForm()
+    if form.validate_on_submit():
+        try:
+            address = user_access.request_email_change(user, form.new_email.data, current_user)
+        except (user_admin.ActionRefused, email_change.EmailChangeInvalid) as exc:
+            form.new_email.errors.append(str(exc))
+        else:
+            sent = messages.ADMIN_EMAIL_CHANGE_SENT.format(address=address, email=user.email)
+            flash(sent, "success")
+            return redirect(url_for(".edit_user", user_id=user.id))
+    return _detail(user, _edit_form(user), 400, email_form=form)
 
 
 @bp.post("/users/<int:user_id>/send-reset")

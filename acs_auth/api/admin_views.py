@@ -25,6 +25,7 @@ from acs_auth.services import (
     allowlist,
     api_keys,
     catalogue,
+    email_change,
     user_access,
     user_admin,
 )
@@ -211,6 +212,22 @@ def send_password_reset(user_id: int):
     except user_admin.ActionRefused as exc:
         return problem(409, detail=str(exc))
     return jsonify(sent=kind), 202
+
+
+@bp.post("/users/<int:user_id>/email")
+def change_user_email(user_id: int):
+    """Email the new address a confirmation link; 202 whether or not the address is in use."""
+    data = json_body(schemas.ADMIN_EMAIL_CHANGE)
+    user = _user(user_id)
+    if user is None:
+        return _no_user()
+    try:
+        address = user_access.request_email_change(user, data["email"], principal().user)
+    except user_admin.ActionRefused as exc:
+        return problem(409, detail=str(exc))
+    except email_change.EmailChangeInvalid as exc:
+        raise Invalid({"email": [str(exc)]}) from None
+    return jsonify(sent_to=address), 202
 
 
 def _uploaded_file() -> tuple[bytes, str]:

@@ -425,6 +425,7 @@ def _admin_access_paths(user_path: tuple[str, ...]) -> dict:
         )
 
     sent = closed({"sent": {"type": "string", "enum": ["reset", "setup"]}})
+    link_sent = closed({"sent_to": {"type": "string", "format": "email"}})
     return {
         "/api/admin/users/{user_id}/sessions": {
             "get": operation(
@@ -469,6 +470,22 @@ def _admin_access_paths(user_path: tuple[str, ...]) -> dict:
                 "Email a user a password reset link (setup link when no password is set)",
                 {"202": json_response("Queued; the link goes to the user only.", sent)},
                 path=user_path,
+                errors=("404", "409"),
+                tag="admin",
+            )
+        },
+        "/api/admin/users/{user_id}/email": {
+            "post": operation(
+                "Change a user's email address: the new address confirms by link",
+                {
+                    "202": json_response(
+                        "Queued, and the same whether or not the address is in use; the "
+                        "address changes when the person opens the link while signed in.",
+                        link_sent,
+                    )
+                },
+                path=user_path,
+                body=schemas.ADMIN_EMAIL_CHANGE,
                 errors=("404", "409"),
                 tag="admin",
             )

@@ -109,6 +109,12 @@ ADMIN_USER_UPDATE = Schema(
     is_active=Field("boolean"),
     programs=Field("array", item=PROGRAM_ID, max_items=1000),
 )
+ADMIN_EMAIL_CHANGE = Schema(
+    "AdminEmailChange",
+    "A person's new email address. The address is sent a confirmation link, which the person "
+    "opens while signed in; the answer is the same whether or not the address is in use.",
+    email=EMAIL,
+)
 PROGRAM_FIELDS = dict(
     name=Field("string", max_length=200, min_length=1),
     description=Field("string", max_length=2000),
@@ -185,4 +191,5 @@ ALL = (
     CLIENT_CREATE,
     CLIENT_UPDATE,
     SERVICE_API_KEY,
+    ADMIN_EMAIL_CHANGE,
 )
