@@ -137,3 +137,15 @@ def test_quotes_backslashes_and_wildcards_are_plain_text(app, admin_client, make
     assert found(admin_client, "%") == ["per%cent_x@example.org"]
     assert found(admin_client, "'; drop table users; --") == []
     assert "root@example.org" in found(admin_client, "root")  # still there
+
+
+def test_a_search_is_looked_for_as_typed_and_as_folded(app, admin_client, make_user):
+    make_user(email="müller@example.org", last_name="Schmidt")  # an address keeps its ü
+    make_user(email="hans@example.org", last_name="Müller")  # a name is folded: "muller"
+    make_user(email="muller@example.org", last_name="Meyer")
+    assert found(admin_client, "MÜLLER") == [
+        "hans@example.org",
+        "muller@example.org",
+        "müller@example.org",
+    ]
+    assert found(admin_client, "müller@") == ["muller@example.org", "müller@example.org"]

@@ -162,8 +162,8 @@ def contains(column, text: str):
     plan for "LIKE $1" cannot know that the pattern is selective, so it walked the whole email
     index (165 ms at 100k accounts) where the trigram index answers in 2 ms.
     """
-    pattern = bindparam("search_pattern", like_pattern(text), type_=column.type)
-    return column.like(pattern.render_literal_execute(), escape="\\")
+    pattern = bindparam(None, like_pattern(text), type_=column.type, literal_execute=True)
+    return column.like(pattern, escape="\\")
 
 
 def search_texts(q: str) -> list[str]:
