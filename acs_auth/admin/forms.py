@@ -241,6 +241,24 @@ class ApplyForm(FlaskForm):
     invite = BooleanField("Email a registration link to the people added")
 
 
+EDITED_PREFIX = "edited-"
+
+
+def edited_choices(formdata) -> dict[int, str]:
+    """The preview's per-person choices for hand-set programs: {user id: "keep" | "file"}.
+
+    One radio group per person, named ``edited-<user id>``; anything else is ignored (the
+    person then keeps the hand edit).
+    """
+    choices = {}
+    for name, value in formdata.items():
+        number = name.removeprefix(EDITED_PREFIX)
+        wanted = name.startswith(EDITED_PREFIX) and value in ("keep", "file")
+        if wanted and number.isascii() and number.isdigit() and len(number) <= 10:
+            choices[int(number)] = value
+    return choices
+
+
 class EntryFilterForm(FlaskForm):
     """Search and status filter of the allowlist page (GET)."""
 

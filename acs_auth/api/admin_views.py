@@ -259,6 +259,7 @@ def upload_allowlist():
             dry_run=args.get("dry_run", False),
             skip_invalid=args.get("skip_invalid", False),
             confirm_mass_removal=args.get("confirm_mass_removal", False),
+            edited=args.get("edited", "keep"),
         )
     except allowlist.CsvRejected as exc:
         return problem(422, detail=str(exc), errors={"file": [str(exc)]})

@@ -279,6 +279,18 @@ COMPONENT_SCHEMAS = {
                 "items": {"type": "string"},
                 "description": "LO Root IDs not in the program catalogue (a warning).",
             },
+            "edited_by_hand": {
+                "type": "array",
+                "description": "People whose programs an administrator set by hand and the "
+                "file changes; the edited parameter decides.",
+                "items": closed(
+                    {
+                        "email": {"type": "string"},
+                        "by_hand": {"type": "array", "items": {"type": "string"}},
+                        "in_file": {"type": "array", "items": {"type": "string"}},
+                    }
+                ),
+            },
         }
     ),
 }

@@ -172,6 +172,12 @@ ALLOWLIST_UPLOAD = Schema(
     confirm_mass_removal=Field(
         "boolean", description="true: apply a replace that removes more than the allowed share."
     ),
+    edited=Field(
+        "string",
+        choices=("keep", "file"),
+        description="Programs an administrator set by hand that the file changes (the "
+        "preview's edited_by_hand): keep them (the default) or take the file's value.",
+    ),
 )
 
 ALL = (

@@ -350,6 +350,8 @@ def update_user(
     if new_programs != sorted(user.program_ids):
         changes["programs"] = [sorted(user.program_ids), new_programs]
         user.programs = [UserProgram(lo_root_id=p) for p in new_programs]
+        # The next import that would replace them asks first (services.allowlist_edits).
+        user.programs_edited_at = utcnow()
     if active != user.is_active:
         changes["active"] = [user.is_active, active]
         _set_active(user, active)
