@@ -19,7 +19,7 @@ from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import Role, User
 from acs_auth.models.user import search_key
-from acs_auth.services import user_admin
+from acs_auth.services.accounts import user_admin
 
 
 @pytest.fixture

@@ -61,7 +61,7 @@ def test_the_migration_history_is_linear(app):
 def test_0008_people_fills_the_search_column_of_existing_accounts(make_app, tmp_path):
     from sqlalchemy import text
 
-    from acs_auth.services import user_admin
+    from acs_auth.services.accounts import user_admin
 
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/before.db")
     runner = app.test_cli_runner()

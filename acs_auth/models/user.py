@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from acs_auth.extensions import db
 from acs_auth.models.base import UTCDateTime, utcnow
-from acs_auth.services.names import name_key
+from acs_auth.services.text.names import name_key
 
 # PostgreSQL only uses a b-tree index for LIKE 'prefix%' under the C collation, or with the
 # *_pattern_ops operator class; the allowlist's prefix searches rely on it.
@@ -38,7 +38,7 @@ _ASCII_SEPARATORS = re.compile(r"[\s\-]+")
 def search_key(value: str | None) -> str | None:
     """A name folded for case- and accent-insensitive prefix search; None for an empty name.
 
-    Equal to services.names.name_key; plain ASCII names skip its Unicode normalisation (a
+    Equal to services.text.names.name_key; plain ASCII names skip its Unicode normalisation (a
     100k-row import spends most of its key time there), as the test suite checks.
     """
     if value and value.isascii():
@@ -99,7 +99,7 @@ class User(UserMixin, db.Model):
     # "admin" (an administrator's decision, which an import never overrides).
     inactive_reason: Mapped[str | None] = mapped_column(String(20))
     # When an administrator last set the programs by hand (None: they follow the allowlist). An
-    # import that would change them asks the administrator first (services.allowlist_edits).
+    # import that would change them asks the administrator first (services.allowlist.edits).
     programs_edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Computed by the database (see SEARCH_TEXT; STORED, which PostgreSQL needs to index it, and
     # VIRTUAL on SQLite, where migration 0008_people adds it); never loaded with the account.
@@ -162,7 +162,7 @@ class User(UserMixin, db.Model):
     def get_id(self) -> str:
         """Flask-Login's id is the auth session's public id, never the user's row id."""
         if self.auth_session is None:
-            raise RuntimeError("User has no auth session; sign in through services.sessions")
+            raise RuntimeError("User has no auth session; sign in through services.signin.sessions")
         return self.auth_session.public_id
 
     def __repr__(self) -> str:
