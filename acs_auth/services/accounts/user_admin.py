@@ -96,6 +96,16 @@ def prefix_match(column, prefix: str):
     return and_(column >= prefix, column < upper) if upper else column >= prefix
 
 
+def inline_limit(count: int):
+    """A LIMIT written into the statement, so that PostgreSQL plans for the real number.
+
+    psycopg prepares a statement after five runs, and PostgreSQL's generic plan for an
+    unknown ``LIMIT $1`` walked the whole email index for a rare search (400 ms at 100k
+    accounts) where the plan for LIMIT 51 reads the trigram index (2 to 20 ms).
+    """
+    return bindparam(None, int(count), literal_execute=True)
+
+
 def keyset_page(
     stmt, key_col, id_col, *, after: int | None, before: int | None, limit: int, scalars=True
 ):
@@ -113,7 +123,7 @@ def keyset_page(
         if after is not None:
             stmt = stmt.where(key_col > key_of(after))
         stmt = stmt.order_by(key_col)
-    result = db.session.execute(stmt.limit(limit + 1))
+    result = db.session.execute(stmt.limit(inline_limit(limit + 1)))
     rows = list(result.scalars()) if scalars else list(result.all())
     more = len(rows) > limit
     rows = rows[:limit]
@@ -138,8 +148,8 @@ def page_of(rows: list, more: bool, *, after, before, ident) -> Page:
 
 # Without a search, a filter matching at least this many accounts is "dense": see _planned.
 DENSE = 1000
-# A filtered list counts its matches up to this many and then says "1,000+": an exact count of
-# a common search would read every match, and nobody pages through a thousand accounts.
+# The list counts its matches up to this many and then says "1,000+": an exact count of the
+# whole list or a common search reads every match, and nobody pages through a thousand.
 COUNT_CAP = 1000
 
 
@@ -204,7 +214,7 @@ def _filtered(filters: UserFilters, indexed: bool = True, search: bool = True):
 
 
 def _count_upto(stmt, limit: int) -> int:
-    probe = stmt.with_only_columns(User.id).limit(limit).subquery()
+    probe = stmt.with_only_columns(User.id).limit(inline_limit(limit)).subquery()
     return db.session.scalar(select(func.count()).select_from(probe))
 
 
@@ -261,9 +271,7 @@ def _planned(filters: UserFilters):
     return _filtered(filters, indexed=False), Count(COUNT_CAP, True) if only_search else None
 
 
-def _count(filters: UserFilters, stmt) -> Count:
-    if filters == UserFilters():  # the whole list: an index-only count
-        return Count(db.session.scalar(select(func.count(User.id))), False)
+def _count(stmt) -> Count:
     found = _count_upto(stmt, COUNT_CAP + 1)
     return Count(min(found, COUNT_CAP), found > COUNT_CAP)
 
@@ -277,13 +285,14 @@ def find_users(
 ) -> tuple[Page, Count]:
     """One page of accounts matching ``filters`` (ordered by email), and how many match.
 
-    The whole list is counted exactly; a search or a filter is counted up to COUNT_CAP and
-    then shown as "1,000+", so a common search costs what a rare one does.
+    Matches are counted up to COUNT_CAP and then shown as "1,000+", so a common search costs
+    what a rare one does, and the whole list costs no count of every row (110 ms at 100k
+    accounts on a busy PostgreSQL; the dashboard shows the exact total).
     """
     stmt, known = _planned(filters)
     rows, more = keyset_page(stmt, User.email_key, User.id, after=after, before=before, limit=limit)
     page = page_of(rows, more, after=after, before=before, ident=lambda u: u.id)
-    return page, known or _count(filters, stmt)
+    return page, known or _count(stmt)
 
 
 def search_users(
