@@ -19,7 +19,7 @@ from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import Role, User
 from acs_auth.models.user import search_key
-from acs_auth.services.accounts import user_admin
+from acs_auth.services.accounts import user_search
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def test_accounts_made_by_the_console_and_the_cli_are_found(app, admin_client, r
 def test_a_count_past_the_cap_says_so_and_filters_count_within_the_search(
     app, admin_client, monkeypatch
 ):
-    monkeypatch.setattr(user_admin, "COUNT_CAP", 30)  # the cap, not a fault: a smaller list
+    monkeypatch.setattr(user_search, "COUNT_CAP", 30)  # the cap, not a fault: a smaller list
     rows = [
         {
             "email": f"ann{i:03d}@example.org",

@@ -61,7 +61,7 @@ def test_the_migration_history_is_linear(app):
 def test_0008_people_fills_the_search_column_of_existing_accounts(make_app, tmp_path):
     from sqlalchemy import text
 
-    from acs_auth.services.accounts import user_admin
+    from acs_auth.services.accounts import user_search
 
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/before.db")
     runner = app.test_cli_runner()
@@ -83,7 +83,7 @@ def test_0008_people_fills_the_search_column_of_existing_accounts(make_app, tmp_
     assert schema_differences(app) == []
     with app.app_context():
         for q in ("a@exam", "COUNTE", "ada lovelace", "ace byr"):
-            page, count = user_admin.find_users(user_admin.UserFilters(q=q))
+            page, count = user_search.find_users(user_search.UserFilters(q=q))
             assert [u.email for u in page.items] == ["Ada@example.org"], q
             assert str(count) == "1"
         assert page.items[0].programs_edited_at is None

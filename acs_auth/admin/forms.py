@@ -29,7 +29,7 @@ from wtforms.validators import (
 from acs_auth import messages
 from acs_auth.auth.forms import no_control_characters
 from acs_auth.models import Role
-from acs_auth.services.accounts.user_admin import UserFilters
+from acs_auth.services.accounts.user_search import UserFilters
 from acs_auth.services.allowlist.csvfile import ID_PATTERN, ID_SEPARATORS
 from acs_auth.services.allowlist.entries import FILTERS, STATUS_LABELS
 from acs_auth.services.audit.log import AuditFilters

@@ -19,7 +19,7 @@ from acs_auth.admin.forms import (
 )
 from acs_auth.admin.views import bp
 from acs_auth.models import User, utcnow
-from acs_auth.services.accounts import email_change, user_access, user_admin
+from acs_auth.services.accounts import email_change, user_access, user_admin, user_search
 from acs_auth.services.accounts.accounts import AccountExists
 from acs_auth.services.audit import export, log
 from acs_auth.services.programs import catalogue
@@ -50,8 +50,8 @@ def _status(form, code_if_invalid: int = 400) -> int:
 def list_users():
     """Accounts, searched and filtered, one keyset page at a time."""
     form = UserFilterForm(formdata=request.args)
-    filters = form.filters() if form.validate() else user_admin.UserFilters()
-    page, count = user_admin.find_users(
+    filters = form.filters() if form.validate() else user_search.UserFilters()
+    page, count = user_search.find_users(
         filters, after=cursor_arg("after"), before=cursor_arg("before")
     )
     query = filter_args(form)

@@ -19,7 +19,13 @@ from acs_auth.api.problems import problem
 from acs_auth.api.serializers import admin_user_json, api_key_json, session_json
 from acs_auth.api.validation import Invalid, json_body, query_args
 from acs_auth.models import Role, User
-from acs_auth.services.accounts import accounts, email_change, user_access, user_admin
+from acs_auth.services.accounts import (
+    accounts,
+    email_change,
+    user_access,
+    user_admin,
+    user_search,
+)
 from acs_auth.services.allowlist import imports
 from acs_auth.services.monitoring import dashboard
 from acs_auth.services.programs import catalogue
@@ -61,14 +67,14 @@ def stats():
 def list_users():
     """Users by email, filtered like the console's list; keyset pages (after / before)."""
     args = query_args(schemas.USER_SEARCH)
-    filters = user_admin.UserFilters(
+    filters = user_search.UserFilters(
         q=args.get("q", ""),
         role=args.get("role", ""),
         password=args.get("password", ""),
         locked=args.get("locked", False),
         inactive=args.get("inactive", False),
     )
-    page = user_admin.search_users(
+    page = user_search.search_users(
         filters, after=args.get("after"), before=args.get("before"), limit=args.get("limit", 50)
     )
     items = [admin_user_json(u) for u in page.items]
