@@ -197,3 +197,15 @@ def test_the_api_lists_them_in_the_dry_run_and_applies_the_choice(app, api, make
     taken = api.post(url + "?edited=file", token=token, data=body, headers=headers)
     assert taken.status_code == 200, taken.get_data(as_text=True)
     assert programs_of(app, ada) == (["P2"], None)
+
+
+def test_restoring_a_removed_person_keeps_programs_set_by_hand(app, client, admin, ada):
+    edit_programs(client, ada, "HAND")
+    entry_id = read_db(app, lambda: db.session.scalar(select(AllowlistEntry.id)))
+    url = f"/admin/allowlist/{entry_id}/remove"
+    page = client.get(url).get_data(as_text=True)
+    client.post(url, data={"csrf_token": csrf_from(page), "confirm": "y"})
+    page = client.get("/admin/allowlist").get_data(as_text=True)
+    client.post(f"/admin/allowlist/{entry_id}/restore", data={"csrf_token": csrf_from(page)})
+    assert read_db(app, lambda: db.session.get(User, ada).is_active) is True
+    assert programs_of(app, ada)[0] == ["HAND"]  # the entry says P1; the hand edit stays
