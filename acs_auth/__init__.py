@@ -6,7 +6,7 @@ from flask import Flask
 
 from acs_auth import checks, cli, errors, kept_forms, key_rotation, logs, metrics, security
 from acs_auth.extensions import bcrypt, csrf, init_database, limiter, login_manager, mail
-from acs_auth.services.mail import outbox
+from acs_auth.services.mail import delivery
 from acs_auth.services.monitoring import alerts
 from config import CONFIGS, env_str
 
@@ -53,7 +53,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     security.init_login_manager(login_manager)
-    outbox.init_app(app)
+    delivery.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -64,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(api.reference.bp)  # /api/docs: HTML for people, not an operation
     api.quotas.init_app(app)  # per-account and per-key budgets on every registered API view
     from acs_auth import oidc
 

@@ -65,7 +65,7 @@ def test_0008_people_fills_the_search_column_of_existing_accounts(make_app, tmp_
 
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/before.db")
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["db", "upgrade", "0006"])
+    result = runner.invoke(args=["db", "upgrade", "0007_session_amr"])
     assert result.exit_code == 0, result.output
     with app.app_context(), db.engine.begin() as conn:
         conn.execute(
@@ -88,5 +88,5 @@ def test_0008_people_fills_the_search_column_of_existing_accounts(make_app, tmp_
             assert str(count) == "1"
         assert page.items[0].programs_edited_at is None
         db.session.remove()
-    result = runner.invoke(args=["db", "downgrade", "0006"])
+    result = runner.invoke(args=["db", "downgrade", "0007_session_amr"])
     assert result.exit_code == 0, result.output

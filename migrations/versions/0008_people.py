@@ -1,7 +1,7 @@
 """Admin search on one computed column; programs an administrator set by hand
 
 Revision ID: 0008_people
-Revises: 0006
+Revises: 0007_session_amr
 Create Date: 2026-12-05
 
 users.search_text is a generated column (STORED on PostgreSQL, VIRTUAL on SQLite) joining the
@@ -19,7 +19,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0008_people"
-down_revision = "0006"
+down_revision = "0007_session_amr"
 branch_labels = None
 depends_on = None
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from acs_auth.extensions import db
 from acs_auth.models import User, utcnow
 from acs_auth.services import audit
 from acs_auth.services.accounts import passwords, tokens
-from acs_auth.services.mail import outbox
-from acs_auth.services.signin import api_keys, sessions
-from acs_auth.services.signin.authentication import SignIn, find_by_identifier
+from acs_auth.services.mail import letters, outbox
+from acs_auth.services.signin import api_keys, seam, sessions
+from acs_auth.services.signin.authentication import find_by_identifier
+from acs_auth.services.signin.seam import Attempt, Channel
 from acs_auth.services.text.addresses import email_key
 from acs_auth.services.text.names import same_name
 
@@ -25,45 +25,6 @@ def _user_by_email(email: str) -> User | None:
     if not key or len(key) > 254:
         return None
     return db.session.scalar(select(User).where(User.email_key == key))
-
-
-def app_link(path: str) -> str:
-    """An absolute link for emails, built from APP_URL.
-
-    Never from the request's Host header, which the client chooses: a poisoned Host would
-    otherwise send a victim's reset token to the attacker's server (CVE-2025-43930).
-    """
-    return current_app.config["APP_URL"].rstrip("/") + path
-
-
-def queue_setup_link(user: User, actor: User | None = None, welcome: bool = False) -> None:
-    """Queue the password-setup email for an account without a password (no commit)."""
-    outbox.queue(
-        "password_setup",
-        user.email,
-        user=user,
-        link=app_link("/setup-password/" + tokens.for_user(tokens.Purpose.SETUP, user)),
-        welcome=welcome,
-        hours=current_app.config["SETUP_TOKEN_HOURS"],
-    )
-    audit.record("password.setup_link_sent", actor=actor, target=user, welcome=welcome)
-
-
-def reset_link(user: User) -> str:
-    """An absolute password-reset link for ``user`` (also mailed with a lock notice)."""
-    return app_link("/reset-password/" + tokens.for_user(tokens.Purpose.RESET, user))
-
-
-def queue_reset_link(user: User, actor: User | None = None) -> None:
-    """Queue the password-reset email; ``actor`` is the administrator who sent it (no commit)."""
-    outbox.queue(
-        "password_reset",
-        user.email,
-        user=user,
-        link=reset_link(user),
-        hours=current_app.config["RESET_TOKEN_HOURS"],
-    )
-    audit.record("password.reset_link_sent", actor=actor, target=user)
 
 
 def request_reset(identifier: str) -> None:
@@ -81,10 +42,8 @@ def request_reset(identifier: str) -> None:
             target_label=None if user else audit.typed_label(identifier),
             matched=False,
         )
-    elif user.password_hash is None:
-        queue_setup_link(user)
     else:
-        queue_reset_link(user)
+        letters.send_password_link(user)
     db.session.commit()
 
 
@@ -109,15 +68,13 @@ def request_setup(last_name: str, email: str) -> None:
     if user is None:
         entry = registration.match_entry(last_name, email)
         if entry is not None:
-            registration.send_registration_link(entry)
+            letters.send_registration_link(entry, None)
         else:
             audit.record("password.setup_requested", target_label=audit.typed_label(email))
     elif not user.is_active or user.is_service_account or not _name_matches(user, last_name):
         audit.record("password.setup_requested", target=user, matched=False)
-    elif user.password_hash is None:
-        queue_setup_link(user)
     else:
-        registration.queue_already_registered(user)
+        letters.send_account_letter(user)
     db.session.commit()
 
 
@@ -137,25 +94,13 @@ def user_for_token(purpose: tokens.Purpose, token: str) -> User | None:
     return user
 
 
-def _count_visit(user: User) -> None:
-    db.session.execute(
-        update(User)
-        .where(User.id == user.id)
-        .values(
-            visit_count=User.visit_count + 1,
-            last_login_at=utcnow(),
-            last_login_ip=request.remote_addr if has_request_context() else None,
-        )
-        .execution_options(synchronize_session=False)
-    )
-
-
 def complete(
-    purpose: tokens.Purpose, token: str, password: str, kind: str = "browser"
-) -> SignIn | None:
+    purpose: tokens.Purpose, token: str, password: str, channel: Channel = Channel.BROWSER
+) -> Attempt | None:
     """Set the password through a link and end every session (one commit).
 
-    A setup link signs the person in (the returned SignIn); a reset link does not (None): the
+    A setup link signs the person in through the seam (the returned Attempt: a session, or a
+    pending sign-in when a second factor is required); a reset link does not (None): the
     person signs in afresh on /login, so a reset link is never a way around a second factor
     (OWASP Forgot Password cheat sheet). Raises LinkInvalid (also for the loser of two parallel
     uses) or PasswordRejected.
@@ -180,9 +125,9 @@ def complete(
         audit.record("password.reset_completed", actor=user, target=user, sessions_ended=ended)
         db.session.commit()
         return None
-    _count_visit(user)
-    row = sessions.open_session(user, kind)
-    audit.record(f"password.{purpose}_completed", actor=user, target=user, sessions_ended=ended)
-    db.session.commit()
-    user.auth_session = row
-    return SignIn(user=user, session=row)
+    return seam.begin(
+        user,
+        channel,
+        event=f"password.{purpose}_completed",
+        details={"sessions_ended": ended},
+    )

@@ -3,13 +3,13 @@
 Searches read one column the database computes from the lower-cased email and username and
 the folded names (``users.search_text``, migration 0008_people), with one pg_trgm GIN index
 on PostgreSQL; the count stops at COUNT_CAP ("1,000+"); pages are cut by keyset on the unique
-email_key (user_admin.keyset_page). Filters are a fixed set of states; nothing filters or sorts
+email_key (services.paging). Filters are a fixed set of states; nothing filters or sorts
 on a secret column's value.
 
 Measured at 100k accounts on a loaded 2-core machine (docs/performance.md, "Users page with one
 search column"): a rare search went from 443 to 490 ms to 35 ms on PostgreSQL and from 431 to 449 ms
 to 89 to 99 ms on SQLite. Most of PostgreSQL's gain is planning for the actual values
-(``contains``, user_admin.inline_limit); SQLite's is ``_sqlite_matches``.
+(``contains``, paging.inline_limit); SQLite's is ``_sqlite_matches``.
 """
 
 from __future__ import annotations
@@ -21,14 +21,9 @@ from sqlalchemy import bindparam, func, literal_column, or_, select, text
 from acs_auth.extensions import db
 from acs_auth.models import Role, User, utcnow
 from acs_auth.models.user import search_key
-from acs_auth.services.accounts.user_admin import (
-    PAGE_SIZE,
-    Page,
-    clean_query,
-    inline_limit,
-    keyset_page,
-    page_of,
-)
+from acs_auth.services import paging
+from acs_auth.services.accounts.user_admin import PAGE_SIZE, clean_query
+from acs_auth.services.paging import inline_limit
 
 
 @dataclass
@@ -178,7 +173,7 @@ def find_users(
     after: int | None = None,
     before: int | None = None,
     limit: int = PAGE_SIZE,
-) -> tuple[Page, Count]:
+) -> tuple[paging.Page, Count]:
     """One page of accounts matching ``filters`` (ordered by email), and how many match.
 
     Matches are counted up to COUNT_CAP and then shown as "1,000+", so a common search costs
@@ -186,8 +181,7 @@ def find_users(
     accounts on a busy PostgreSQL; the dashboard shows the exact total).
     """
     stmt, known = _planned(filters)
-    rows, more = keyset_page(stmt, User.email_key, User.id, after=after, before=before, limit=limit)
-    page = page_of(rows, more, after=after, before=before, ident=lambda u: u.id)
+    page = paging.by_key(stmt, User.email_key, User.id, after=after, before=before, limit=limit)
     return page, known or _count(stmt)
 
 
@@ -197,9 +191,7 @@ def search_users(
     after: int | None = None,
     before: int | None = None,
     limit: int = PAGE_SIZE,
-) -> Page:
+) -> paging.Page:
     """One page of accounts matching ``filters``, ordered by email (no count)."""
-    rows, more = keyset_page(
-        _planned(filters)[0], User.email_key, User.id, after=after, before=before, limit=limit
-    )
-    return page_of(rows, more, after=after, before=before, ident=lambda u: u.id)
+    stmt = _planned(filters)[0]
+    return paging.by_key(stmt, User.email_key, User.id, after=after, before=before, limit=limit)

@@ -73,11 +73,18 @@ def find_in(preview) -> list[EditedPrograms]:
 
     The import writes programs for the people it adds, restores, or whose IDs it changes.
     """
-    incoming = {row.key: (row.ids, "") for row in preview.to_add}
+
+    def ids(row) -> set[str]:
+        return {i for i in row.lo_root_ids.split(";") if i}
+
+    incoming = {row.key: (ids(row), "") for row in preview.to_add}
     for change in preview.to_change:
         if change.ids_changed or change.restored:
             before = [old for label, old, _ in change.fields if label == "LO Root IDs"]
-            incoming[change.key] = (change.row.ids, before[0] if before else change.row.lo_root_ids)
+            incoming[change.key] = (
+                ids(change.row),
+                before[0] if before else change.row.lo_root_ids,
+            )
     return find(incoming)
 
 
