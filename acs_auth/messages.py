@@ -281,6 +281,23 @@ EMAIL_CHANGE_SENT = (
     "We have emailed a confirmation link to {address}. Your address changes when you open it; "
     "until then, keep signing in with your current address."
 )
+EMAIL_CHANGE_SAME = "This is already your email address."
+ADMIN_EMAIL_CHANGE_SAME = "This is already the person's email address."
+# The same answer whether or not the address is in use (that mailbox gets "cannot be used").
+ADMIN_EMAIL_CHANGE_SENT = (
+    "An email is on its way to {address}. If the address can be used, it holds a confirmation "
+    "link, and the account's address changes when the person opens it while signed in; until "
+    "then it stays {email}."
+)
+ADMIN_EMAIL_CHANGE_NO_PASSWORD = (
+    "This person has not set a password yet, so they cannot sign in to confirm a new address. "
+    "Delete the account and add it again under the new address, or change it once they have "
+    "a password."
+)
+ADMIN_EMAIL_CHANGE_SERVICE = (
+    "A service account cannot confirm an address by link: create a new service account under "
+    "the new address and move its API keys there."
+)
 EMAIL_CHANGE_DONE = "Your email address is now {address}. We have told your previous address."
 EMAIL_CHANGE_LINK_INVALID = (
     "This confirmation link is invalid, expired or already used, or the address can no longer "

@@ -137,10 +137,10 @@ def measure(client, url: str, repeat: int) -> list[float]:
 
 def compare_offset(middle_id: int, offset: int, repeat: int) -> None:
     """The query alone: keyset (after=<id>) against LIMIT/OFFSET for the same middle page."""
-    from acs_auth.services.accounts import user_admin
+    from acs_auth.services.accounts import user_search
 
     def keyset():
-        user_admin.search_users(user_admin.UserFilters(), after=middle_id)
+        user_search.search_users(user_search.UserFilters(), after=middle_id)
 
     def by_offset():
         db.session.scalars(select(User).order_by(User.email_key).offset(offset).limit(51)).all()

@@ -15,6 +15,7 @@ from acs_auth.admin.forms import (
     InviteForm,
     UploadForm,
     cursor_arg,
+    edited_choices,
     filter_args,
 )
 from acs_auth.admin.views import bp
@@ -174,6 +175,7 @@ def apply_upload(token: str):
             digest=form.digest.data or "",
             skip_invalid=bool(form.skip_invalid.data),
             confirm_mass_removal=bool(form.confirm_mass_removal.data),
+            edited=edited_choices(request.form),
         )
     except (uploads.UploadMissing, CsvRejected):
         return _upload_gone()

@@ -29,7 +29,7 @@ from wtforms.validators import (
 from acs_auth import messages
 from acs_auth.fields import no_control_characters, strip
 from acs_auth.models import Role
-from acs_auth.services.accounts.user_admin import UserFilters
+from acs_auth.services.accounts.user_search import UserFilters
 from acs_auth.services.allowlist.entries import FILTERS, STATUS_LABELS
 from acs_auth.services.audit.log import AuditFilters
 from acs_auth.services.signin.api_keys import KEY_NAME_MAX
@@ -184,6 +184,20 @@ class UserEditForm(FlaskForm):
     active = BooleanField("Account active (can sign in)")
 
 
+class AdminEmailForm(FlaskForm):
+    """A new email address for a person; they confirm it through the emailed link."""
+
+    new_email = EmailField(
+        "New email address",
+        filters=[strip],
+        validators=[
+            InputRequired(messages.FIELD_REQUIRED),
+            Length(max=254, message=messages.FIELD_TOO_LONG),
+            no_control_characters,
+        ],
+    )
+
+
 class ActionForm(FlaskForm):
     """A button that only needs its CSRF token (unlock, resend, sign out, invite…)."""
 
@@ -228,6 +242,24 @@ class ApplyForm(FlaskForm):
     skip_invalid = BooleanField("Skip the invalid rows and apply the rest")
     confirm_mass_removal = BooleanField("Yes, remove these people and deactivate their accounts")
     invite = BooleanField("Email a registration link to the people added")
+
+
+EDITED_PREFIX = "edited-"
+
+
+def edited_choices(formdata) -> dict[int, str]:
+    """The preview's per-person choices for hand-set programs: {user id: "keep" | "file"}.
+
+    One radio group per person, named ``edited-<user id>``; anything else is ignored (the
+    person then keeps the hand edit).
+    """
+    choices = {}
+    for name, value in formdata.items():
+        number = name.removeprefix(EDITED_PREFIX)
+        wanted = name.startswith(EDITED_PREFIX) and value in ("keep", "file")
+        if wanted and number.isascii() and number.isdigit() and len(number) <= 10:
+            choices[int(number)] = value
+    return choices
 
 
 class EntryFilterForm(FlaskForm):

@@ -8,6 +8,7 @@ from flask_login import current_user
 from acs_auth import messages
 from acs_auth.admin.forms import (
     ActionForm,
+    AdminEmailForm,
     ConfirmForm,
     ServiceKeyForm,
     UserCreateForm,
@@ -18,7 +19,7 @@ from acs_auth.admin.forms import (
 )
 from acs_auth.admin.views import bp
 from acs_auth.models import User, utcnow
-from acs_auth.services.accounts import user_access, user_admin
+from acs_auth.services.accounts import email_change, user_access, user_admin, user_search
 from acs_auth.services.accounts.accounts import AccountExists
 from acs_auth.services.audit import export, log
 from acs_auth.services.programs import catalogue
@@ -49,15 +50,17 @@ def _status(form, code_if_invalid: int = 400) -> int:
 def list_users():
     """Accounts, searched and filtered, one keyset page at a time."""
     form = UserFilterForm(formdata=request.args)
-    filters = form.filters() if form.validate() else user_admin.UserFilters()
-    page = user_admin.search_users(filters, after=cursor_arg("after"), before=cursor_arg("before"))
+    filters = form.filters() if form.validate() else user_search.UserFilters()
+    page, count = user_search.find_users(
+        filters, after=cursor_arg("after"), before=cursor_arg("before")
+    )
     query = filter_args(form)
     found = messages.ADMIN_USERS_FOUND if query else messages.ADMIN_USERS_TOTAL
     return render_template(
         "admin/users.html",
         form=form,
         page=page,
-        count_text=found.format(count=user_admin.count_users(filters)),
+        count_text=found.format(count=count),
         query=query,
         now=utcnow(),
     )
@@ -95,12 +98,14 @@ def _detail(
     code: int = 200,
     key_form: ServiceKeyForm | None = None,
     new_secret: str | None = None,
+    email_form: AdminEmailForm | None = None,
 ):
     return render_template(
         "admin/user.html",
         user=user,
         form=form,
         key_form=key_form or ServiceKeyForm(formdata=None),
+        email_form=email_form or AdminEmailForm(formdata=None),
         new_secret=new_secret,
         action_form=ActionForm(),
         events=log.events_of(user.id),
@@ -225,6 +230,23 @@ def revoke_user_session(user_id: int, session_id: str):
             abort(404)
         flash(messages.ADMIN_SESSION_REVOKED, "success")
     return redirect(url_for(".edit_user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/email")
+def change_email(user_id: int):
+    """Send a confirmation link to the person's new address (same rules as their own change)."""
+    user = _user_or_404(user_id)
+    form = AdminEmailForm()
+    if form.validate_on_submit():
+        try:
+            address = user_access.request_email_change(user, form.new_email.data, current_user)
+        except (user_admin.ActionRefused, email_change.EmailChangeInvalid) as exc:
+            form.new_email.errors.append(str(exc))
+        else:
+            sent = messages.ADMIN_EMAIL_CHANGE_SENT.format(address=address, email=user.email)
+            flash(sent, "success")
+            return redirect(url_for(".edit_user", user_id=user.id))
+    return _detail(user, _edit_form(user), 400, email_form=form)
 
 
 @bp.post("/users/<int:user_id>/send-reset")

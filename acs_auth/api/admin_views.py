@@ -18,10 +18,12 @@ from acs_auth.api.minted_keys import minted_key
 from acs_auth.api.problems import problem
 from acs_auth.api.schemas.account import ApiKeyCreated, ApiKeyList, SessionList
 from acs_auth.api.schemas.admin import (
+    AdminEmailChange,
     AdminUser,
     AdminUserCreate,
     AdminUserUpdate,
     AllowlistUpload,
+    EmailChangeSent,
     ImportResult,
     ResetSent,
     ServiceApiKeyCreate,
@@ -31,7 +33,13 @@ from acs_auth.api.schemas.admin import (
 )
 from acs_auth.api.serializers import admin_user_json, api_key_json, session_json
 from acs_auth.models import User
-from acs_auth.services.accounts import accounts, user_access, user_admin
+from acs_auth.services.accounts import (
+    accounts,
+    email_change,
+    user_access,
+    user_admin,
+    user_search,
+)
 from acs_auth.services.allowlist import imports
 from acs_auth.services.monitoring import dashboard
 from acs_auth.services.programs import catalogue
@@ -83,14 +91,14 @@ def list_users(query: UserSearch):
     Users by email, filtered like the console's list, in keyset pages: pass next_after as
     ``after`` for the next page, prev_before as ``before`` for the previous one.
     """
-    filters = user_admin.UserFilters(
+    filters = user_search.UserFilters(
         q=query.q,
         role=query.role or "",
         password=query.password or "",
         locked=query.locked,
         inactive=query.inactive,
     )
-    page = user_admin.search_users(
+    page = user_search.search_users(
         filters, after=query.after, before=query.before, limit=query.limit
     )
     items = [admin_user_json(u) for u in page.items]
@@ -272,6 +280,29 @@ def send_password_reset(user_id: int):
     return jsonify(sent=kind), 202
 
 
+@bp.post("/users/<int:user_id>/email")
+@validate(resp=Response("HTTP_404", "HTTP_409", HTTP_202=EmailChangeSent), tags=TAGS)
+def change_user_email(user_id: int, json: AdminEmailChange):
+    """Change a user's email address.
+
+    The new address is sent a confirmation link, which the person opens while signed in to
+    their account; the old address is told once it is done, and the allowlist entry follows.
+    The answer is the same whether or not the address is in use (its mailbox is told it cannot
+    be used). An account that could not confirm (no password yet, a service account,
+    deactivated) answers 409.
+    """
+    user = _user(user_id)
+    if user is None:
+        return _no_user()
+    try:
+        address = user_access.request_email_change(user, json.email, principal().user)
+    except user_admin.ActionRefused as exc:
+        return problem(409, detail=str(exc))
+    except email_change.EmailChangeInvalid as exc:
+        raise Invalid({"email": [str(exc)]}) from None
+    return jsonify(sent_to=address), 202
+
+
 def _uploaded_file() -> tuple[bytes, str]:
     """The CSV bytes and file name, from a text/csv body or a multipart ``file`` field."""
     if request.mimetype == "multipart/form-data":
@@ -307,6 +338,7 @@ def upload_allowlist(query: AllowlistUpload):
             dry_run=query.dry_run,
             skip_invalid=query.skip_invalid,
             confirm_mass_removal=query.confirm_mass_removal,
+            edited=query.edited,
         )
     except imports.CsvRejected as exc:
         return problem(422, detail=str(exc), errors={"file": [str(exc)]})

@@ -64,6 +64,10 @@ def preview_json(preview: Preview) -> dict:
             len(full) > MAX_ITEMS for full in (preview.to_add, preview.to_change, preview.to_remove)
         ),
         "uncatalogued": preview.uncatalogued[:MAX_ITEMS],
+        "edited_by_hand": [
+            {"email": e.email, "by_hand": list(e.by_hand), "in_file": list(e.in_file)}
+            for e in preview.edited[:MAX_ITEMS]
+        ],
     }
 
 

@@ -38,6 +38,9 @@ def _print_preview(preview: Preview) -> None:
         click.echo(f"  ~ {change.row.email}  {fields}")
     for removal in preview.to_remove[:SHOWN]:
         click.echo(f"  - {removal.email}  {removal.last_name}")
+    for item in preview.edited[:SHOWN]:
+        hand, in_file = ";".join(item.by_hand), ";".join(item.in_file)
+        click.echo(f"  ! {item.email}  programs set by hand [{hand}], file [{in_file}]")
     hidden = sum(max(len(s) - SHOWN, 0) for s in (preview.to_add, preview.to_change))
     hidden += max(len(preview.to_remove) - SHOWN, 0)
     if hidden:
@@ -65,9 +68,9 @@ def _blocked(preview: Preview, reason: str) -> str:
     )
 
 
-def _apply(preview: Preview, skip_invalid: bool, remove_many: bool):
+def _apply(preview: Preview, skip_invalid: bool, remove_many: bool, edited: str):
     total = len(preview.to_add) + len(preview.to_change) + len(preview.to_remove)
-    options = {"skip_invalid": skip_invalid, "confirm_mass_removal": remove_many}
+    options = {"skip_invalid": skip_invalid, "confirm_mass_removal": remove_many, "edited": edited}
     if total < PROGRESS_FROM:
         return imports.apply(preview, **options)
     with click.progressbar(length=total, label="Applying", file=sys.stderr) as bar:
@@ -101,8 +104,22 @@ def _invite(preview: Preview) -> None:
     is_flag=True,
     help="Confirm a replace that removes more than ALLOWLIST_MAX_REMOVAL_FRACTION of entries.",
 )
+@click.option(
+    "--edited",
+    type=click.Choice(["keep", "file"]),
+    default="keep",
+    show_default=True,
+    help="Programs an administrator set by hand that the file changes (listed with !): keep "
+    "them, or take the file's value.",
+)
 def import_command(
-    file: Path, replace: bool, dry_run: bool, invite: bool, skip_invalid: bool, yes_remove_many
+    file: Path,
+    replace: bool,
+    dry_run: bool,
+    invite: bool,
+    skip_invalid: bool,
+    yes_remove_many: bool,
+    edited: str,
 ) -> None:
     """Preview, then apply FILE in one transaction; exit code 1 when rows are bad."""
     cap = current_app.config["ALLOWLIST_MAX_BYTES"]
@@ -120,7 +137,7 @@ def import_command(
         click.echo(messages.CLI_ALLOWLIST_DRY_RUN)
         sys.exit(1 if preview.errors else 0)
     try:
-        batch = _apply(preview, skip_invalid, yes_remove_many)
+        batch = _apply(preview, skip_invalid, yes_remove_many, edited)
     except ImportBlocked as exc:
         click.echo(_blocked(preview, exc.reason), err=True)
         sys.exit(1)

@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import Computed, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from acs_auth.extensions import db
@@ -19,14 +19,18 @@ from acs_auth.services.text.names import name_key
 # *_pattern_ops operator class; the allowlist's prefix searches rely on it.
 PATTERN_OPS = "varchar_pattern_ops"
 KEY_LENGTH = 100
-# The admin search's trigram indexes, (name, column); see migration 0003.
 TRGM_OPS = "gin_trgm_ops"
-SEARCH_INDEXES = (
-    ("ix_users_email_key_prefix", "email_key"),
-    ("ix_users_last_name_key", "last_name_key"),
-    ("ix_users_first_name_key", "first_name_key"),
-    ("ix_users_username_key_search", "username_key"),
+# The admin search reads one column that the database computes from the lower-cased and folded
+# keys, so no write path can leave it behind: the email, the username, then "first last". A
+# line break separates the fields (a search never holds one: control characters are removed
+# from it), so a match cannot span two of them; first and last name are joined by a space so
+# that "ada love" finds Ada Lovelace. One pg_trgm GIN index serves it on PostgreSQL (migration
+# 0008_people); elsewhere it is a plain index, which SQLite scans instead of the table.
+SEARCH_TEXT = (
+    "email_key || '\n' || coalesce(username_key, '') || '\n'"
+    " || coalesce(first_name_key, '') || ' ' || coalesce(last_name_key, '')"
 )
+SEARCH_INDEX = "ix_users_search"
 
 
 _ASCII_SEPARATORS = re.compile(r"[\s\-]+")
@@ -95,6 +99,14 @@ class User(UserMixin, db.Model):
     # Why is_active is false: "allowlist" (removed from the list: re-adding reactivates) or
     # "admin" (an administrator's decision, which an import never overrides).
     inactive_reason: Mapped[str | None] = mapped_column(String(20))
+    # When an administrator last set the programs by hand (None: they follow the allowlist). An
+    # import that would change them asks the administrator first (services.allowlist.edits).
+    programs_edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Computed by the database (see SEARCH_TEXT; STORED, which PostgreSQL needs to index it, and
+    # VIRTUAL on SQLite, where migration 0008_people adds it); never loaded with the account.
+    search_text: Mapped[str] = mapped_column(
+        Text, Computed(SEARCH_TEXT, persisted=True), deferred=True
+    )
 
     programs: Mapped[list[UserProgram]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="UserProgram.lo_root_id"
@@ -103,12 +115,12 @@ class User(UserMixin, db.Model):
     __table_args__ = (
         Index("ix_users_last_name", "last_name"),
         Index("ix_users_created_at", "created_at"),
-        # The admin search ("contains", any part): pg_trgm GIN indexes on PostgreSQL
-        # (migration 0003); elsewhere they are plain indexes, as before.
-        *[
-            Index(name, column, postgresql_using="gin", postgresql_ops={column: TRGM_OPS})
-            for name, column in SEARCH_INDEXES
-        ],
+        Index(
+            SEARCH_INDEX,
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": TRGM_OPS},
+        ),
     )
 
     @validates("first_name", "last_name")

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from acs_auth.extensions import db
 
@@ -36,6 +36,16 @@ class Page:
     previous_cursor: int | None = None
     next_param: str = "after"
     previous_param: str = "before"
+
+
+def inline_limit(count: int):
+    """A LIMIT written into the statement, so that PostgreSQL plans for the real number.
+
+    psycopg prepares a statement after five runs, and PostgreSQL's generic plan for an
+    unknown ``LIMIT $1`` walked the whole email index for a rare user search (400 ms at 100k
+    accounts) where the plan for LIMIT 51 reads the trigram index (2 to 20 ms).
+    """
+    return bindparam(None, int(count), literal_execute=True)
 
 
 def _row_id(row) -> int:
@@ -68,7 +78,7 @@ def by_key(
         if after is not None:
             stmt = stmt.where(key_col > key_of(after))
         stmt = stmt.order_by(key_col)
-    result = db.session.execute(stmt.limit(limit + 1))
+    result = db.session.execute(stmt.limit(inline_limit(limit + 1)))
     rows = list(result.scalars()) if scalars else list(result.all())
     more = len(rows) > limit
     rows = rows[:limit]

@@ -174,3 +174,50 @@ def test_the_audit_log_fits_1280_px_and_the_outbox_and_user_tools_are_clean(
     w.goto("/admin/outbox")
     expect(page.get_by_role("heading", name="Outbox")).to_be_visible()
     w.assert_clean()
+
+
+def _programs_of(email: str):
+    def read():
+        from acs_auth.extensions import db
+        from acs_auth.models import User
+
+        user = db.session.scalar(db.select(User).where(User.email_key == email))
+        return user.program_ids, user.programs_edited_at is not None
+
+    return read
+
+
+def test_a_hand_edit_to_programs_is_shown_in_the_preview_and_the_choice_applied(
+    deployment, admin_password, open_page
+):
+    email = "hand.edit@example.org"
+    deployment.make_entry(email, "Hopper", programs=("PROG-1",))
+    person = deployment.make_user(email, last_name="Hopper", programs=("PROG-1",))
+    w = open_page()
+    page = w.page
+    w.goto("/login")
+    sign_in(w, ADMIN_EMAIL, admin_password)
+    w.goto(f"/admin/users/{person}")
+    page.get_by_label("LO Root IDs (programs)").fill("PROG-1; HAND-9")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("set by hand")).to_be_visible()
+
+    w.goto("/admin/allowlist/upload")
+    roster = f"last_name,email,lo_root_ids\nHopper,{email},PROG-1;PROG-2\n".encode()
+    page.get_by_label("CSV file").set_input_files(
+        files=[{"name": "hand.csv", "mimeType": "text/csv", "buffer": roster}]
+    )
+    page.get_by_role("button", name="Upload and preview").click()
+    edited = page.get_by_role("region", name="Programs set by hand (1)")
+    expect(edited.get_by_role("cell", name="HAND-9;PROG-1", exact=False)).to_be_visible()
+    expect(edited.get_by_label("Keep the hand edit")).to_be_checked()
+    w.check("/admin/allowlist/uploads/<token> (set by hand)")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    w.check("/admin/allowlist/uploads/<token> (set by hand, phone)")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    edited.get_by_label("Take the file's value").check()
+    page.get_by_role("button", name="Apply these changes").click()
+    assert path_of(w) == "/admin/allowlist/imports"
+    assert deployment.read(_programs_of(email)) == (["PROG-1", "PROG-2"], False)
+    w.assert_clean()

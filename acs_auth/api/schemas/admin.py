@@ -140,6 +140,26 @@ class ResetSent(Answer):
     sent: Literal["reset", "setup"]
 
 
+class AdminEmailChange(Body):
+    """A person's new email address.
+
+    The address is sent a confirmation link, which the person opens while signed in to their
+    account; the answer is the same whether or not the address is in use.
+    """
+
+    model_config = examples({"email": "grace.new@example.org"})
+
+    email: Email
+
+
+class EmailChangeSent(Answer):
+    """Where the confirmation link (or, for an address in use, the notice) was sent."""
+
+    model_config = examples({"sent_to": "grace.new@example.org"})
+
+    sent_to: str
+
+
 class DayCount(Answer):
     """Sign-ins of one UTC day."""
 
@@ -178,6 +198,11 @@ class AllowlistUpload(Query):
     file_name: FileName = Field("", description="Recorded in the import history.")
     confirm_mass_removal: Flag = Field(
         False, description="true: apply a replace that removes more than the allowed share."
+    )
+    edited: Literal["keep", "file"] = Field(
+        "keep",
+        description="Programs an administrator set by hand that the file changes (the "
+        "preview's edited_by_hand): keep them (the default) or take the file's value.",
     )
 
 
@@ -221,6 +246,14 @@ class Removal(Answer):
     last_name: str
 
 
+class EditedByHand(Answer):
+    """A person whose programs an administrator set by hand and the file would replace."""
+
+    email: str
+    by_hand: list[str]
+    in_file: list[str]
+
+
 class ImportPreview(Answer):
     """What applying the file would do, list by list (each cut at 1000 items)."""
 
@@ -235,6 +268,10 @@ class ImportPreview(Answer):
     truncated: bool
     uncatalogued: list[str] = Field(
         description="LO Root IDs not in the program catalogue (a warning)."
+    )
+    edited_by_hand: list[EditedByHand] = Field(
+        description="People whose programs an administrator set by hand and the file "
+        "changes; the edited parameter decides."
     )
 
 

@@ -25,6 +25,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, User, utcnow
 from acs_auth.services import audit
@@ -84,9 +85,10 @@ def request_change(user: User, new_address: str, by: User | None = None) -> str:
     except InvalidEmail as exc:
         raise EmailChangeInvalid(str(exc)) from None
     key = email_key(address)
-    if key == user.email_key:
-        raise EmailChangeInvalid("This is already your email address.")
     by_admin = by is not None and by.id != user.id
+    if key == user.email_key:
+        same = messages.ADMIN_EMAIL_CHANGE_SAME if by_admin else messages.EMAIL_CHANGE_SAME
+        raise EmailChangeInvalid(same)
     context = {"user": user, "address": address, "by_admin": by_admin}
     if address_in_use(user, key):
         outbox.queue("email_change_unavailable", address, **context)

@@ -1,4 +1,5 @@
-"""What an administrator does to a person's ways in: sessions, a password reset, service keys.
+"""What an administrator does to a person's ways in: sessions, a password reset, service keys,
+a new email address.
 
 Listing and revoking API keys is api_keys.list_for / api_keys.revoke with an ``actor``; the
 admin pages and /api/admin call these functions alike, and each one commits once.
@@ -10,6 +11,7 @@ from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import ApiKey, AuthSession, User
 from acs_auth.services import audit
+from acs_auth.services.accounts import email_change
 from acs_auth.services.accounts.user_admin import ActionRefused
 from acs_auth.services.mail import letters
 from acs_auth.services.signin import api_keys, sessions
@@ -67,3 +69,22 @@ def send_password_reset(user: User, actor: User) -> str:
     kind = letters.send_password_link(user, actor=actor)
     db.session.commit()
     return kind
+
+
+def request_email_change(user: User, new_address: str, actor: User) -> str:
+    """Email the new address a confirmation link, as the person's own change does (one commit).
+
+    The same rules as on /account: the person confirms by opening the link while signed in to
+    this account, so an administrator's typo cannot hand the account to whoever reads the
+    mistyped mailbox; an address in use answers exactly like a free one (its mailbox is told
+    it cannot be used), look-alike and malformed addresses are refused. An account that could
+    not sign in to confirm (inactive, no password yet, a service account) is refused with the
+    way out. Returns the normalized address; raises ActionRefused or EmailChangeInvalid.
+    """
+    if not user.is_active:
+        raise ActionRefused(messages.ADMIN_ACCOUNT_INACTIVE)
+    if user.is_service_account:
+        raise ActionRefused(messages.ADMIN_EMAIL_CHANGE_SERVICE)
+    if user.password_hash is None:
+        raise ActionRefused(messages.ADMIN_EMAIL_CHANGE_NO_PASSWORD)
+    return email_change.request_change(user, new_address, by=actor)

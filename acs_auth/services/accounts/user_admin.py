@@ -1,18 +1,13 @@
-"""Account administration: search, filter, paginate, edit, unlock, sign out, resend, delete.
+"""Account administration: edit, unlock, sign out, resend, delete.
 
-Searches match any part of the lower-cased keys (email_key, username_key, first_name_key,
-last_name_key; trigram-indexed on PostgreSQL), and pages are cut with keyset pagination on the
-unique email_key, so a page costs about the same at 100k accounts as at 100. Filters are a
-fixed set of states; no query ever filters or sorts on a secret column's value (password
-hash, tokens).
+The users page search lives in user_search; lists are cut by services.paging.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, delete, func, literal_column, or_, select, update
+from sqlalchemy import and_, delete, select, update
 
 from acs_auth import messages
 from acs_auth.extensions import db
@@ -29,8 +24,7 @@ from acs_auth.models import (
     UserProgram,
     utcnow,
 )
-from acs_auth.models.user import search_key
-from acs_auth.services import audit, paging
+from acs_auth.services import audit
 from acs_auth.services.accounts import accounts
 from acs_auth.services.allowlist import lifecycle
 from acs_auth.services.mail import letters
@@ -51,17 +45,6 @@ def clean_query(q: str | None, limit: int = EMAIL_MAX) -> str:
 
 class ActionRefused(ValueError):
     """An admin action that would break an invariant; ``str(exc)`` is the reason to show."""
-
-
-@dataclass
-class UserFilters:
-    """The search box and filters of the users page."""
-
-    q: str = ""
-    role: str = ""
-    password: str = ""
-    locked: bool = False
-    inactive: bool = False
 
 
 def _next_prefix(prefix: str) -> str | None:
@@ -86,109 +69,6 @@ def prefix_match(column, prefix: str):
         return column.like(escaped + "%", escape="\\")
     upper = _next_prefix(prefix)
     return and_(column >= prefix, column < upper) if upper else column >= prefix
-
-
-# Without a search, a filter matching at least this many accounts is "dense": see _planned.
-DENSE = 1000
-
-
-def _column(attribute, indexed: bool):
-    """The column itself, or (SQLite) "+column", which keeps the planner off its index."""
-    column = attribute.property.columns[0]
-    if indexed:
-        return attribute
-    return literal_column(f"+{column.table.name}.{column.name}", column.type)
-
-
-def contains(column, text: str):
-    """``column`` contains ``text`` (already lower-cased); LIKE wildcards are plain characters.
-
-    PostgreSQL answers it from the pg_trgm GIN indexes of migration 0003 (three characters or
-    more); SQLite reads the rows in email order and stops after one page of matches.
-    """
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return column.like("%" + escaped + "%", escape="\\")
-
-
-def _search_terms(q: str) -> list[list[tuple]]:
-    """The search as alternatives (OR) of "contains" conditions that must all hold (AND)."""
-    term = q.strip()
-    if not term:
-        return []
-    lowered = term.lower()
-    terms = [[(User.email_key, lowered)], [(User.username_key, lowered)]]
-    folded = search_key(term) or ""
-    if folded:
-        terms += [[(User.last_name_key, folded)], [(User.first_name_key, folded)]]
-        words = folded.split(" ")
-        if len(words) > 1:  # "ada love": in the first name, then in the last name
-            terms.append(
-                [(User.first_name_key, words[0]), (User.last_name_key, " ".join(words[1:]))]
-            )
-    return terms
-
-
-def _search_condition(terms: list[list[tuple]]):
-    return or_(*[and_(*[contains(attr, text) for attr, text in branch]) for branch in terms])
-
-
-def _filtered(filters: UserFilters, indexed: bool = True):
-    stmt = select(User)
-    now = utcnow()
-    terms = _search_terms(clean_query(filters.q))
-    if terms:
-        stmt = stmt.where(_search_condition(terms))
-    if filters.role in {r.value for r in Role}:
-        stmt = stmt.where(_column(User.role, indexed) == filters.role)
-    # "Has a password or not" is a state shown on every row; the hash itself is never compared.
-    if filters.password == "pending":
-        stmt = stmt.where(User.password_hash.is_(None))
-    elif filters.password == "set":
-        stmt = stmt.where(User.password_hash.is_not(None))
-    if filters.locked:
-        stmt = stmt.where(_column(User.locked_until, indexed) > now)
-    if filters.inactive:
-        stmt = stmt.where(_column(User.is_active_flag, indexed).is_(False))
-    return stmt
-
-
-def _count_upto(stmt, limit: int) -> int:
-    probe = stmt.with_only_columns(User.id).limit(limit).subquery()
-    return db.session.scalar(select(func.count()).select_from(probe))
-
-
-def _planned(filters: UserFilters):
-    """The filtered query, shaped so that SQLite picks a fast plan.
-
-    PostgreSQL's statistics and trigram indexes choose well on their own. SQLite cannot index
-    "contains", and for a filter it may collect every match through the filter's index and
-    sort them all. Walking the email index in page order and stopping after one page is
-    cheaper whenever matches are not rare: always with a search, and for dense filters.
-    """
-    if db.session.get_bind().dialect.name != "sqlite" or filters == UserFilters():
-        return _filtered(filters)
-    if _search_terms(clean_query(filters.q)):
-        return _filtered(filters, indexed=False)
-    return _filtered(filters, indexed=_count_upto(_filtered(filters), DENSE) < DENSE)
-
-
-def count_users(filters: UserFilters) -> int:
-    """How many accounts match ``filters`` (all pages together)."""
-    probe = _filtered(filters).with_only_columns(User.id).subquery()
-    return db.session.scalar(select(func.count()).select_from(probe))
-
-
-def search_users(
-    filters: UserFilters,
-    *,
-    after: int | None = None,
-    before: int | None = None,
-    limit: int = PAGE_SIZE,
-) -> paging.Page:
-    """One page of accounts matching ``filters``, ordered by email."""
-    return paging.by_key(
-        _planned(filters), User.email_key, User.id, after=after, before=before, limit=limit
-    )
 
 
 def get_user(user_id: int) -> User | None:
@@ -244,6 +124,8 @@ def update_user(
     if new_programs != user.program_ids:
         changes["programs"] = [user.program_ids, new_programs]
         user.programs = [UserProgram(lo_root_id=p) for p in new_programs]
+        # The next import that would replace them asks first (services.allowlist.edits).
+        user.programs_edited_at = utcnow()
     if active != user.is_active:
         changes["active"] = [user.is_active, active]
         _set_active(user, active)

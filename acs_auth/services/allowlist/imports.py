@@ -23,7 +23,7 @@ from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, AllowlistImport, User, utcnow
 from acs_auth.models.user import search_key
 from acs_auth.services import audit
-from acs_auth.services.allowlist import bulk, lifecycle
+from acs_auth.services.allowlist import bulk, edits, lifecycle
 from acs_auth.services.allowlist.csvfile import CsvRejected, Parsed, Row, parse
 from acs_auth.services.programs import catalogue
 
@@ -90,6 +90,8 @@ class Preview:
     removal_limit: float = 0.10
     # LO Root IDs of the file that a non-empty program catalogue lacks (a warning only).
     uncatalogued: list[str] = field(default_factory=list)
+    # People whose programs an administrator set by hand and the file would replace.
+    edited: list[edits.EditedPrograms] = field(default_factory=list)
 
     @property
     def errors(self) -> list[tuple[int, str]]:
@@ -128,6 +130,8 @@ class Preview:
             h.update(f"~{change.key}{change.fields!r}\n".encode())
         for removal in self.to_remove:
             h.update(f"-{removal.key}\n".encode())
+        for item in self.edited:  # a hand edit made after the preview changes what is asked
+            h.update(f"!{item.key}{item.by_hand}{item.edited_at.isoformat()}\n".encode())
         return h.hexdigest()
 
 
@@ -199,6 +203,7 @@ def build_preview(parsed: Parsed, *, mode: str = "merge", file_name: str = "", s
     # Split each distinct stored form once: 100k people share a few hundred combinations.
     stored = {r.lo_root_ids for r in parsed.rows.values()}
     preview.uncatalogued = catalogue.unknown_ids({i for text in stored for i in text.split(";")})
+    preview.edited = edits.find_in(preview)
     return preview
 
 
@@ -279,11 +284,13 @@ def apply(
     skip_invalid: bool = False,
     confirm_mass_removal: bool = False,
     progress: Callable[[int], None] | None = None,
+    edited: dict[int, str] | str = edits.KEEP,
 ) -> AllowlistImport:
     """Write ``preview`` and its account lifecycle in one transaction (one commit).
 
-    Raises ImportBlocked when bad rows or a mass removal were not accepted; a database error
-    rolls everything back, so the allowlist is either fully updated or exactly as it was.
+    ``edited`` says what becomes of programs set by hand (services.allowlist.edits). Raises
+    ImportBlocked when bad rows or a mass removal were not accepted; a database error rolls
+    everything back, so the allowlist is either fully updated or exactly as it was.
     """
     check_allowed(preview, skip_invalid=skip_invalid, confirm_mass_removal=confirm_mass_removal)
     progress = progress or (lambda _n: None)
@@ -302,8 +309,8 @@ def apply(
     try:
         db.session.flush()
         _write_entries(preview, batch.id, now, progress)
-        outcome = _lifecycle(preview, batch.id, actor)
-        _audit_import(batch, actor, outcome)
+        outcome, kept = _lifecycle(preview, batch, actor, edited)
+        _audit_import(batch, actor, outcome, kept)
         db.session.commit()
     except IntegrityError:
         # Two imports adding the same person at once: the unique email key stops the second,
@@ -323,22 +330,25 @@ def _write_entries(preview: Preview, batch_id: int, now, progress) -> None:
     _remove_entries(preview.to_remove, batch_id, now, progress)
 
 
-def _lifecycle(preview: Preview, batch_id: int, actor: User | None) -> lifecycle.Outcome:
+def _lifecycle(preview: Preview, batch: AllowlistImport, actor: User | None, edited):
     # The stored form: only the people who have an account get their IDs split.
     programs = {r.key: r.lo_root_ids for r in preview.to_add}
     for change in preview.to_change:
         if change.ids_changed or change.restored:
             programs[change.key] = change.row.lo_root_ids
+    chosen = edits.choices_for(preview.edited, edited)
+    source = {"import_id": batch.id, "import_file": batch.file_name or None}
+    kept = edits.settle(preview.edited, chosen, programs, actor, **source)
     return lifecycle.after_import(
-        batch_id,
+        batch.id,
         removed={r.key for r in preview.to_remove},
         restored={r.key for r in preview.to_add} | {c.key for c in preview.to_change},
         programs=programs,
         actor=actor,
-    )
+    ), kept
 
 
-def _audit_import(batch: AllowlistImport, actor: User | None, outcome) -> None:
+def _audit_import(batch: AllowlistImport, actor: User | None, outcome, kept: int) -> None:
     audit.record(
         "allowlist.imported",
         actor=actor,
@@ -352,6 +362,7 @@ def _audit_import(batch: AllowlistImport, actor: User | None, outcome) -> None:
         skipped=batch.skipped,
         deactivated=outcome.deactivated,
         reactivated=outcome.reactivated,
+        programs_edits_kept=kept,
     )
 
 
@@ -379,6 +390,7 @@ def import_file(
     skip_invalid: bool = False,
     confirm_mass_removal: bool = False,
     progress: Callable[[int], None] | None = None,
+    edited: str = edits.KEEP,
 ) -> ImportResult:
     """Parse, preview and (unless ``dry_run`` or blocked) apply ``data`` in one transaction.
 
@@ -386,6 +398,7 @@ def import_file(
     ``skip_invalid``; a replace removing more than ALLOWLIST_MAX_REMOVAL_FRACTION of the
     entries is blocked unless ``confirm_mass_removal``; a concurrent import adding the same
     people rolls this one back (``result.blocked`` is "errors", "mass_removal" or "conflict").
+    ``edited`` ("keep" or "file") decides for every program set by hand that the file changes.
     """
     preview = preview_bytes(data, file_name=file_name, mode=mode)
     result = ImportResult(**preview.counts, errors=preview.errors, preview=preview)
@@ -398,6 +411,7 @@ def import_file(
             skip_invalid=skip_invalid,
             confirm_mass_removal=confirm_mass_removal,
             progress=progress,
+            edited=edited,
         )
     except ImportBlocked as exc:
         result.blocked = exc.reason

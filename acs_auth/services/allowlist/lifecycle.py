@@ -5,8 +5,10 @@ their account and ends every credential it holds: browser sessions and remember-
 API sessions (and so their access and refresh tokens, which name a session) and API keys.
 Adding them back reactivates the account, but only when the allowlist was what closed it: an
 account an administrator deactivated stays closed. Changed LO Root IDs replace the account's
-programs at once. Every function here adds to the caller's transaction and never commits,
-except ``remove_entry``, which is a whole action.
+programs at once; programs an administrator set by hand are asked about by the import
+(services.allowlist.edits) and kept by "Restore". Every function here adds to the caller's
+transaction and never commits, except ``remove_entry`` and ``restore_entry``, which are whole
+actions.
 """
 
 from __future__ import annotations
@@ -240,9 +242,22 @@ def restore_entry(entry: AllowlistEntry, actor: Account | None) -> int:
     entry.imported_at = utcnow()
     accounts = accounts_for_keys([entry.email_key])
     opened = reactivate(accounts.values(), actor)
-    set_programs({a.id: entry.program_ids for a in accounts.values()})
+    # Programs an administrator set by hand stay as they were (services.allowlist.edits).
+    by_hand = set(
+        db.session.scalars(
+            select(User.id).where(
+                User.id.in_([a.id for a in accounts.values()]),
+                User.programs_edited_at.is_not(None),
+            )
+        )
+    )
+    set_programs({a.id: entry.program_ids for a in accounts.values() if a.id not in by_hand})
     audit.record(
-        "allowlist.entry_restored", actor=actor, target_label=entry.email, reactivated=opened
+        "allowlist.entry_restored",
+        actor=actor,
+        target_label=entry.email,
+        reactivated=opened,
+        programs_kept_by_hand=len(by_hand),
     )
     db.session.commit()
     return opened

@@ -105,8 +105,12 @@ def confirm(
     digest: str,
     skip_invalid: bool,
     confirm_mass_removal: bool,
+    edited: dict[int, str] | None = None,
 ) -> tuple[AllowlistImport, Preview]:
     """Apply a pending upload exactly as previewed, then forget it (one commit).
+
+    ``edited`` holds the administrator's choice per account whose hand-set programs the file
+    would replace ({user id: "keep" | "file"}; a person left out keeps the hand edit).
 
     Raises UploadMissing, PreviewOutdated (the allowlist changed since the preview: the admin
     must look again) or allowlist.ImportBlocked (bad rows or a mass removal not accepted).
@@ -129,6 +133,7 @@ def confirm(
             actor=actor,
             skip_invalid=skip_invalid,
             confirm_mass_removal=confirm_mass_removal,
+            edited=edited or {},
         )
     except StaleDataError:
         raise UploadMissing() from None
