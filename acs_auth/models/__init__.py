@@ -14,7 +14,7 @@ from acs_auth.models.oauth import (
     OAuthToken,
 )
 from acs_auth.models.program import Program
-from acs_auth.models.session import ApiKey, AuthSession, SessionKind
+from acs_auth.models.session import ApiKey, AuthSession, SessionKind, SignInChallenge
 from acs_auth.models.user import PasswordHistory, Role, Source, User, UserProgram
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "RecoveryCode",
     "Role",
     "SessionKind",
+    "SignInChallenge",
     "Source",
     "TotpFactor",
     "UTCDateTime",
