@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from conftest import STRONG_PASSWORD
+from cryptography.fernet import Fernet
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from test_oidc_support import REDIRECT, query_of
@@ -99,6 +100,7 @@ def test_production_without_a_key_file_serves_no_openid_connect(oidc_key_file):
     settings = {
         "SECRET_KEY": secrets.token_urlsafe(48),
         "JWT_SECRET_KEY": secrets.token_urlsafe(48),
+        "MFA_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "SQLALCHEMY_DATABASE_URI": "sqlite://",
         "ALLOW_SQLITE_IN_PRODUCTION": True,
         "APP_URL": "https://portal.example.org",
@@ -170,4 +172,4 @@ def test_the_id_token_carries_the_methods_of_the_portal_sign_in(app, make_rp, ma
 
     claims = verify_id_token(client, rp.tokens()["id_token"], rp.client_id)
 
-    assert claims["amr"] == ["pwd", "otp"]
+    assert claims["amr"] == ["pwd", "otp", "mfa"]

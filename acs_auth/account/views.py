@@ -12,6 +12,7 @@ from acs_auth.account.forms import (
 )
 from acs_auth.models import utcnow
 from acs_auth.ratelimits import PASSWORD, limited, signed_in_account
+from acs_auth.services import factors
 from acs_auth.services.accounts import accounts, email_change, passwords
 from acs_auth.services.signin import activity, api_keys, api_quota, browser, sessions
 
@@ -42,6 +43,7 @@ def _page(
         current_session_id=current_user.auth_session.public_id,
         describe_device=sessions.describe_device,
         key_usage=api_quota.key_usage,
+        second_factors=factors.overview(current_user),
     )
 
 

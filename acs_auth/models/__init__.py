@@ -4,6 +4,7 @@ from acs_auth.models.account import Account
 from acs_auth.models.allowlist import AllowlistEntry, AllowlistImport, AllowlistUpload
 from acs_auth.models.audit import AuditEvent
 from acs_auth.models.base import UTCDateTime, utcnow
+from acs_auth.models.factors import RecoveryCode, TotpFactor
 from acs_auth.models.mail import LinkRequest, OutboxMessage
 from acs_auth.models.oauth import (
     BackchannelLogout,
@@ -35,10 +36,12 @@ __all__ = [
     "OutboxMessage",
     "PasswordHistory",
     "Program",
+    "RecoveryCode",
     "Role",
     "SessionKind",
     "SignInChallenge",
     "Source",
+    "TotpFactor",
     "UTCDateTime",
     "User",
     "UserProgram",
