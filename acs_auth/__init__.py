@@ -58,9 +58,19 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount every feature blueprint; the API is CSRF-exempt because it never reads cookies."""
-    from acs_auth import account, admin, api, auth, health, passwords, programs, registration
+    from acs_auth import (
+        account,
+        admin,
+        api,
+        auth,
+        health,
+        passkeys,
+        passwords,
+        programs,
+        registration,
+    )
 
-    for module in (auth, registration, passwords, account, programs, admin, health):
+    for module in (auth, registration, passwords, account, passkeys, programs, admin, health):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
