@@ -137,15 +137,16 @@
   function signIn(box) {
     var status = box.querySelector("[data-passkey-status]");
     var button = box.querySelector("button");
+    var csrfToken = box.querySelector("input[name=csrf_token]").value;
     button.addEventListener("click", function () {
       button.disabled = true;
       say(status, "Follow your browser's prompts to use your passkey…");
-      post(box.dataset.optionsUrl, {}, box.dataset.csrf)
+      post(box.dataset.optionsUrl, {}, csrfToken)
         .then(function (options) {
           return navigator.credentials.get({ publicKey: requestOptions(options) });
         })
         .then(function (credential) {
-          return post(box.dataset.finishUrl, { credential: credentialJSON(credential) }, box.dataset.csrf);
+          return post(box.dataset.finishUrl, { credential: credentialJSON(credential) }, csrfToken);
         })
         .then(function (done) { window.location.assign(done.redirect); })
         .catch(function (error) { failed(status, error); })
