@@ -244,6 +244,11 @@ class Config:
     NOTICE_INACTIVE_HOURS = Env(int, 24)
     EMAIL_CHANGE_TOKEN_HOURS = Env(int, 24)  # life of the link confirming a new email address
 
+    # Second factors (issue 15). Fernet keys, comma-separated: the first encrypts authenticator
+    # secrets, every one decrypts (rotation); production requires one, development and testing
+    # derive one from SECRET_KEY when unset (acs_auth/services/factors/crypto.py).
+    MFA_ENCRYPTION_KEYS = Env(str)
+
 
 class DevelopmentConfig(Config):
     """Laptop defaults: SQLite under instance/, mail on the console, throwaway secrets."""

@@ -18,6 +18,7 @@ from acs_auth.services import (
     api_keys,
     api_quota,
     email_change,
+    factors,
     passwords,
     sessions,
 )
@@ -49,6 +50,7 @@ def _page(
         current_session_id=current_user.auth_session.public_id,
         describe_device=sessions.describe_device,
         key_usage=api_quota.key_usage,
+        second_factors=factors.overview(current_user),
     )
 
 

@@ -3,6 +3,7 @@
 from acs_auth.models.allowlist import AllowlistEntry, AllowlistImport, AllowlistUpload
 from acs_auth.models.audit import AuditEvent
 from acs_auth.models.base import UTCDateTime, utcnow
+from acs_auth.models.factors import RecoveryCode, TotpFactor
 from acs_auth.models.mail import LinkRequest, OutboxMessage
 from acs_auth.models.oauth import (
     BackchannelLogout,
@@ -36,9 +37,11 @@ __all__ = [
     "PasskeyChallenge",
     "PasswordHistory",
     "Program",
+    "RecoveryCode",
     "Role",
     "SessionKind",
     "Source",
+    "TotpFactor",
     "UTCDateTime",
     "User",
     "UserProgram",

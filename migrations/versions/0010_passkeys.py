@@ -1,7 +1,7 @@
 """Passkeys: WebAuthn credentials and the single-use challenges of their ceremonies
 
 Revision ID: 0010_passkeys
-Revises: 0006
+Revises: 0009_second_factor
 Create Date: 2026-12-05
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0010_passkeys"
-down_revision = "0006"
+down_revision = "0009_second_factor"
 branch_labels = None
 depends_on = None
 
