@@ -353,3 +353,29 @@ def test_a_forged_credential_id_is_refused_without_a_500(enrolled):
     assertion = enrolled.authenticator.get(options)
     assertion["id"] = assertion["rawId"] = "AAAA" + assertion["id"][4:]
     assert enrolled.post_json("/login/passkey", {"credential": assertion}).status_code == 401
+
+
+LIMITS = {"RATELIMIT_ENABLED": True, "RATELIMIT_PER_IP": "3 per minute"}
+
+
+@pytest.mark.parametrize("app_overrides", [LIMITS])
+def test_passkey_sign_in_is_rate_limited_per_address(client):
+    browser = Browser(client)
+    for _ in range(3):
+        assert browser.sign_in_options().status_code == 200
+    refused = browser.sign_in_options()
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+
+
+@pytest.mark.parametrize(
+    "app_overrides",
+    [{"RATELIMIT_ENABLED": True, "RATELIMIT_PER_IDENTIFIER": "2 per minute"}],
+)
+def test_passkey_sign_in_is_rate_limited_per_account(app, enrolled):
+    """The budget follows the passkey's account, whichever address the attempts come from."""
+    answers = []
+    for address in ("198.51.100.1", "198.51.100.2", "198.51.100.3"):
+        enrolled.client.environ_base["REMOTE_ADDR"] = address
+        answers.append(enrolled.sign_in(origin="https://evil.example").status_code)
+    assert answers == [401, 401, 429]

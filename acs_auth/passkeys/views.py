@@ -29,8 +29,10 @@ bp = Blueprint("passkeys", __name__)
 
 # The ceremony in progress in this browser session (its challenge; the server keeps a hash).
 CEREMONY = "passkey_ceremony"
-# Passkey sign-in: per account (the credential's owner) and per client address.
+# Passkey sign-in: per account (the credential's owner) and per client address. Asking for
+# options names no account, so that request is counted per address only (in both scopes).
 PASSKEY_SIGN_IN = Budget("passkey", "RATELIMIT_PER_IDENTIFIER", "RATELIMIT_PER_IP")
+PASSKEY_OPTIONS = Budget("passkey-options", "RATELIMIT_PER_IP", "RATELIMIT_PER_IP")
 
 
 def _problem(status: int, detail: str, **extra) -> Response:
@@ -65,7 +67,10 @@ def _credential_owner() -> str | None:
 @bp.app_context_processor
 def _unsupported_message() -> dict:
     """The words shown where passkeys cannot work (no WebAuthn, or no JavaScript)."""
-    return {"passkey_unsupported": messages.PASSKEY_UNSUPPORTED}
+    return {
+        "passkey_unsupported": messages.PASSKEY_UNSUPPORTED,
+        "passkey_rate_limited": messages.RATE_LIMITED,
+    }
 
 
 # --- the page on /account -------------------------------------------------------------------
@@ -157,7 +162,7 @@ def remove(public_id: str):
 
 
 @bp.post("/login/passkey/options")
-@limited(PASSKEY_SIGN_IN, lambda: None)
+@limited(PASSKEY_OPTIONS, lambda: None)
 def sign_in_options():
     """Options for navigator.credentials.get() with any passkey this site's authenticator holds."""
     return _options(passkeys.start_assertion(None))

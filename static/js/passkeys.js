@@ -77,7 +77,7 @@
 
   /* POST ``body`` (FormData or an object sent as JSON); the JSON answer, or an Error whose
    * message is the problem's title and which may carry a page to go to. */
-  function post(url, body, csrfToken) {
+  function post(url, body, csrfToken, busyMessage) {
     var init = { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken } };
     if (body instanceof FormData) {
       init.body = body;
@@ -88,7 +88,9 @@
     return fetch(url, init).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (response.ok) return data;
-        var error = new Error(data.title || "Something went wrong. Please try again.");
+        var title = data.title || (response.status === 429 && busyMessage) ||
+          "Something went wrong. Please try again.";
+        var error = new Error(title);
         error.redirect = data.redirect;
         throw error;
       });
@@ -121,7 +123,7 @@
       event.preventDefault();
       button.disabled = true;
       say(status, "Follow your browser's prompts to create the passkey…");
-      post(form.dataset.optionsUrl, new FormData(form), csrfToken)
+      post(form.dataset.optionsUrl, new FormData(form), csrfToken, form.dataset.rateLimited)
         .then(function (options) {
           return navigator.credentials.create({ publicKey: creationOptions(options) });
         })
@@ -141,12 +143,13 @@
     button.addEventListener("click", function () {
       button.disabled = true;
       say(status, "Follow your browser's prompts to use your passkey…");
-      post(box.dataset.optionsUrl, {}, csrfToken)
+      post(box.dataset.optionsUrl, {}, csrfToken, box.dataset.rateLimited)
         .then(function (options) {
           return navigator.credentials.get({ publicKey: requestOptions(options) });
         })
         .then(function (credential) {
-          return post(box.dataset.finishUrl, { credential: credentialJSON(credential) }, csrfToken);
+          return post(box.dataset.finishUrl, { credential: credentialJSON(credential) }, csrfToken,
+            box.dataset.rateLimited);
         })
         .then(function (done) { window.location.assign(done.redirect); })
         .catch(function (error) { failed(status, error); })

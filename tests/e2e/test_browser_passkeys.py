@@ -116,9 +116,7 @@ def test_a_passkey_added_on_account_signs_in_alone_until_removed_from_the_allowl
     # Ada leaves the allowlist: the same passkey, in the same browser, opens nothing.
     listed = workdir / "without-ada.csv"
     listed.write_text(HEADER + "Hopper,Grace,grace.other@example.org,PROG-1\n")
-    done = deployment.flask(
-        "allowlist", "import", str(listed), "--replace", "--yes-remove-many"
-    )
+    done = deployment.flask("allowlist", "import", str(listed), "--replace", "--yes-remove-many")
     assert done.returncode == 0, done.stdout + done.stderr
     w.goto("/login")
     w.page.get_by_role("button", name="Sign in with a passkey").click()
