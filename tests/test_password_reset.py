@@ -14,7 +14,8 @@ from test_registration import count, post_form, signed_in_user, text
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuthSession, OutboxMessage, User, utcnow
-from acs_auth.services import accounts, authentication, sessions
+from acs_auth.services import accounts, sessions
+from acs_auth.services.signin import seam
 
 NEW_PASSWORD = "violet marmalade tugboat 1923"
 
@@ -23,7 +24,7 @@ def can_sign_in(app, email: str, password: str) -> bool:
     """Whether the sign-in service accepts these credentials now."""
     with app.test_request_context():
         try:
-            return authentication.sign_in(email, password, "browser") is not None
+            return seam.sign_in(email, password, seam.Channel.BROWSER).signed_in is not None
         finally:
             db.session.remove()
 

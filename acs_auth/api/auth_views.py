@@ -32,7 +32,6 @@ from acs_auth.ratelimits import (
 from acs_auth.services import (
     accounts,
     api_auth,
-    authentication,
     jwt_tokens,
     link_requests,
     passwords,
@@ -41,6 +40,7 @@ from acs_auth.services import (
     registration,
     tokens,
 )
+from acs_auth.services.signin import seam
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -52,6 +52,18 @@ def tokens_response(pair: refresh.TokenPair, status: int = 200):
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
     return response
+
+
+def signed_in_response(attempt: seam.Attempt, status: int = 200):
+    """The token pair of a sign-in, or the challenge of a pending one (a second factor)."""
+    if attempt.pending is not None:
+        return problem(
+            401,
+            detail=messages.SECOND_FACTOR_REQUIRED,
+            challenge=attempt.pending.handle,
+            expires_at=timestamp(attempt.pending.expires_at),
+        )
+    return tokens_response(attempt.signed_in.prepared, status)
 
 
 def accepted(detail: str):
@@ -72,8 +84,13 @@ def register():
         raise Invalid({"password": [messages.FIELD_REQUIRED]})
     try:
         entry = registration.start_in_session(data["last_name"], data["email"])
-        signed_in = registration.complete_registration(
-            entry, data["password"], verified=False, source=Source.API, kind="api"
+        attempt = registration.complete_registration(
+            entry,
+            data["password"],
+            verified=False,
+            source=Source.API,
+            channel=seam.Channel.API,
+            before_commit=refresh.sign_in_answer,
         )
     except registration.NoMatch:
         return problem(403, detail=messages.REGISTRATION_NOT_FOUND)
@@ -81,7 +98,7 @@ def register():
         return problem(409, detail=messages.ACCOUNT_EXISTS)
     except passwords.PasswordRejected as exc:
         raise Invalid({"password": [str(exc)]}) from None
-    return tokens_response(refresh.issue_pair(signed_in), 201)
+    return signed_in_response(attempt, 201)
 
 
 @bp.post("/login")
@@ -94,12 +111,16 @@ def login():
         raise Invalid({"email": [messages.API_LOGIN_IDENTIFIER]})
     identifier = data.get("email") or data.get("username")
     remember = data.get("remember_me", False)
-    signed_in = authentication.sign_in(
-        identifier, data["password"], "api", remember, before_commit=refresh.sign_in_answer
+    attempt = seam.sign_in(
+        identifier,
+        data["password"],
+        seam.Channel.API,
+        remember=remember,
+        before_commit=refresh.sign_in_answer,
     )
-    if signed_in is None:
+    if attempt.failed:
         return unauthorized(messages.LOGIN_FAILED)
-    return tokens_response(signed_in.prepared)
+    return signed_in_response(attempt)
 
 
 @bp.post("/refresh")
@@ -148,7 +169,7 @@ def change_password():
     """Change the password; every session ends and the caller gets a fresh pair."""
     data = json_body(schemas.CHANGE_PASSWORD)
     me = principal()
-    remember = me.remember
+    remember, methods = me.remember, me.session.methods
     try:
         accounts.change_password(
             me.user,
@@ -164,7 +185,7 @@ def change_password():
         raise Invalid({"current_password": [messages.CURRENT_PASSWORD_WRONG]}) from None
     except passwords.PasswordRejected as exc:
         raise Invalid({"new_password": [str(exc)]}) from None
-    return tokens_response(refresh.open_pair(me.user, remember))
+    return tokens_response(refresh.open_pair(me.user, remember, methods))
 
 
 @bp.post("/request-password-reset")

@@ -23,7 +23,6 @@ from flask_login import current_user
 from joserfc import jwt
 from sqlalchemy import select
 
-from acs_auth import security
 from acs_auth.extensions import db
 from acs_auth.models import (
     AuthSession,
@@ -38,6 +37,7 @@ from acs_auth.oidc import keys, store
 from acs_auth.oidc.server import issuer
 from acs_auth.services import accounts, audit, sessions
 from acs_auth.services.mail import backoff, lease_due
+from acs_auth.services.signin import browser
 
 log = logging.getLogger(__name__)
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -57,7 +57,7 @@ def end_portal_session(client: OAuthClient | None) -> None:
             client=client.client_id if client else None,
         )
         accounts.sign_out(row)
-    security.forget_browser_session()
+    browser.end()
 
 
 def logout_token(client: OAuthClient, sub: str, sid: str | None) -> str:

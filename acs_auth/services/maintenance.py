@@ -16,6 +16,7 @@ from acs_auth.models import OutboxMessage, Role, Source, User, utcnow
 from acs_auth.services import audit, audit_export, mail, passwords, sessions
 from acs_auth.services.accounts import add_new_user
 from acs_auth.services.emails import email_key, validate_address
+from acs_auth.services.signin import pending
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +152,8 @@ def cleanup(days: int) -> CleanupResult:
     """
     cutoff = utcnow() - timedelta(days=days)
     removed_sessions = sessions.purge_expired(cutoff)
+    # Pending sign-ins are useless once expired: they go at once, whatever ``days`` says.
+    pending.purge_expired(utcnow() - pending.lifetime())
     removed_mail = db.session.execute(
         delete(OutboxMessage)
         .where(OutboxMessage.sent_at.is_not(None), OutboxMessage.sent_at < cutoff)

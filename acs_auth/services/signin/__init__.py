@@ -1,0 +1,1 @@
+"""Sign-in and sessions: the credential check, the sign-in seam, pending sign-ins, sessions."""
