@@ -14,7 +14,10 @@ from sqlalchemy import select, update
 
 from acs_auth import messages
 from acs_auth.extensions import db
-from acs_auth.models import AuditEvent, Passkey, PasskeyChallenge, User, utcnow
+from acs_auth.models import AuditEvent, AuthSession, Passkey, PasskeyChallenge, User, utcnow
+from acs_auth.services.signin import browser as browser_signin
+from acs_auth.services.signin import seam
+from acs_auth.services.signin.pending import Channel
 
 ADA = "ada@example.org"
 PAGE = "/account/passkeys"
@@ -85,6 +88,12 @@ def passkeys(app) -> list[Passkey]:
 def events(app, name: str) -> list[AuditEvent]:
     query = select(AuditEvent).where(AuditEvent.event == name).order_by(AuditEvent.id)
     return read_db(app, lambda: list(db.session.scalars(query)))
+
+
+def session_methods(app) -> list[str]:
+    """The amr of the newest session."""
+    query = select(AuthSession.amr).order_by(AuthSession.id.desc()).limit(1)
+    return read_db(app, lambda: db.session.scalar(query)).split()
 
 
 def signed_in(client) -> bool:
@@ -213,6 +222,7 @@ def test_a_passkey_signs_its_owner_in_and_counts_its_use(app, enrolled):
     assert row.sign_count == 1 and row.last_used_at is not None
     [event] = events(app, "login.succeeded")
     assert event.details["method"] == "hwk"
+    assert session_methods(app) == ["hwk"]  # RFC 8176: a key bound to its device
 
 
 def test_sign_in_goes_only_to_a_safe_next_page(enrolled):
@@ -235,6 +245,7 @@ def test_a_synced_passkey_is_a_software_key(app, client, ada, login_as):
     browser.forget()
     assert browser.sign_in().status_code == 200
     assert events(app, "login.succeeded")[-1].details["method"] == "swk"
+    assert session_methods(app) == ["swk"]
 
 
 def test_an_assertion_for_another_origin_is_refused(app, enrolled):
@@ -379,3 +390,69 @@ def test_passkey_sign_in_is_rate_limited_per_account(app, enrolled):
         enrolled.client.environ_base["REMOTE_ADDR"] = address
         answers.append(enrolled.sign_in(origin="https://evil.example").status_code)
     assert answers == [401, 401, 429]
+
+
+# --- the second step after the password -------------------------------------------------------
+
+SECOND = "/login/second-factor/passkey"
+
+
+def hold_sign_in(app, client, user_id: int, next_url: str | None = None) -> None:
+    """The password of ``user_id`` passed and the seam holds the sign-in in ``client``'s session.
+
+    (What /login does once the second-factor hook asks for a step; opened here through the
+    seam's own API so these tests do not depend on which factors the hook requires.)
+    """
+    with app.test_request_context():
+        held = seam.hold(db.session.get(User, user_id), Channel.BROWSER, next_url=next_url)
+        db.session.remove()
+    with client.session_transaction() as sess:
+        sess[browser_signin.PENDING_KEY] = held.handle
+
+
+def second_step(b: Browser, **get):
+    options = b.post_json(f"{SECOND}/options", {})
+    assert options.status_code == 200, options.get_data(as_text=True)
+    return b.post_json(SECOND, {"credential": b.authenticator.get(options.get_json(), **get)})
+
+
+def test_a_passkey_completes_the_second_step_with_pwd_hwk_mfa(app, enrolled, ada):
+    hold_sign_in(app, enrolled.client, ada, next_url="/account")
+    done = second_step(enrolled, verified=False)  # presence is enough after the password
+    assert done.status_code == 200
+    assert done.get_json() == {"redirect": "/account"}
+    assert signed_in(enrolled.client)
+    assert session_methods(app) == ["pwd", "hwk", "mfa"]
+    assert len(events(app, "passkey.used_second_factor")) == 1
+
+
+def test_the_second_step_offers_only_the_persons_own_passkeys(app, enrolled, ada, make_user):
+    eve = Browser(app.test_client())
+    eve_id = make_user(email="eve@example.org")
+    hold_sign_in(app, eve.client, eve_id)
+    options = eve.post_json(f"{SECOND}/options", {}).get_json()
+    assert options["allowCredentials"] == []  # Eve has none; Ada's are not listed
+    # Ada's passkey answering Eve's second step is refused and counts against Eve.
+    answer = eve.post_json(
+        SECOND, {"credential": enrolled.authenticator.get(options, verified=False)}
+    )
+    assert answer.status_code == 401
+    assert not signed_in(eve.client)
+    failed = read_db(app, lambda: db.session.get(User, eve_id).failed_login_count)
+    assert failed == 1
+
+
+def test_the_second_step_needs_a_pending_sign_in(enrolled):
+    answer = enrolled.post_json(f"{SECOND}/options", {})
+    assert answer.status_code == 401
+    assert answer.get_json()["redirect"] == "/login"
+
+
+def test_wrong_second_steps_lock_the_account_and_end_the_pending_sign_in(app, enrolled, ada):
+    hold_sign_in(app, enrolled.client, ada)
+    for _ in range(app.config["MAX_LOGIN_ATTEMPTS"]):
+        answer = second_step(enrolled, origin="https://evil.example")
+        assert answer.status_code == 401
+    assert answer.get_json()["redirect"] == "/login"  # locked: start again with the password
+    assert enrolled.post_json(f"{SECOND}/options", {}).status_code == 401
+    assert not signed_in(enrolled.client)

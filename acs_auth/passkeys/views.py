@@ -17,13 +17,14 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 
 from acs_auth import messages, security
 from acs_auth.passkeys.forms import AddPasskeyForm, RemovePasskeyForm, RenamePasskeyForm
 from acs_auth.ratelimits import PASSWORD, Budget, json_field, limited, signed_in_account
 from acs_auth.services import authentication
-from acs_auth.services.factors import passkeys
+from acs_auth.services.factors import passkey_signin, passkeys
+from acs_auth.services.signin import browser
 
 bp = Blueprint("passkeys", __name__)
 
@@ -58,7 +59,7 @@ def _credential():
 def _credential_owner() -> str | None:
     """Rate-limit subject of passkey sign-in: the account the posted credential belongs to."""
     found = json_field("credential")()
-    account = passkeys.account_id_for_credential(
+    account = passkey_signin.account_id_for_credential(
         found.get("id") if isinstance(found, dict) else None
     )
     return f"account:{account}" if account is not None else None
@@ -171,17 +172,44 @@ def sign_in_options():
 @bp.post("/login/passkey")
 @limited(PASSKEY_SIGN_IN, _credential_owner)
 def sign_in():
-    """Sign in with a passkey alone; every refusal answers the same."""
+    """Sign in with a passkey alone, through the seam; every refusal answers the same."""
+    target = security.safe_next(request.args.get("next")) or url_for("programs.index")
     try:
-        result = passkeys.sign_in(session.pop(CEREMONY, None), _credential())
+        attempt = passkey_signin.sign_in(
+            session.pop(CEREMONY, None), _credential(), next_url=target
+        )
     except passkeys.PasskeyError:
         return _problem(401, messages.PASSKEY_SIGN_IN_FAILED)
-    _start_session(result.user)
-    target = security.safe_next(request.args.get("next")) or url_for("programs.index")
-    return jsonify(redirect=target)
+    return jsonify(redirect=browser.proceed(attempt, target).location)
 
 
-def _start_session(user) -> None:
-    """A fresh browser session for the account just signed in (no fixation)."""
-    session.clear()
-    login_user(user, remember=False)
+# --- the second step after the password ----------------------------------------------------
+
+
+@bp.post("/login/second-factor/passkey/options")
+@limited(PASSKEY_OPTIONS, lambda: None)
+def second_factor_options():
+    """Options for the second step: the passkeys of the person whose password just passed."""
+    held = browser.held_here()
+    if held is None:
+        return _problem(401, messages.PASSKEY_CEREMONY_EXPIRED, redirect=url_for("auth.login"))
+    return _options(passkey_signin.second_factor_options(held))
+
+
+@bp.post("/login/second-factor/passkey")
+@limited(PASSKEY_SIGN_IN, _credential_owner)
+def second_factor():
+    """Complete the pending sign-in with a passkey; a wrong one counts toward the lockout."""
+    held = browser.held_here()
+    if held is None:
+        return _problem(401, messages.PASSKEY_CEREMONY_EXPIRED, redirect=url_for("auth.login"))
+    try:
+        signed_in = passkey_signin.second_factor(held, session.pop(CEREMONY, None), _credential())
+    except passkeys.PasskeyError as exc:
+        gone = browser.held_here() is None  # locked: start again at /login
+        return _problem(401, str(exc), **({"redirect": url_for("auth.login")} if gone else {}))
+    if signed_in is None:
+        browser.release()
+        return _problem(401, messages.PASSKEY_CEREMONY_EXPIRED, redirect=url_for("auth.login"))
+    browser.start(signed_in, held.remember)
+    return jsonify(redirect=held.next_url or url_for("programs.index"))

@@ -43,8 +43,8 @@ from webauthn.helpers.structs import (
 
 from acs_auth import messages
 from acs_auth.extensions import db
-from acs_auth.models import AuthSession, Passkey, PasskeyChallenge, SessionKind, User, utcnow
-from acs_auth.services import audit, authentication, mail, sessions
+from acs_auth.models import AuthSession, Passkey, PasskeyChallenge, User, utcnow
+from acs_auth.services import audit, authentication, mail
 from acs_auth.services.text import has_control_characters
 
 # How long a browser has to answer a ceremony (issue 15: the pending state lives 5 minutes).
@@ -70,7 +70,14 @@ class CeremonyExpired(PasskeyError):
 
 
 class PasskeyRejected(PasskeyError):
-    """The browser's answer did not verify (wrong site, bad signature, replayed...)."""
+    """The browser's answer did not verify (wrong site, bad signature, replayed...).
+
+    ``owner`` is the account the failure counts against, when one is known.
+    """
+
+    def __init__(self, message: str, owner: User | None = None) -> None:
+        super().__init__(message)
+        self.owner = owner
 
 
 class PasskeyNotFound(LookupError):
@@ -381,9 +388,10 @@ def start_assertion(user: User | None) -> Ceremony:
 def finish_assertion(state: object, credential: object, user: User | None = None) -> Assertion:
     """Verify an assertion; the passkey's sign count and last use are updated (no commit).
 
-    Raises CeremonyExpired or PasskeyRejected; the caller commits either way (the challenge is
-    gone, and a failure that names a known account has counted toward its lockout). The
-    account's state (active, locked, allowlisted) is the sign-in seam's to judge.
+    Raises CeremonyExpired, or PasskeyRejected naming (``owner``) the account a failure
+    counts against: the passkey's owner, or ``user`` in a second step. The caller counts it
+    and commits (the challenge is gone either way). Whether the account may sign in at all is
+    the sign-in seam's to judge.
     """
     purpose = SIGN_IN if user is None else SECOND_FACTOR
     data = _consume(state, purpose, user)
@@ -391,10 +399,8 @@ def finish_assertion(state: object, credential: object, user: User | None = None
     row = db.session.scalar(select(Passkey).where(Passkey.credential_id == response["id"]))
     if row is None or (user is not None and row.user_id != user.id):
         # An unknown or removed credential: only a second step has an account to count against.
-        audit.record("login.failed", target=user, reason="passkey unknown", step=purpose)
-        if user is not None:
-            _count_failure(user)
-        raise PasskeyRejected(messages.PASSKEY_REJECTED)
+        audit.record("passkey.unknown", target=user, step=purpose)
+        raise PasskeyRejected(messages.PASSKEY_REJECTED, owner=user)
     rp_id, origin = relying_party()
     try:
         _check_user_handle(response, row)
@@ -408,9 +414,8 @@ def finish_assertion(state: object, credential: object, user: User | None = None
             require_user_verification=user is None,
         )
     except (WebAuthnException, ValueError, TypeError, KeyError) as exc:
-        audit.record("login.failed", target=row.user, reason="passkey", detail=_reason(exc))
-        _count_failure(row.user)
-        raise PasskeyRejected(messages.PASSKEY_REJECTED) from None
+        audit.record("passkey.refused", target=row.user, passkey=row.public_id, reason=_reason(exc))
+        raise PasskeyRejected(messages.PASSKEY_REJECTED, owner=row.user) from None
     row.sign_count = verified.new_sign_count
     row.backed_up = verified.credential_backed_up
     row.last_used_at = utcnow()
@@ -422,63 +427,3 @@ def _check_user_handle(response: dict[str, Any], row: Passkey) -> None:
     handle = (response.get("response") or {}).get("userHandle")
     if handle and handle != row.user_handle:
         raise PasskeyRejected("user handle does not match")
-
-
-def _count_failure(user: User) -> None:
-    """One more failed sign-in on the account's atomic counter (locks like a wrong password)."""
-    failure = authentication.count_failure(user)
-    if failure.just_locked:
-        authentication._locked_now(user, failure)  # the lock notice, as a wrong password
-
-
-def account_id_for_credential(credential_id: object) -> int | None:
-    """The account a credential id belongs to, for the sign-in rate limit; else None."""
-    if not isinstance(credential_id, str) or not 0 < len(credential_id) <= 1400:
-        return None
-    return db.session.scalar(select(Passkey.user_id).where(Passkey.credential_id == credential_id))
-
-
-# --- sign-in --------------------------------------------------------------------------------
-
-
-def sign_in(state: object, credential: object, remember: bool = False) -> authentication.SignIn:
-    """The passwordless first factor: a verified discoverable passkey opens a session.
-
-    The account must be one that may sign in at all (active, so still on the allowlist, not
-    locked, not a service account), judged at this moment: removal from the allowlist or
-    deactivation stops the passkey at once. Every refusal raises PasskeyRejected with one
-    message. One commit, whatever the outcome.
-    """
-    try:
-        found = finish_assertion(state, credential)
-    except PasskeyError:
-        db.session.commit()
-        raise
-    user = found.user
-    refusal = (
-        "locked"
-        if user.is_locked()
-        else "service_account"
-        if user.is_service_account
-        else "inactive"
-        if not user.is_active
-        else None
-    )
-    if refusal is None and not authentication._record_success(user):
-        refusal = "locked"
-    if refusal is not None:
-        audit.record("login.failed", target=user, reason=refusal, method="passkey")
-        db.session.commit()
-        raise PasskeyRejected(messages.PASSKEY_SIGN_IN_FAILED)
-    row = sessions.open_session(user, SessionKind.BROWSER, remember)
-    audit.record(
-        "login.succeeded",
-        actor=user,
-        target=user,
-        kind="browser",
-        method=found.amr,
-        passkey=found.passkey.public_id,
-    )
-    db.session.commit()
-    user.auth_session = row
-    return authentication.SignIn(user=user, session=row)
