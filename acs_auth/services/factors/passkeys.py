@@ -117,11 +117,6 @@ def list_for(user: User) -> list[Passkey]:
     return list(db.session.scalars(stmt))
 
 
-def count_for(user: User) -> int:
-    """How many passkeys the person has."""
-    return len(list_for(user))
-
-
 def clean_name(value: object) -> str:
     """A passkey's name as kept: trimmed, 1-100 characters, no control characters."""
     if not isinstance(value, str) or has_control_characters(value):
