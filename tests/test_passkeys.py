@@ -456,3 +456,16 @@ def test_wrong_second_steps_lock_the_account_and_end_the_pending_sign_in(app, en
     assert answer.get_json()["redirect"] == "/login"  # locked: start again with the password
     assert enrolled.post_json(f"{SECOND}/options", {}).status_code == 401
     assert not signed_in(enrolled.client)
+
+
+def test_an_administrators_reset_removes_every_passkey(app, enrolled, ada):
+    from acs_auth.services.factors import passkeys as passkey_service
+
+    def reset():
+        removed = passkey_service.remove_all(db.session.get(User, ada))
+        db.session.commit()
+        return removed
+
+    assert read_db(app, reset) == 1
+    assert passkeys(app) == []
+    assert enrolled.sign_in().status_code == 401

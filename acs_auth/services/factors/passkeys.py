@@ -352,6 +352,15 @@ def remove(user: User, public_id: str, actor: User | None = None) -> str:
     return row.name
 
 
+def remove_all(user: User) -> int:
+    """Delete every passkey of ``user`` (an administrator's reset of the person's factors).
+
+    No audit, mail or commit: the reset records and tells it once for all factors.
+    """
+    done = db.session.execute(delete(Passkey).where(Passkey.user_id == user.id))
+    return done.rowcount
+
+
 # --- assertions -----------------------------------------------------------------------------
 
 
