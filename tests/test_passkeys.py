@@ -131,6 +131,14 @@ def test_adding_a_passkey_needs_the_current_password(app, browser):
     assert read_db(app, lambda: db.session.scalars(select(PasskeyChallenge)).all()) == []
 
 
+def test_wrong_passwords_while_adding_a_passkey_lock_and_sign_out(app, browser):
+    for _ in range(app.config["MAX_LOGIN_ATTEMPTS"]):
+        answer = browser.registration_options(password="not my password at all")
+    assert answer.status_code == 401
+    assert answer.get_json()["redirect"] == "/login"
+    assert not signed_in(browser.client)
+
+
 @pytest.mark.parametrize("name", ["", "   ", "x" * 101, "bad\x00name"])
 def test_a_bad_name_is_refused_before_any_ceremony(browser, name):
     answer = browser.registration_options(name=name)

@@ -104,9 +104,11 @@ def registration_options():
             current_user, form.password.data, current_user.auth_session, form.name.data
         )
     except authentication.SignedOutByLock:
-        security.forget_browser_session()
+        browser.end()
         flash(messages.SIGNED_OUT_AFTER_WRONG_PASSWORDS, "error")
-        return _problem(401, messages.SIGNED_OUT_AFTER_WRONG_PASSWORDS, redirect="/login")
+        return _problem(
+            401, messages.SIGNED_OUT_AFTER_WRONG_PASSWORDS, redirect=url_for("auth.login")
+        )
     except authentication.CurrentPasswordWrong:
         return _problem(422, messages.PASSKEY_PASSWORD_WRONG)
     except passkeys.PasskeyError as exc:
