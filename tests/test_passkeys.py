@@ -467,10 +467,10 @@ def test_wrong_second_steps_lock_the_account_and_end_the_pending_sign_in(app, en
 
 
 def test_an_administrators_reset_removes_every_passkey(app, enrolled, ada):
-    from acs_auth.services.factors import passkeys as passkey_service
+    from acs_auth.services.factors import passkey_manage
 
     def reset():
-        removed = passkey_service.remove_all(db.session.get(User, ada))
+        removed = passkey_manage.remove_all(db.session.get(User, ada))
         db.session.commit()
         return removed
 

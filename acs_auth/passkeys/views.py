@@ -23,7 +23,7 @@ from acs_auth import messages, security
 from acs_auth.passkeys.forms import AddPasskeyForm, RemovePasskeyForm, RenamePasskeyForm
 from acs_auth.ratelimits import PASSWORD, Budget, json_field, limited, signed_in_account
 from acs_auth.services import authentication
-from acs_auth.services.factors import passkey_signin, passkeys
+from acs_auth.services.factors import passkey_manage, passkey_signin, passkeys
 from acs_auth.services.signin import browser
 
 bp = Blueprint("passkeys", __name__)
@@ -136,7 +136,7 @@ def rename(public_id: str):
     try:
         if not form.validate_on_submit():
             raise passkeys.PasskeyError(messages.PASSKEY_NAME_INVALID)
-        row = passkeys.rename(current_user, public_id, form.name.data)
+        row = passkey_manage.rename(current_user, public_id, form.name.data)
     except passkeys.PasskeyNotFound:
         flash(messages.PASSKEY_NOT_FOUND, "error")
     except passkeys.PasskeyError as exc:
@@ -153,7 +153,7 @@ def remove(public_id: str):
     form = RemovePasskeyForm()
     if form.validate_on_submit():
         try:
-            name = passkeys.remove(current_user, public_id)
+            name = passkey_manage.remove(current_user, public_id)
         except passkeys.PasskeyNotFound:
             flash(messages.PASSKEY_NOT_FOUND, "error")
         else:

@@ -284,7 +284,7 @@ def finish_registration(user: User, state: object, credential: object) -> Passke
     db.session.add(row)
     db.session.flush()
     audit.record("passkey.added", actor=user, target=user, passkey=row.public_id, name=label)
-    _notify(user, "passkey_added", row)
+    notify(user, "passkey_added", row)
     db.session.commit()
     return row
 
@@ -300,7 +300,7 @@ def _reason(exc: Exception) -> str:
     return text.split('"', 1)[0].strip()[:120] or "invalid"
 
 
-def _notify(user: User, kind: str, row: Passkey) -> None:
+def notify(user: User, kind: str, row: Passkey) -> None:
     """Tell the owner a passkey was added or removed (no commit)."""
     mail.queue(
         kind,
@@ -310,55 +310,6 @@ def _notify(user: User, kind: str, row: Passkey) -> None:
         when=utcnow(),
         ip=request.remote_addr if has_request_context() else None,
     )
-
-
-# --- managing -------------------------------------------------------------------------------
-
-
-def _owned(user: User, public_id: str) -> Passkey:
-    """The person's own passkey ``public_id``; another person's answers as missing."""
-    if not isinstance(public_id, str) or len(public_id) > 32:
-        raise PasskeyNotFound(public_id)
-    row = db.session.scalar(
-        select(Passkey).where(Passkey.public_id == public_id, Passkey.user_id == user.id)
-    )
-    if row is None:
-        raise PasskeyNotFound(public_id)
-    return row
-
-
-def rename(user: User, public_id: str, name: object) -> Passkey:
-    """Give one of the person's passkeys a new name (one commit)."""
-    label = clean_name(name)
-    row = _owned(user, public_id)
-    row.name = label
-    audit.record("passkey.renamed", actor=user, target=user, passkey=row.public_id, name=label)
-    db.session.commit()
-    return row
-
-
-def remove(user: User, public_id: str, actor: User | None = None) -> str:
-    """Delete a passkey: it signs nobody in from now on; audited and mailed (one commit).
-
-    Returns the name it had.
-    """
-    row = _owned(user, public_id)
-    audit.record(
-        "passkey.removed", actor=actor or user, target=user, passkey=row.public_id, name=row.name
-    )
-    _notify(user, "passkey_removed", row)
-    db.session.delete(row)
-    db.session.commit()
-    return row.name
-
-
-def remove_all(user: User) -> int:
-    """Delete every passkey of ``user`` (an administrator's reset of the person's factors).
-
-    No audit, mail or commit: the reset records and tells it once for all factors.
-    """
-    done = db.session.execute(delete(Passkey).where(Passkey.user_id == user.id))
-    return done.rowcount
 
 
 # --- assertions -----------------------------------------------------------------------------
