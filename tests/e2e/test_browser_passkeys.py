@@ -66,7 +66,7 @@ def sign_in_with_password(w: Watched, email: str) -> None:
     w.goto("/login")
     w.page.get_by_label("Email or username").fill(email)
     w.page.get_by_label("Password", exact=True).fill(STRONG_PASSWORD)
-    w.page.get_by_role("button", name="Sign in", exact=True).click()
+    w.page.get_by_role("button", name="Sign in").click()
     w.page.wait_for_load_state("load")
 
 
@@ -108,7 +108,7 @@ def test_a_passkey_added_on_account_signs_in_alone_until_removed_from_the_allowl
 
     # First factor: no email, no password; the authenticator offers the key it holds.
     w.goto("/login")
-    w.page.get_by_role("button", name="Sign in with a passkey").click()
+    w.page.get_by_role("button", name="Use a passkey").click()
     w.page.wait_for_url("**/programs/PROG-1")  # straight through: Ada has one program
     sign_out(w)
 
@@ -118,7 +118,7 @@ def test_a_passkey_added_on_account_signs_in_alone_until_removed_from_the_allowl
     done = deployment.flask("allowlist", "import", str(listed), "--replace", "--yes-remove-many")
     assert done.returncode == 0, done.stdout + done.stderr
     w.goto("/login")
-    w.page.get_by_role("button", name="Sign in with a passkey").click()
+    w.page.get_by_role("button", name="Use a passkey").click()
     expect(w.page.get_by_text(messages.PASSKEY_SIGN_IN_FAILED)).to_be_visible()
     assert path_of(w).startswith("/login")
     w.check("/login (passkey refused)")
