@@ -245,6 +245,19 @@ def test_sign_in_goes_only_to_a_safe_next_page(enrolled):
     assert answer.get_json() == {"redirect": "/programs"}
 
 
+def test_sign_in_goes_back_to_the_identity_providers_authorize_step(enrolled):
+    options = enrolled.sign_in_options().get_json()
+    target = "/oauth/authorize?client_id=chatbot&response_type=code"
+    answer = enrolled.client.post(
+        "/login/passkey",
+        query_string={"next": target},
+        json={"credential": enrolled.authenticator.get(options)},
+        headers={"X-CSRFToken": enrolled.csrf()},
+    )
+    assert answer.status_code == 200
+    assert answer.get_json() == {"redirect": target}
+
+
 def test_a_synced_passkey_is_a_software_key(app, client, ada, login_as):
     login_as(ada)
     browser = Browser(client, SoftAuthenticator(synced=True))

@@ -25,6 +25,7 @@ from acs_auth.ratelimits import PASSWORD, Budget, json_field, limited, signed_in
 from acs_auth.services import authentication
 from acs_auth.services.factors import passkey_manage, passkey_signin, passkeys
 from acs_auth.services.signin import browser
+from acs_auth.services.signin.pending import Channel
 
 bp = Blueprint("passkeys", __name__)
 
@@ -178,11 +179,16 @@ def sign_in():
     target = security.safe_next(request.args.get("next")) or url_for("programs.index")
     try:
         attempt = passkey_signin.sign_in(
-            session.pop(CEREMONY, None), _credential(), next_url=target
+            session.pop(CEREMONY, None), _credential(), _channel_for(target), next_url=target
         )
     except passkeys.PasskeyError:
         return _problem(401, messages.PASSKEY_SIGN_IN_FAILED)
     return jsonify(redirect=browser.proceed(attempt, target).location)
+
+
+def _channel_for(target: str) -> Channel:
+    """A sign-in on its way back to the identity provider's authorize step is the provider's."""
+    return Channel.PROVIDER if target.startswith("/oauth/authorize") else Channel.BROWSER
 
 
 # --- the second step after the password ----------------------------------------------------
