@@ -13,8 +13,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from acs_auth import messages
 from acs_auth.models import AuthSession
-from acs_auth.services import sessions
-from acs_auth.services.text import has_control_characters
+from acs_auth.services.signin import sessions
+from acs_auth.services.text.characters import has_control_characters
 from config import ConfigurationError
 
 # img-src admits data: URIs because the vendored Pico CSS draws its checkbox, select and

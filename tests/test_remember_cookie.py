@@ -10,7 +10,8 @@ from test_registration import post_form
 
 from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, User
-from acs_auth.services import sessions, tokens
+from acs_auth.services.accounts import tokens
+from acs_auth.services.signin import sessions
 
 # `production_app`: production settings (SESSION_COOKIE_SECURE, `__Host-` names) over https.
 pytest_plugins = ("test_security_browser",)

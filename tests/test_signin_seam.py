@@ -17,9 +17,8 @@ from sqlalchemy import select, update
 
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, AuthSession, SignInChallenge, User, utcnow
-from acs_auth.services import refresh
-from acs_auth.services.passwords import hash_password
-from acs_auth.services.signin import browser, seam
+from acs_auth.services.accounts.passwords import hash_password
+from acs_auth.services.signin import browser, refresh, seam
 from acs_auth.services.signin.seam import Channel
 
 NEW_PASSWORD = "violet marmalade tugboat 1923"
@@ -186,8 +185,11 @@ def test_the_browser_keeps_only_the_handle_in_its_own_session(app, make_user):
 def test_a_change_to_the_account_voids_its_pending_sign_in(app, make_user, change):
     user_id = make_user()
     held = hold(app, user_id)
+    found = resume(app, held.handle)
     update_user(app, user_id, **change)
     assert resume(app, held.handle) is None
+    assert complete(app, found) is None  # found before the change, completed after it
+    assert sessions_of(app, user_id) == []
 
 
 def test_a_lock_that_lands_while_pending_wins(app, make_user):

@@ -6,7 +6,7 @@ from flask_login import current_user
 from acs_auth import messages, security
 from acs_auth.auth.forms import LoginForm
 from acs_auth.ratelimits import SIGN_IN, account_named_by, form_field, limited
-from acs_auth.services import accounts
+from acs_auth.services.accounts import accounts
 from acs_auth.services.signin import browser, seam
 
 bp = Blueprint("auth", __name__)

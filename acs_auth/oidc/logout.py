@@ -35,9 +35,10 @@ from acs_auth.models import (
 )
 from acs_auth.oidc import keys, store
 from acs_auth.oidc.server import issuer
-from acs_auth.services import accounts, audit, sessions
-from acs_auth.services.mail import backoff, lease_due
-from acs_auth.services.signin import browser
+from acs_auth.services import audit
+from acs_auth.services.accounts import accounts
+from acs_auth.services.mail.outbox import backoff, lease_due
+from acs_auth.services.signin import browser, sessions
 
 log = logging.getLogger(__name__)
 EVENT = "http://schemas.openid.net/event/backchannel-logout"

@@ -22,9 +22,8 @@ from flask_login import current_user, login_required
 from acs_auth import messages, security
 from acs_auth.passkeys.forms import AddPasskeyForm, RemovePasskeyForm, RenamePasskeyForm
 from acs_auth.ratelimits import PASSWORD, Budget, json_field, limited, signed_in_account
-from acs_auth.services import authentication
 from acs_auth.services.factors import passkey_manage, passkey_signin, passkeys
-from acs_auth.services.signin import browser
+from acs_auth.services.signin import authentication, browser
 from acs_auth.services.signin.pending import Channel
 
 bp = Blueprint("passkeys", __name__)

@@ -16,10 +16,11 @@ from acs_auth.ratelimits import (
     path_value,
     reset_address_in,
 )
-from acs_auth.services import link_requests, recovery
-from acs_auth.services.passwords import PasswordRejected
+from acs_auth.services.accounts import recovery
+from acs_auth.services.accounts.passwords import PasswordRejected
+from acs_auth.services.accounts.tokens import Purpose
+from acs_auth.services.mail import link_requests
 from acs_auth.services.signin import browser, seam
-from acs_auth.services.tokens import Purpose
 
 bp = Blueprint("passwords", __name__)
 

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuthSession, Passkey, User
-from acs_auth.services import audit, authentication
+from acs_auth.services import audit
 from acs_auth.services.factors import passkeys
-from acs_auth.services.signin import seam
+from acs_auth.services.signin import authentication, seam
 from acs_auth.services.signin.pending import Channel, Pending
 
 # RFC 8176 says "mfa" when more than one factor was used: a passkey after the password.

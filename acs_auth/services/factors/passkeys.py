@@ -44,8 +44,10 @@ from webauthn.helpers.structs import (
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuthSession, Passkey, PasskeyChallenge, User, utcnow
-from acs_auth.services import audit, authentication, mail
-from acs_auth.services.text import has_control_characters
+from acs_auth.services import audit
+from acs_auth.services.mail import outbox
+from acs_auth.services.signin import authentication
+from acs_auth.services.text.characters import has_control_characters
 
 # How long a browser has to answer a ceremony (issue 15: the pending state lives 5 minutes).
 CHALLENGE_LIFETIME = timedelta(minutes=5)
@@ -302,7 +304,7 @@ def _reason(exc: Exception) -> str:
 
 def notify(user: User, kind: str, row: Passkey) -> None:
     """Tell the owner a passkey was added or removed (no commit)."""
-    mail.queue(
+    outbox.queue(
         kind,
         user.email,
         user=user,

@@ -24,7 +24,7 @@ from sqlalchemy import delete, select, update
 
 from acs_auth.extensions import db
 from acs_auth.models import SessionKind, SignInChallenge, User, utcnow
-from acs_auth.services.passwords import fingerprint
+from acs_auth.services.accounts.passwords import fingerprint
 
 # Handles are 43 characters; anything much longer is refused before it is hashed.
 MAX_HANDLE_LENGTH = 128
@@ -141,9 +141,13 @@ def find(handle: object, channel: Channel) -> Pending | None:
 
 
 def consume(pending: Pending) -> bool:
-    """Use ``pending`` up; False when it was used (or expired) meanwhile (no commit)."""
+    """Use ``pending`` up; True when it was still live, unused and its account unchanged.
+
+    False when it was used or expired meanwhile, or the account was deactivated or changed
+    its email or password since ``find`` (it is used up then too) (no commit).
+    """
     now = utcnow()
-    used = db.session.execute(
+    state = db.session.execute(
         update(SignInChallenge)
         .where(
             SignInChallenge.digest == _digest(pending.handle),
@@ -151,9 +155,13 @@ def consume(pending: Pending) -> bool:
             SignInChallenge.created_at > now - lifetime(),
         )
         .values(used_at=now)
+        .returning(SignInChallenge.account_state)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    return used == 1
+    ).scalar_one_or_none()
+    if state is None:
+        return False
+    user = db.session.get(User, pending.user_id)
+    return user is not None and user.is_active and state == _account_state(user)
 
 
 def purge_expired(before: datetime) -> int:

@@ -5,8 +5,8 @@ register, the API's new pair after a password change, and the identity provider'
 step, which sends the person through /login) call these functions and nothing else to sign
 someone in:
 
-- ``sign_in`` checks an email-or-username and password (services.authentication.check, the one
-  judge of a first factor) and goes on with ``begin``;
+- ``sign_in`` checks an email-or-username and password (services.signin.authentication.check,
+  the one judge of a first factor) and goes on with ``begin``;
 - ``begin`` is where a first factor ends: it asks services.signin.second_factor whether the
   account must give a second one; if so it opens a pending sign-in (``hold``, kept in
   services.signin.pending), else it signs in with ``establish``;
@@ -31,9 +31,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from acs_auth.extensions import db
 from acs_auth.models import AuthSession, User, UTCDateTime, utcnow
-from acs_auth.services import activity, audit, authentication, sessions
+from acs_auth.services import audit
+from acs_auth.services.signin import activity, authentication, second_factor, sessions
 from acs_auth.services.signin import pending as pending_signins
-from acs_auth.services.signin import second_factor
 from acs_auth.services.signin.pending import Channel, Pending
 
 __all__ = [
@@ -108,7 +108,7 @@ def sign_in(
     """Check an email-or-username and password, then ``begin``; a failed Attempt otherwise.
 
     Every kind of failure (unknown, wrong, locked, inactive, service account, not set up)
-    looks the same to the caller and costs one bcrypt check (services.authentication.check).
+    looks the same to the caller and costs one bcrypt check (signin.authentication.check).
     """
     user = authentication.check(identifier, password)
     if user is None:
@@ -251,7 +251,7 @@ def establish(
         extra = {"kind": kind.value} if event == LOGIN_SUCCEEDED else {}
         audit.record(event, actor=user, target=user, **extra, **(details or {}))
     if new_device:
-        from acs_auth.services import notices  # notices -> recovery -> this module
+        from acs_auth.services.mail import notices  # notices -> recovery -> this module
 
         notices.new_device(user, row)
     db.session.commit()
