@@ -123,3 +123,29 @@ def test_a_passkey_added_on_account_signs_in_alone_until_removed_from_the_allowl
     assert path_of(w).startswith("/login")
     w.check("/login (passkey refused)")
     w.assert_clean()
+
+
+def test_without_javascript_the_pages_say_why_and_the_password_still_works(
+    deployment, browser, portal
+):
+    """No script, no passkeys: a message instead of the buttons (axe needs script: not run)."""
+    email = "no.script@example.org"
+    deployment.make_user(email)
+    context = browser.new_context(
+        base_url=deployment.app_url, viewport=VIEWPORT, java_script_enabled=False
+    )
+    context.set_default_timeout(15_000)
+    try:
+        page = context.new_page()
+        page.goto("/login")
+        expect(page.get_by_text(messages.PASSKEY_UNSUPPORTED)).to_be_visible()
+        expect(page.get_by_role("button", name="Use a passkey")).to_be_hidden()
+        page.get_by_label("Email or username").fill(email)
+        page.get_by_label("Password", exact=True).fill(STRONG_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/programs/PROG-1")
+        page.goto("/account/passkeys")
+        expect(page.get_by_text(messages.PASSKEY_UNSUPPORTED)).to_be_visible()
+        expect(page.get_by_role("button", name="Add a passkey")).to_be_hidden()
+    finally:
+        context.close()
