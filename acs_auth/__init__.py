@@ -76,8 +76,10 @@ def register_blueprints(app: Flask) -> None:
     modules = (auth, registration, passwords, account, mfa, passkeys, programs, admin, health)
     for module in modules:
         app.register_blueprint(module.bp)
+    app.register_blueprint(mfa.signin_bp)
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(api.reference.bp)  # /api/docs: HTML for people, not an operation
     api.quotas.init_app(app)  # per-account and per-key budgets on every registered API view
     from acs_auth import oidc
 

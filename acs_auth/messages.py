@@ -140,7 +140,7 @@ API_JSON_REQUIRED = "Send the request body as JSON (Content-Type: application/js
 API_MALFORMED_JSON = "The request body is not valid JSON."
 API_BODY_NOT_OBJECT = "The request body must be a JSON object."
 API_VALIDATION_FAILED = "Some fields are missing or invalid."
-API_FIELD_UNKNOWN = "This field is not accepted."
+API_FIELD_UNKNOWN = "This field is not accepted. The fields of this request are: {fields}."
 API_FIELD_TYPE = "Expected {kind}."
 API_FIELD_TOO_SHORT = "This value is too short."
 API_FIELD_CHOICE = "Expected one of: {choices}."
@@ -381,6 +381,12 @@ MFA_CODES_LOW = (
     "run out."
 )
 MFA_DOWNLOAD_REFUSED = "Those codes cannot be downloaded: they are used or replaced."
+MFA_PENDING_EXPIRED = "Sign in again: the sign-in waiting for your code expired or ended."
+MFA_SIGN_IN_AGAIN = "Sign in again."
+MFA_CANCELLED = "The sign-in was cancelled."
+MFA_CHALLENGE_INVALID = (
+    "This challenge cannot be used: it expired, was used, or the account changed. Sign in again."
+)
 
 # Passkeys (issue 15)
 PASSKEY_CEREMONY_EXPIRED = "That passkey request has expired or was already used. Try again."

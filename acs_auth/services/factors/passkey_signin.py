@@ -13,14 +13,11 @@ from sqlalchemy import select
 
 from acs_auth import messages
 from acs_auth.extensions import db
-from acs_auth.models import AuthSession, Passkey, User
+from acs_auth.models import Passkey, User
 from acs_auth.services import audit
 from acs_auth.services.factors import passkeys
 from acs_auth.services.signin import authentication, seam
 from acs_auth.services.signin.pending import Channel, Pending
-
-# RFC 8176 says "mfa" when more than one factor was used: a passkey after the password.
-MULTIPLE_FACTORS = "mfa"
 
 
 def account_id_for_credential(credential_id: object) -> int | None:
@@ -98,11 +95,4 @@ def second_factor(held: Pending, state: object, credential: object) -> seam.Sign
     audit.record(
         "passkey.used_second_factor", actor=user, target=user, passkey=found.passkey.public_id
     )
-    return seam.complete(held, found.amr, before_commit=_multiple_factors)
-
-
-def _multiple_factors(row: AuthSession) -> None:
-    """Add ``mfa`` to the session's methods: a password and a passkey were both used."""
-    methods = (row.amr or "").split()
-    if MULTIPLE_FACTORS not in methods:
-        row.amr = " ".join([*methods, MULTIPLE_FACTORS])
+    return seam.complete(held, found.amr)  # the seam adds "mfa": two factors were used
