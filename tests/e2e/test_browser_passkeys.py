@@ -125,6 +125,23 @@ def test_a_passkey_added_on_account_signs_in_alone_until_removed_from_the_allowl
     w.assert_clean()
 
 
+def test_a_passkey_stands_in_for_the_second_step_after_the_password(deployment, open_passkey_page):
+    email = "grace.second.step@example.org"
+    deployment.make_user(email)
+    w, _ = open_passkey_page()
+    sign_in_with_password(w, email)
+    add_passkey(w, "Security key")
+    sign_out(w)
+
+    # With a passkey on the account the password alone no longer signs in: a second step.
+    sign_in_with_password(w, email)
+    assert path_of(w) == "/login/second-factor"
+    w.check("/login/second-factor (passkey)")
+    w.page.get_by_role("button", name="Use a passkey").click()
+    w.page.wait_for_url("**/programs/PROG-1")
+    w.assert_clean()
+
+
 def test_without_javascript_the_pages_say_why_and_the_password_still_works(
     deployment, browser, portal
 ):
