@@ -490,3 +490,17 @@ def test_an_administrators_reset_removes_every_passkey(app, enrolled, ada):
     assert read_db(app, reset) == 1
     assert passkeys(app) == []
     assert enrolled.sign_in().status_code == 401
+
+
+def test_after_the_password_a_passkey_holder_is_asked_for_the_passkey(app, enrolled):
+    token = enrolled.csrf()
+    answer = enrolled.client.post(
+        "/login", data={"csrf_token": token, "email": ADA, "password": STRONG_PASSWORD}
+    )
+    assert answer.status_code == 302
+    assert answer.headers["Location"].endswith("/login/second-factor")
+    assert not signed_in(enrolled.client)  # the password alone opens nothing
+    assert "Use a passkey" in enrolled.client.get("/login/second-factor").get_data(as_text=True)
+    assert second_step(enrolled, verified=False).status_code == 200
+    assert signed_in(enrolled.client)
+    assert session_methods(app) == ["pwd", "hwk", "mfa"]
