@@ -60,9 +60,21 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount every feature blueprint; the API is CSRF-exempt because it never reads cookies."""
-    from acs_auth import account, admin, api, auth, health, mfa, passwords, programs, registration
+    from acs_auth import (
+        account,
+        admin,
+        api,
+        auth,
+        health,
+        mfa,
+        passkeys,
+        passwords,
+        programs,
+        registration,
+    )
 
-    for module in (auth, registration, passwords, account, mfa, programs, admin, health):
+    modules = (auth, registration, passwords, account, mfa, passkeys, programs, admin, health)
+    for module in modules:
         app.register_blueprint(module.bp)
     app.register_blueprint(mfa.signin_bp)
     csrf.exempt(api.bp)

@@ -404,3 +404,19 @@ MFA_CANCELLED = "The sign-in was cancelled."
 MFA_CHALLENGE_INVALID = (
     "This challenge cannot be used: it expired, was used, or the account changed. Sign in again."
 )
+
+# Passkeys (issue 15)
+PASSKEY_CEREMONY_EXPIRED = "That passkey request has expired or was already used. Try again."
+PASSKEY_REJECTED = "That passkey could not be verified. Try again, or use another way to sign in."
+PASSKEY_ALREADY_REGISTERED = "This passkey is already registered."
+PASSKEY_NAME_INVALID = "Give the passkey a name of 1 to 100 characters."
+PASSKEY_ADDED = "Your passkey “{name}” was added."
+PASSKEY_RENAMED = "The passkey is now called “{name}”."
+PASSKEY_REMOVED = "The passkey “{name}” was removed: it no longer signs you in."
+PASSKEY_NOT_FOUND = "There is no such passkey on your account."
+PASSKEY_PASSWORD_WRONG = "The current password is wrong; no passkey was added."
+PASSKEY_UNSUPPORTED = (
+    "This browser cannot use passkeys (or JavaScript is off). Use a current browser, or sign in "
+    "with your email and password."
+)
+PASSKEY_SIGN_IN_FAILED = "We could not sign you in with that passkey."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
 import pytest
@@ -83,9 +84,13 @@ def test_templates_have_no_inline_script_or_style(auth, client, make_user):
     make_user()
     pages = [client.get("/login").get_data(as_text=True)]
     auth.login("ada@example.org")
-    pages += [client.get(url).get_data(as_text=True) for url in ("/account", "/programs/PROG-1")]
+    urls = ("/account", "/account/passkeys", "/programs/PROG-1")
+    pages += [client.get(url).get_data(as_text=True) for url in urls]
     for page in pages:
-        assert "<script" not in page and "style=" not in page and "<style" not in page
+        # Scripts come from static files only (the passkeys script): never inline code.
+        assert not re.search(r"<script(?![^>]*\bsrc=\"/static/)[^>]*>", page)
+        assert not re.search(r"<script[^>]*>[^<]", page)
+        assert "style=" not in page and "<style" not in page
 
 
 # ---------------------------------------------------------------- production

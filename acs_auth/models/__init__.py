@@ -14,6 +14,7 @@ from acs_auth.models.oauth import (
     OAuthSubject,
     OAuthToken,
 )
+from acs_auth.models.passkey import Passkey, PasskeyChallenge
 from acs_auth.models.program import Program
 from acs_auth.models.session import ApiKey, AuthSession, SessionKind, SignInChallenge
 from acs_auth.models.user import PasswordHistory, Role, Source, User, UserProgram
@@ -34,6 +35,8 @@ __all__ = [
     "OAuthSubject",
     "OAuthToken",
     "OutboxMessage",
+    "Passkey",
+    "PasskeyChallenge",
     "PasswordHistory",
     "Program",
     "RecoveryCode",

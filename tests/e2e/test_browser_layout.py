@@ -236,6 +236,7 @@ def person_pages(t: Tour, admin: bool) -> None:
     t.page.get_by_role("button", name="Save profile").click()
     t.inspect("account-saved")  # a flash message
     t.visit("/account/apps", "account-apps")
+    t.visit("/account/passkeys", "account-passkeys")
     t.visit("/oauth/authorize", "authorize-invalid", status=400)
     t.visit("/oauth/logout", "end-session")
     if not admin:

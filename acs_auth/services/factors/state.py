@@ -16,10 +16,11 @@ from sqlalchemy import func, select
 
 from acs_auth import messages
 from acs_auth.extensions import db
-from acs_auth.models import RecoveryCode, TotpFactor, User
+from acs_auth.models import Passkey, RecoveryCode, TotpFactor, User
 
 TOTP = "totp"
 RECOVERY_CODES = "recovery_codes"
+PASSKEY = "passkey"
 
 
 def _totp_part(user: User) -> str | None:
@@ -43,11 +44,20 @@ def _recovery_part(user: User) -> str | None:
     return f"{newest}" if issued > used else None
 
 
+def _passkey_part(user: User) -> str | None:
+    """The ids of the person's passkeys (adding or removing one changes it); None without any."""
+    ids = db.session.scalars(
+        select(Passkey.id).where(Passkey.user_id == user.id).order_by(Passkey.id)
+    ).all()
+    return ",".join(map(str, ids)) if ids else None
+
+
 KINDS: dict[str, Callable[[User], str | None]] = {
     TOTP: _totp_part,
     RECOVERY_CODES: _recovery_part,
+    PASSKEY: _passkey_part,
 }
-SECOND_FACTORS = {TOTP}
+SECOND_FACTORS = {TOTP, PASSKEY}
 
 
 def _parts(user: User) -> dict[str, str]:
@@ -93,8 +103,11 @@ class Overview:
 
     @property
     def codes_low(self) -> bool:
-        """A second factor, and at most LOW_CODES recovery codes left: time for new ones."""
-        return self.protected and self.codes_left <= LOW_CODES
+        """An authenticator app, and at most LOW_CODES recovery codes left: time for new ones.
+
+        (Recovery codes stand in for the app; a person with passkeys only has none to run out of.)
+        """
+        return TOTP in self.kinds and self.codes_left <= LOW_CODES
 
     @property
     def warning(self) -> str | None:

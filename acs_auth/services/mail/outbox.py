@@ -40,6 +40,8 @@ SUBJECTS = {
     "mfa_totp_removed": "The authenticator app was removed from your account",
     "mfa_recovery_code_used": "A recovery code was used to sign in",
     "mfa_recovery_codes_regenerated": "New recovery codes were made for your account",
+    "passkey_added": "A passkey was added to your account",
+    "passkey_removed": "A passkey was removed from your account",
 }
 # The setup email an administrator's new account receives (``welcome=True``).
 WELCOME_SUBJECT = "Your account is ready: set up your password"
