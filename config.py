@@ -244,6 +244,13 @@ class Config:
     NOTICE_INACTIVE_HOURS = Env(int, 24)
     EMAIL_CHANGE_TOKEN_HOURS = Env(int, 24)  # life of the link confirming a new email address
 
+    # Second factor (issue 15): roles that must enrol one before anything else (comma-separated;
+    # empty: nobody is forced), and how long "remember this browser" skips the second step
+    # (days; 0 turns the checkbox off). Its cookie gets a __Host- name in production.
+    MFA_REQUIRED_ROLES = Env(str, "admin")
+    MFA_REMEMBER_DAYS = Env(int, 30)
+    MFA_REMEMBER_COOKIE_NAME = "acs_mfa_browser"
+
 
 class DevelopmentConfig(Config):
     """Laptop defaults: SQLite under instance/, mail on the console, throwaway secrets."""
@@ -266,6 +273,9 @@ class TestingConfig(Config):
     MAIL_SERVER = None
     MAIL_DELIVERY = "worker"
     APP_URL = "http://portal.test"
+    # The suites sign in admins to test everything else; tests/test_mfa_policy.py turns the
+    # production default ("admin") on for itself (README, "Second factor").
+    MFA_REQUIRED_ROLES = Env(str, "")
 
 
 class ProductionConfig(Config):

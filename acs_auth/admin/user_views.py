@@ -30,6 +30,7 @@ from acs_auth.services import (
 )
 from acs_auth.services.accounts import AccountExists
 from acs_auth.services.emails import InvalidEmail, LookalikeEmail
+from acs_auth.services.factors import admin as factor_admin
 
 
 def _user_or_404(user_id: int) -> User:
@@ -66,6 +67,7 @@ def list_users():
         count_text=found.format(count=user_admin.count_users(filters)),
         query=query,
         now=utcnow(),
+        factor_kinds=factor_admin.kinds_of([user.id for user in page.items]),
     )
 
 
@@ -116,6 +118,7 @@ def _detail(
         describe=audit_export.describe,
         key_usage=api_quota.key_usage,
         now=utcnow(),
+        factors=factor_admin.summary(user),
     ), code
 
 
@@ -172,6 +175,21 @@ def resend_setup(user_id: int):
 def sign_out_user(user_id: int):
     """End every session of the account (browser and API)."""
     return _action(user_id, user_admin.sign_out_everywhere, messages.ADMIN_USER_SIGNED_OUT)
+
+
+@bp.post("/users/<int:user_id>/factors/reset")
+def reset_factors(user_id: int):
+    """Remove every second factor of the account; the person is emailed, the reset audited."""
+    user = _user_or_404(user_id)
+    if ActionForm().validate_on_submit():
+        try:
+            kinds = factor_admin.reset(user, actor=current_user)
+        except factor_admin.ResetRefused as exc:
+            flash(str(exc), "error")
+        else:
+            text = messages.ADMIN_FACTORS_RESET.format(kinds=", ".join(kinds), email=user.email)
+            flash(text, "success")
+    return redirect(url_for(".edit_user", user_id=user.id))
 
 
 @bp.post("/users/<int:user_id>/api-keys/<key_id>/revoke")

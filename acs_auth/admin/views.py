@@ -25,6 +25,7 @@ from acs_auth.admin.forms import AuditFilterForm, UploadForm, cursor_arg, filter
 from acs_auth.models import utcnow
 from acs_auth.services import admin_stats, audit_export, audit_log, user_admin
 from acs_auth.services.allowlist_csv import human_size
+from acs_auth.services.factors import admin as factor_admin
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -81,6 +82,8 @@ def dashboard():
         stats=admin_stats.dashboard(),
         series=series,
         chart=admin_stats.chart(series),
+        factor_counts=factor_admin.counts(),
+        factor_labels=factor_admin.LABELS,
     )
 
 

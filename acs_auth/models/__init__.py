@@ -14,6 +14,7 @@ from acs_auth.models.oauth import (
     OAuthToken,
 )
 from acs_auth.models.program import Program
+from acs_auth.models.remembered_browser import RememberedBrowser
 from acs_auth.models.session import ApiKey, AuthSession, SessionKind
 from acs_auth.models.user import PasswordHistory, Role, Source, User, UserProgram
 
@@ -35,6 +36,7 @@ __all__ = [
     "PasswordHistory",
     "Program",
     "RecoveryCode",
+    "RememberedBrowser",
     "Role",
     "SessionKind",
     "Source",

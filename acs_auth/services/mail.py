@@ -42,6 +42,7 @@ SUBJECTS = {
     "email_change_unavailable": "This email address cannot be used",
     "email_changed": "Your email address was changed",
     "new_sign_in": "New sign-in to your account",
+    "factors_reset": "Your second factors were reset",
 }
 # The setup email an administrator's new account receives (``welcome=True``).
 WELCOME_SUBJECT = "Your account is ready: set up your password"

@@ -10,6 +10,7 @@ from acs_auth.models import User, utcnow
 from acs_auth.services import api_keys, audit, mail, passwords, sessions, tokens
 from acs_auth.services.authentication import SignIn, find_by_identifier
 from acs_auth.services.emails import email_key
+from acs_auth.services.factors import remembered
 from acs_auth.services.names import same_name
 
 
@@ -171,6 +172,7 @@ def complete(
     # A reset usually follows a suspected compromise: every session, browser and API, ends.
     ended = sessions.revoke_all(user, reason=f"password_{purpose}")
     api_keys.revoke_all(user)  # keys too: a key minted by an intruder must not survive a reset
+    remembered.revoke_all(user)  # and every browser that would skip the second factor
     user.email_verified_at = user.email_verified_at or utcnow()  # the link proved the mailbox
     if purpose is tokens.Purpose.RESET:
         mail.queue("password_changed", user.email, user=user, when=utcnow())

@@ -32,6 +32,7 @@ from acs_auth.models import (
 )
 from acs_auth.models.user import search_key
 from acs_auth.services import accounts, audit, lifecycle, recovery, sessions
+from acs_auth.services.factors import admin as factor_admin
 from acs_auth.services.text import without_control_characters
 
 PAGE_SIZE = 50
@@ -57,6 +58,7 @@ class UserFilters:
     password: str = ""
     locked: bool = False
     inactive: bool = False
+    second_factor: str = ""  # "with" or "without" (services/factors/admin.py)
 
 
 @dataclass
@@ -193,7 +195,7 @@ def _filtered(filters: UserFilters, indexed: bool = True):
         stmt = stmt.where(_column(User.locked_until, indexed) > now)
     if filters.inactive:
         stmt = stmt.where(_column(User.is_active_flag, indexed).is_(False))
-    return stmt
+    return factor_admin.filtered(stmt, filters.second_factor)
 
 
 def _count_upto(stmt, limit: int) -> int:

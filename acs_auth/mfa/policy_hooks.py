@@ -1,0 +1,47 @@
+"""MFA_REQUIRED_ROLES enforced: enrolment before any other page; /api/admin refused until then.
+
+One application-wide ``before_request`` hook, like the admin console's single guard: a person
+whose role requires a second factor and who has none is redirected to enrolment from every
+page but a short allow-list (the enrolment and second-step pages, passkeys, signing out,
+static files, health checks). Deny by default: a page added later is covered without
+thought. The JSON API never reads the session cookie, so it is left to ``api.guards``, which
+asks ``policy.must_enrol`` for /api/admin.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, flash, redirect, request, url_for
+from flask_login import current_user
+
+from acs_auth import messages
+from acs_auth.services.factors import policy
+
+# Where a person held at enrolment is sent.
+ENROL_ENDPOINT = "mfa.enrol"
+# Blueprints a person held at enrolment may still use (enrolment, passkeys, probes).
+OPEN_BLUEPRINTS = frozenset({"mfa", "passkeys", "health", "metrics"})
+# Single endpoints that stay open: signing out and the static files.
+OPEN_ENDPOINTS = frozenset({"static", "auth.logout"})
+
+
+def init_app(app: Flask) -> None:
+    """Read MFA_REQUIRED_ROLES once (an unknown role stops the start) and add the hook."""
+    app.extensions["mfa_required_roles"] = policy.parse_roles(app.config["MFA_REQUIRED_ROLES"])
+    app.before_request(send_to_enrolment)
+
+
+def _open(endpoint: str | None) -> bool:
+    if endpoint is None:  # nothing matched: the 404 (or 405) answers as usual
+        return True
+    return endpoint in OPEN_ENDPOINTS or endpoint.split(".", 1)[0] in OPEN_BLUEPRINTS
+
+
+def send_to_enrolment():
+    """Before every browser request: hold a signed-in person who must enrol at enrolment."""
+    if request.path.startswith("/api/") or _open(request.endpoint):
+        return None
+    if not current_user.is_authenticated or not policy.must_enrol(current_user):
+        return None
+    if request.method == "GET":
+        flash(messages.MFA_ENROL_REQUIRED, "info")
+    return redirect(url_for(ENROL_ENDPOINT), code=303)
