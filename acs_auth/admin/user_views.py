@@ -68,6 +68,7 @@ def list_users():
         query=query,
         now=utcnow(),
         factor_kinds=factor_admin.kinds_of([user.id for user in page.items]),
+        factor_labels=factor_admin.LABELS,
     )
 
 
@@ -119,6 +120,7 @@ def _detail(
         key_usage=api_quota.key_usage,
         now=utcnow(),
         factors=factor_admin.summary(user),
+        factor_labels=factor_admin.LABELS,
     ), code
 
 
@@ -187,7 +189,8 @@ def reset_factors(user_id: int):
         except factor_admin.ResetRefused as exc:
             flash(str(exc), "error")
         else:
-            text = messages.ADMIN_FACTORS_RESET.format(kinds=", ".join(kinds), email=user.email)
+            names = ", ".join(factor_admin.labels_of(kinds))
+            text = messages.ADMIN_FACTORS_RESET.format(kinds=names, email=user.email)
             flash(text, "success")
     return redirect(url_for(".edit_user", user_id=user.id))
 

@@ -29,6 +29,7 @@ from acs_auth.services import (
     user_admin,
 )
 from acs_auth.services.emails import InvalidEmail
+from acs_auth.services.factors import admin as factor_admin
 from acs_auth.services.text import has_control_characters
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -71,6 +72,7 @@ def list_users():
         password=args.get("password", ""),
         locked=args.get("locked", False),
         inactive=args.get("inactive", False),
+        second_factor=args.get("second_factor", ""),
     )
     page = user_admin.search_users(
         filters, after=args.get("after"), before=args.get("before"), limit=args.get("limit", 50)
@@ -211,6 +213,20 @@ def send_password_reset(user_id: int):
     except user_admin.ActionRefused as exc:
         return problem(409, detail=str(exc))
     return jsonify(sent=kind), 202
+
+
+@bp.delete("/users/<int:user_id>/factors")
+def reset_user_factors(user_id: int):
+    """Remove every second factor of the person (emailed, audited); 200 with what went."""
+    user = _user(user_id)
+    if user is None:
+        return _no_user()
+    me = principal().user
+    try:
+        removed = factor_admin.reset(user, actor=me)
+    except factor_admin.ResetRefused as exc:
+        return problem(403 if user.id == me.id else 409, detail=str(exc))
+    return jsonify(removed=removed)
 
 
 def _uploaded_file() -> tuple[bytes, str]:

@@ -425,6 +425,7 @@ def _admin_access_paths(user_path: tuple[str, ...]) -> dict:
         )
 
     sent = closed({"sent": {"type": "string", "enum": ["reset", "setup"]}})
+    removed = closed({"removed": {"type": "array", "items": {"type": "string"}}})
     return {
         "/api/admin/users/{user_id}/sessions": {
             "get": operation(
@@ -463,6 +464,15 @@ def _admin_access_paths(user_path: tuple[str, ...]) -> dict:
         },
         "/api/admin/users/{user_id}/api-keys/{key_id}": {
             "delete": removal("Revoke one of a user's API keys", "key_id:string")
+        },
+        "/api/admin/users/{user_id}/factors": {
+            "delete": operation(
+                "Reset a user's second factors (the person is emailed; audited)",
+                {"200": json_response("What was removed.", removed)},
+                path=user_path,
+                errors=("404", "409"),
+                tag="admin",
+            )
         },
         "/api/admin/users/{user_id}/password-reset": {
             "post": operation(

@@ -153,6 +153,9 @@ USER_SEARCH = Schema(
     password=Field("string", choices=("set", "pending")),
     locked=Field("boolean"),
     inactive=Field("boolean"),
+    second_factor=Field(
+        "string", choices=("with", "without"), description="With or without a second factor."
+    ),
     after=replace(CURSOR, description="next_after of the previous page."),
     before=replace(CURSOR, description="prev_before of the next page."),
     limit=Field("integer", minimum=1, maximum=100, description="Page size, 50 by default."),

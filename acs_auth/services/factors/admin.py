@@ -39,6 +39,13 @@ FACTOR_MODELS: list[type] = [TotpFactor, RecoveryCode]
 FILTERS = ("with", "without")
 
 
+def labels_of(kinds) -> list[str]:
+    """The names people read for ``kinds``, in the order of LABELS (then unknown kinds)."""
+    order = list(LABELS)
+    ranked = sorted(kinds, key=lambda k: (order.index(k) if k in order else len(order), k))
+    return [LABELS.get(kind, kind) for kind in ranked]
+
+
 class ResetRefused(ValueError):
     """The reset cannot be done; ``str(exc)`` says why (nothing to reset, your own account)."""
 
@@ -118,8 +125,9 @@ def reset(user: User, actor: User) -> list[str]:
     """Remove every second factor of ``user`` and its remembered browsers (one commit).
 
     The person is emailed (who, what, when; no link) and the reset is audited with the kinds
-    removed. Returns those kinds. Raises ResetRefused for an administrator's own account (the
-    account page, which asks for the password, is the way there) and when there is nothing.
+    removed. Returns those kinds (``state`` names, sorted). Raises ResetRefused for an
+    administrator's own account (the account page, which asks for the password, is the way
+    there) and when there is nothing to reset.
     """
     if actor is not None and actor.id == user.id:
         raise ResetRefused(messages.ADMIN_FACTORS_NOT_YOURS)
@@ -129,13 +137,12 @@ def reset(user: User, actor: User) -> list[str]:
     for model in FACTOR_MODELS:
         db.session.execute(delete(model).where(model.user_id == user.id))
     browsers = remembered.revoke_all(user)
-    labels = [LABELS.get(kind, kind) for kind in kinds]
     mail.queue(
         "factors_reset",
         user.email,
         user=user,
         actor=actor,
-        kinds=labels,
+        kinds=labels_of(kinds),
         required=policy.is_required(user),
         when=utcnow(),
     )
@@ -143,4 +150,4 @@ def reset(user: User, actor: User) -> list[str]:
         "mfa.factors_reset", actor=actor, target=user, kinds=kinds, remembered_browsers=browsers
     )
     db.session.commit()
-    return labels
+    return kinds
