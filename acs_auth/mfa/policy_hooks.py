@@ -15,7 +15,10 @@ from flask_login import current_user
 
 from acs_auth import messages
 from acs_auth.services.factors import policy
+from config import ConfigurationError
 
+# "Remember this browser" lasts at most a year: a lost laptop should not skip the factor forever.
+MAX_REMEMBER_DAYS = 365
 # Where a person held at enrolment is sent.
 ENROL_ENDPOINT = "mfa.enrol"
 # Blueprints a person held at enrolment may still use (enrolment, passkeys, probes).
@@ -25,8 +28,13 @@ OPEN_ENDPOINTS = frozenset({"static", "auth.logout"})
 
 
 def init_app(app: Flask) -> None:
-    """Read MFA_REQUIRED_ROLES once (an unknown role stops the start) and add the hook."""
+    """Check the second-factor settings once (a bad value stops the start) and add the hook."""
     app.extensions["mfa_required_roles"] = policy.parse_roles(app.config["MFA_REQUIRED_ROLES"])
+    days = app.config["MFA_REMEMBER_DAYS"]
+    if not 0 <= days <= MAX_REMEMBER_DAYS:
+        raise ConfigurationError(
+            f"MFA_REMEMBER_DAYS must be between 0 (off) and {MAX_REMEMBER_DAYS}, not {days}"
+        )
     app.before_request(send_to_enrolment)
 
 
