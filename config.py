@@ -250,6 +250,10 @@ class Config:
     MFA_REQUIRED_ROLES = Env(str, "admin")
     MFA_REMEMBER_DAYS = Env(int, 30)
     MFA_REMEMBER_COOKIE_NAME = "acs_mfa_browser"
+    # Fernet keys, comma-separated: the first encrypts authenticator
+    # secrets, every one decrypts (rotation); production requires one, development and testing
+    # derive one from SECRET_KEY when unset (acs_auth/services/factors/crypto.py).
+    MFA_ENCRYPTION_KEYS = Env(str)
 
 
 class DevelopmentConfig(Config):

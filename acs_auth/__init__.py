@@ -8,6 +8,7 @@ from acs_auth import checks, cli, errors, kept_forms, key_rotation, logs, metric
 from acs_auth.extensions import bcrypt, csrf, init_database, limiter, login_manager, mail
 from acs_auth.services import mail as mail_service
 from acs_auth.services import security_alerts
+from acs_auth.services.factors import crypto
 from config import CONFIGS, env_str
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
@@ -42,6 +43,7 @@ def register_config(app: Flask, config_name: str | None, overrides: dict) -> Non
     checks.apply_defaults(app)
     checks.refuse_weak_settings(app)
     key_rotation.init_app(app)
+    crypto.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -58,9 +60,9 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount every feature blueprint; the API is CSRF-exempt because it never reads cookies."""
-    from acs_auth import account, admin, api, auth, health, passwords, programs, registration
+    from acs_auth import account, admin, api, auth, health, mfa, passwords, programs, registration
 
-    for module in (auth, registration, passwords, account, programs, admin, health):
+    for module in (auth, registration, passwords, account, mfa, programs, admin, health):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)

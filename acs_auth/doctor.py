@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from acs_auth import checks, key_rotation, metrics
 from acs_auth.services import jwt_tokens
+from acs_auth.services.factors import crypto
 
 TIMEOUT_SECONDS = 5
 REDIS_SCHEMES = ("redis://", "rediss://")
@@ -57,6 +58,7 @@ def configuration(app: Flask) -> Iterator[Finding]:
         checks.refuse_weak_settings,
         metrics.refuse_weak_token,
         lambda a: key_rotation.init_app(_Copy(a.config)),
+        crypto.init_app,
     ]
     for refuse in refusals:
         try:
@@ -183,10 +185,26 @@ def key_files(app: Flask) -> Iterator[Finding]:
     yield Finding("keys", True, f"{ring.algorithm}: {', '.join(named)} readable")
 
 
+def mfa_keys(app: Flask) -> Iterator[Finding]:
+    """Every stored authenticator secret decrypts with MFA_ENCRYPTION_KEYS (the database's view)."""
+    found = crypto.survey()
+    keys = len(crypto.configured_keys(app.config))
+    ring = f"{keys} key(s)" if keys else "the key derived from SECRET_KEY"
+    if found.unreadable:
+        detail = f"{found.unreadable} of {found.total} secret(s) readable with none of {ring}"
+        yield Finding("mfa-keys", False, detail)
+    elif found.behind:
+        detail = f"{found.behind} of {found.total} secret(s) under an older key"
+        yield Finding("mfa-keys", True, detail + ": run `flask mfa rotate-key`")
+    else:
+        yield Finding("mfa-keys", True, f"{found.total} secret(s), all under the first of {ring}")
+
+
 PROBES: list[tuple[str, Callable[[Flask], Iterator[Finding]]]] = [
     ("configuration", configuration),
     ("database", database),
     ("redis", redis_storage),
     ("smtp", smtp),
     ("keys", key_files),
+    ("mfa-keys", mfa_keys),
 ]

@@ -361,3 +361,38 @@ ADMIN_FACTORS_RESET = (
 )
 ADMIN_FACTORS_NONE = "This person has no second factor to reset."
 ADMIN_FACTORS_NOT_YOURS = "Change your own second factors on your account page."
+
+# Second factor (issue 15): authenticator app, recovery codes, the second sign-in step
+CLI_MFA_ROTATED = (
+    "{moved} of {total} authenticator secret(s) encrypted again with the first "
+    "MFA_ENCRYPTION_KEYS key; the others already were."
+)
+CLI_MFA_UNREADABLE = (
+    "{count} secret(s) could not be decrypted with any MFA_ENCRYPTION_KEYS key and were left "
+    "as they are: put the key they were written with back in the list, or those people enrol "
+    "their authenticator again."
+)
+MFA_CODE_FORMAT = (
+    "Type the 6 digits your authenticator app shows, or one of your recovery codes "
+    "(16 letters and digits)."
+)
+MFA_TOTP_FORMAT = "Type the 6 digits your authenticator app shows."
+MFA_CODE_WRONG = (
+    "That code is not right, or was already used. Wait for the next code from your app."
+)
+MFA_TOTP_STARTED = "Scan the QR code (or type the key) into your authenticator app."
+MFA_TOTP_ALREADY = "An authenticator app is already set up. Remove it first to set up another."
+MFA_TOTP_NOT_STARTED = "Start again: choose “Set up an authenticator app”."
+MFA_TOTP_ENABLED = (
+    "Your authenticator app is set up: signing in now asks for a code from it. Keep your "
+    "recovery codes somewhere safe."
+)
+MFA_TOTP_REMOVED = "The authenticator app was removed."
+MFA_NOTHING_TO_REMOVE = "There is no authenticator app to remove."
+MFA_CODES_NEED_FACTOR = "Set up an authenticator app first: recovery codes stand in for it."
+MFA_CODES_REGENERATED = "New recovery codes: the earlier ones no longer work."
+MFA_CODES_LOW = (
+    "Only {count} recovery code(s) left. Make new ones on the two-step sign-in page before you "
+    "run out."
+)
+MFA_DOWNLOAD_REFUSED = "Those codes cannot be downloaded: they are used or replaced."

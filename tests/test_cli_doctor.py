@@ -15,6 +15,7 @@ from acs_auth import messages
 STRONG = {
     "SECRET_KEY": "k3y-Zq8vN2xR7tLw1cYp0sHm5jGd4fBa9eUo6iKr",
     "JWT_SECRET_KEY": "jwT-8sLq2wXe7rTy1uIo0pAs5dFg4hJk9lZx6cVb",
+    "MFA_ENCRYPTION_KEYS": "5v2Gx0cB1QnYlqv8Jc9s1Yl5w7Zf3kJrVbS0NwUx5aE=",
     # Production also wants an https APP_URL and PostgreSQL (the suite may run on SQLite).
     "APP_URL": "https://portal.example.org",
     "ALLOW_SQLITE_IN_PRODUCTION": True,
@@ -40,7 +41,15 @@ def doctor(app):
 def test_a_healthy_deployment_passes_every_check(app, smtp):
     result, lines = doctor(app)
     assert result.exit_code == 0, result.output
-    assert set(lines) == {"configuration", "database", "migrations", "redis", "smtp", "keys"}
+    assert set(lines) == {
+        "configuration",
+        "database",
+        "migrations",
+        "redis",
+        "smtp",
+        "keys",
+        "mfa-keys",
+    }
     assert all(mark == "ok" for found in lines.values() for mark, _ in found), result.output
     assert "at head" in lines["migrations"][0][1]
     assert f"127.0.0.1:{smtp.port} accepts EHLO + NOOP" in lines["smtp"][0][1]

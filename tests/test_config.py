@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from acs_auth import create_app
 from acs_auth.checks import UnsafeConfiguration
@@ -56,6 +57,7 @@ ENV_NAMES = [
     "MAIL_DELIVERY",
     "ALLOW_SQLITE_IN_PRODUCTION",
     "MAIL_BACKEND",
+    "MFA_ENCRYPTION_KEYS",
 ]
 
 
@@ -70,11 +72,13 @@ def strong() -> str:
     return secrets.token_urlsafe(48)
 
 
+MFA_KEY = Fernet.generate_key().decode()
 # What a sound production deployment has besides its secrets (issue 12 refuses less).
 DEPLOYMENT = {
     "APP_URL": "https://portal.example.org",
     "DATABASE_URL": "postgresql+psycopg://acs@db.internal/acs",
     "MAIL_SERVER": "smtp.example.org",
+    "MFA_ENCRYPTION_KEYS": MFA_KEY,
 }
 
 
@@ -93,6 +97,7 @@ def production(**overrides):
         "APP_URL": DEPLOYMENT["APP_URL"],
         "SQLALCHEMY_DATABASE_URI": DEPLOYMENT["DATABASE_URL"],
         "MAIL_SERVER": DEPLOYMENT["MAIL_SERVER"],
+        "MFA_ENCRYPTION_KEYS": MFA_KEY,
         **overrides,
     }
     return create_app("production", **settings)

@@ -266,6 +266,7 @@ PRODUCTION_ON_SQLITE = {
     "ALLOW_SQLITE_IN_PRODUCTION": "true",
     "APP_URL": "https://portal.test",
     "MAIL_BACKEND": "console",
+    "MFA_ENCRYPTION_KEYS": "5v2Gx0cB1QnYlqv8Jc9s1Yl5w7Zf3kJrVbS0NwUx5aE=",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from conftest import STRONG_PASSWORD
+from cryptography.fernet import Fernet
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from test_oidc_support import REDIRECT, query_of
@@ -96,6 +97,7 @@ def test_production_without_a_key_file_serves_no_openid_connect(oidc_key_file):
     settings = {
         "SECRET_KEY": secrets.token_urlsafe(48),
         "JWT_SECRET_KEY": secrets.token_urlsafe(48),
+        "MFA_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "SQLALCHEMY_DATABASE_URI": "sqlite://",
         "ALLOW_SQLITE_IN_PRODUCTION": True,
         "APP_URL": "https://portal.example.org",

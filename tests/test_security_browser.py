@@ -6,6 +6,7 @@ import secrets
 
 import pytest
 from conftest import STRONG_PASSWORD, TEST_REDIS_URL, AuthActions
+from cryptography.fernet import Fernet
 from flask.testing import FlaskClient
 from helpers_browser import signed_in
 
@@ -96,6 +97,7 @@ def production_app(app, _schema):
     settings = {
         "SECRET_KEY": secrets.token_urlsafe(48),
         "JWT_SECRET_KEY": secrets.token_urlsafe(48),
+        "MFA_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "SQLALCHEMY_DATABASE_URI": _schema,
         "RATELIMIT_STORAGE_URI": TEST_REDIS_URL or "memory://",
         "BCRYPT_LOG_ROUNDS": 4,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import free_port, read_db
+from cryptography.fernet import Fernet
 from sqlalchemy import delete, func, select
 from test_cli_users import PASSWORD_LINE, signs_in
 from test_health import subprocess_env, wait_for
@@ -163,6 +164,7 @@ def test_seed_demo_refuses_to_run_in_production(app, tmp_path):
         "production",
         SECRET_KEY=secrets.token_urlsafe(48),
         JWT_SECRET_KEY=secrets.token_urlsafe(48),
+        MFA_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
         RATELIMIT_STORAGE_URI="memory://",
         APP_URL="https://portal.test",

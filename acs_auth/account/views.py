@@ -18,6 +18,7 @@ from acs_auth.services import (
     api_keys,
     api_quota,
     email_change,
+    factors,
     passwords,
     sessions,
 )
@@ -51,6 +52,7 @@ def _page(
         describe_device=sessions.describe_device,
         key_usage=api_quota.key_usage,
         remembered_browsers=remembered.list_live(current_user),
+        second_factors=factors.overview(current_user),
     )
 
 

@@ -9,9 +9,9 @@ from acs_auth.extensions import init_migrations
 
 def init_app(app: Flask) -> None:
     """Register every command group on ``app``."""
-    from acs_auth.cli import allowlist, doctor, mail, maintenance, oidc, programs, users
+    from acs_auth.cli import allowlist, doctor, mail, maintenance, mfa, oidc, programs, users
 
-    for group in (users.group, allowlist.group, mail.group, programs.group):
+    for group in (users.group, allowlist.group, mail.group, programs.group, mfa.group):
         app.cli.add_command(group)
     for command in maintenance.commands:
         app.cli.add_command(command)

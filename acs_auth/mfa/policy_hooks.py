@@ -20,7 +20,7 @@ from config import ConfigurationError
 # "Remember this browser" lasts at most a year: a lost laptop should not skip the factor forever.
 MAX_REMEMBER_DAYS = 365
 # Where a person held at enrolment is sent.
-ENROL_ENDPOINT = "mfa.enrol"
+ENROL_ENDPOINT = "mfa.index"
 # Blueprints a person held at enrolment may still use (enrolment, passkeys, probes).
 OPEN_BLUEPRINTS = frozenset({"mfa", "passkeys", "health", "metrics"})
 # Single endpoints that stay open: signing out and the static files.

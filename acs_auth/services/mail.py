@@ -43,6 +43,10 @@ SUBJECTS = {
     "email_changed": "Your email address was changed",
     "new_sign_in": "New sign-in to your account",
     "factors_reset": "Your second factors were reset",
+    "mfa_totp_enabled": "An authenticator app now protects your account",
+    "mfa_totp_removed": "The authenticator app was removed from your account",
+    "mfa_recovery_code_used": "A recovery code was used to sign in",
+    "mfa_recovery_codes_regenerated": "New recovery codes were made for your account",
 }
 # The setup email an administrator's new account receives (``welcome=True``).
 WELCOME_SUBJECT = "Your account is ready: set up your password"

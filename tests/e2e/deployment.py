@@ -10,6 +10,7 @@ from pathlib import Path
 
 import redis
 from conftest import STRONG_PASSWORD, SmtpServer
+from cryptography.fernet import Fernet
 
 from acs_auth import create_app
 from acs_auth.extensions import db, dispose_engines
@@ -87,6 +88,7 @@ class Deployment:
         self.settings = dict(settings or {})
         self.secret_key = random_secret()
         self.jwt_secret_key = random_secret()
+        self.mfa_encryption_keys = Fernet.generate_key().decode()
         # Emailed links carry the public https address that production requires, as behind a
         # TLS-terminating proxy; tests follow a link's path on whichever instance they talk to.
         # A module whose clients must reach the portal at its public address (an OpenID Connect
@@ -110,6 +112,7 @@ class Deployment:
         env.update(
             SECRET_KEY=self.secret_key,
             JWT_SECRET_KEY=self.jwt_secret_key,
+            MFA_ENCRYPTION_KEYS=self.mfa_encryption_keys,
             DATABASE_URL=self.database.url,
             APP_URL=self.app_url,
             MAIL_PORT=str(self.smtp.port),
@@ -173,6 +176,7 @@ class Deployment:
                 SQLALCHEMY_DATABASE_URI=self.database.url,
                 SECRET_KEY=self.secret_key,
                 JWT_SECRET_KEY=self.jwt_secret_key,
+                MFA_ENCRYPTION_KEYS=self.mfa_encryption_keys,
                 APP_URL=self.app_url,
                 MAIL_SERVER=None,
                 MAIL_DELIVERY="worker",

@@ -4,6 +4,6 @@ Imports models, the audit and mail services and the sign-in services below it; n
 ``state`` answers which factors a person has; ``crypto`` keeps their secrets encrypted at rest.
 """
 
-from acs_auth.services.factors.state import enrolled, factor_stamp, has_second_factor
+from acs_auth.services.factors.state import enrolled, factor_stamp, has_second_factor, overview
 
-__all__ = ["enrolled", "factor_stamp", "has_second_factor"]
+__all__ = ["enrolled", "factor_stamp", "has_second_factor", "overview"]

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import RecoveryCode, TotpFactor, User
 
@@ -76,3 +78,38 @@ def factor_stamp(user: User) -> str:
     parts = sorted(_parts(user).items())
     material = "|".join([user.password_hash or "-", *(f"{k}={v}" for k, v in parts)])
     return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What /account says about a person's second factors."""
+
+    kinds: frozenset[str]
+    codes_left: int
+
+    @property
+    def protected(self) -> bool:
+        return bool(self.kinds & SECOND_FACTORS)
+
+    @property
+    def codes_low(self) -> bool:
+        """A second factor, and at most LOW_CODES recovery codes left: time for new ones."""
+        return self.protected and self.codes_left <= LOW_CODES
+
+    @property
+    def warning(self) -> str | None:
+        """What to tell a person running out of recovery codes, or None."""
+        return messages.MFA_CODES_LOW.format(count=self.codes_left) if self.codes_low else None
+
+
+LOW_CODES = 2
+
+
+def overview(user: User) -> Overview:
+    """The kinds in force and how many recovery codes are left."""
+    left = db.session.scalar(
+        select(func.count(RecoveryCode.id)).where(
+            RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
+        )
+    )
+    return Overview(kinds=frozenset(enrolled(user)), codes_left=left)

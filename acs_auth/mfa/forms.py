@@ -1,0 +1,67 @@
+"""Second-factor forms: a code, a password to confirm a change, the codes to download."""
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import InputRequired, Length, Regexp
+
+from acs_auth import messages
+from acs_auth.auth.forms import PASSWORD_FIELD_MAX, strip
+
+# Shapes only: digits, ASCII letters, spaces and hyphens, and short. A control character, a
+# non-ASCII letter or a long paste answers a form error before any service looks at it.
+CODE_MAX = 32
+CODE_SHAPE = r"^[0-9A-Za-z -]*$"
+TOTP_SHAPE = r"^[0-9 ]*$"
+CODES_MAX = 400  # ten recovery codes with separators
+
+
+class CodeForm(FlaskForm):
+    """The second step: the app's current code or one recovery code."""
+
+    code = StringField(
+        "Code",
+        filters=[strip],
+        validators=[
+            InputRequired(messages.FIELD_REQUIRED),
+            Length(max=CODE_MAX, message=messages.MFA_CODE_FORMAT),
+            Regexp(CODE_SHAPE, message=messages.MFA_CODE_FORMAT),
+        ],
+    )
+
+
+class ConfirmTotpForm(FlaskForm):
+    """The first code of a new authenticator, which proves the key was copied right."""
+
+    code = StringField(
+        "Code from your app",
+        filters=[strip],
+        validators=[
+            InputRequired(messages.FIELD_REQUIRED),
+            Length(max=CODE_MAX, message=messages.MFA_TOTP_FORMAT),
+            Regexp(TOTP_SHAPE, message=messages.MFA_TOTP_FORMAT),
+        ],
+    )
+
+
+class PasswordForm(FlaskForm):
+    """The current password, asked before removing a factor or replacing recovery codes."""
+
+    password = PasswordField(
+        "Current password",
+        validators=[
+            InputRequired(messages.FIELD_REQUIRED),
+            Length(max=PASSWORD_FIELD_MAX, message=messages.FIELD_TOO_LONG),
+        ],
+    )
+
+
+class DownloadCodesForm(FlaskForm):
+    """The codes just shown, posted back to come down as a text file."""
+
+    codes = HiddenField(
+        validators=[
+            InputRequired(),
+            Length(max=CODES_MAX),
+            Regexp(r"^[0-9a-z -]*$"),
+        ]
+    )
