@@ -23,8 +23,21 @@ MAX_REMEMBER_DAYS = 365
 ENROL_ENDPOINT = "mfa.index"
 # Blueprints a person held at enrolment may still use (enrolment, passkeys, probes).
 OPEN_BLUEPRINTS = frozenset({"mfa", "passkeys", "health", "metrics"})
-# Single endpoints that stay open: signing out and the static files.
-OPEN_ENDPOINTS = frozenset({"static", "auth.logout"})
+# Single endpoints that stay open: signing out (here or from a program), the static files,
+# and the provider's public documents and back-end calls, which never act for the browser.
+OPEN_ENDPOINTS = frozenset(
+    {
+        "static",
+        "auth.logout",
+        "oidc.end_session",
+        "oidc.discovery",
+        "oidc.jwks",
+        "oidc.token",
+        "oidc.userinfo",
+        "oidc.introspect",
+        "oidc.revoke",
+    }
+)
 
 
 def init_app(app: Flask) -> None:
