@@ -58,12 +58,17 @@ def _stamp_digest(user: User) -> str:
 
 
 def remember(user: User) -> str:
-    """Remember the current browser for ``user``; returns the cookie value (no commit).
+    """Remember the current browser for ``user`` (one commit); returns the cookie value.
 
-    The caller (the second step, once it succeeded) commits with its own unit of work and
-    sets the cookie with ``set_cookie``.
+    Called by the second step once it succeeded and the person ticked the box; the view sets
+    the cookie with ``set_cookie``. A row this browser already held for the account is
+    replaced, so one browser is listed once.
     """
     now = utcnow()
+    if has_request_context():
+        earlier = recognised(user, request.cookies.get(cookie_name()))
+        if earlier is not None:
+            earlier.revoked_at = now
     agent = request.user_agent.string if has_request_context() else None
     row = RememberedBrowser(
         public_id=secrets.token_urlsafe(24),
@@ -76,7 +81,9 @@ def remember(user: User) -> str:
     )
     db.session.add(row)
     audit.record("mfa.browser_remembered", actor=user, target=user, device=row.label)
-    return _serializer().dumps({"u": user.id, "b": row.public_id, "s": row.stamp})
+    value = _serializer().dumps({"u": user.id, "b": row.public_id, "s": row.stamp})
+    db.session.commit()
+    return value
 
 
 def set_cookie(response: Response, value: str) -> Response:
