@@ -237,7 +237,7 @@ class Config:
     SECURITY_ALERT_WINDOW_MINUTES = Env(int, 15)
     SECURITY_DORMANT_DAYS = Env(int, 90)
 
-    # Notices that keep people out of silent dead ends (acs_auth/services/notices.py).
+    # Notices that keep people out of silent dead ends (acs_auth/services/mail/notices.py).
     ADMIN_CONTACT = Env(str)  # whom people are told to contact, e.g. "it-help@example.org"
     NOTICE_NO_MATCH_PER_ADDRESS = Env(str, "3 per day")
     NOTICE_NO_MATCH_PER_IP = Env(str, "20 per day")

@@ -6,9 +6,9 @@ from flask import Flask
 
 from acs_auth import checks, cli, errors, kept_forms, key_rotation, logs, metrics, security
 from acs_auth.extensions import bcrypt, csrf, init_database, limiter, login_manager, mail
-from acs_auth.services import mail as mail_service
-from acs_auth.services import security_alerts
 from acs_auth.services.factors import crypto
+from acs_auth.services.mail import outbox
+from acs_auth.services.monitoring import alerts
 from config import CONFIGS, env_str
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
@@ -28,7 +28,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_blueprints(app)
     register_request_hooks(app)
     metrics.init_app(app)
-    security_alerts.init_app(app)
+    alerts.init_app(app)
     errors.init_app(app)
     kept_forms.init_app(app)
     cli.init_app(app)
@@ -55,7 +55,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     security.init_login_manager(login_manager)
-    mail_service.init_app(app)
+    outbox.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

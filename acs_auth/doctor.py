@@ -19,8 +19,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from acs_auth import checks, key_rotation, metrics
-from acs_auth.services import jwt_tokens
 from acs_auth.services.factors import crypto
+from acs_auth.services.signin import jwt_tokens
 
 TIMEOUT_SECONDS = 5
 REDIS_SCHEMES = ("redis://", "rediss://")

@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from acs_auth.extensions import csrf, db, limiter
-from acs_auth.services import schema
+from acs_auth.services.operations import schema
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ Everything signed with SECRET_KEY accepts the fallbacks until an operator drops 
 - the session cookie (Flask 3.1 reads ``SECRET_KEY_FALLBACKS`` itself),
 - CSRF tokens (``WTF_CSRF_SECRET_KEY`` becomes the key list; itsdangerous signs with the last
   key and verifies with every one),
-- emailed links and the password-state fingerprint they carry (acs_auth.services.tokens),
+- emailed links and the password-state fingerprint they carry (acs_auth.services.accounts.tokens),
 - the remember-me cookie (``RotatingLoginManager``): one signed with a fallback signs the
   browser in and is written again with the current key, for the rest of its server-side life.
 The runbook is in docs/operations.md ("Rotating secrets").

@@ -25,8 +25,9 @@ from sqlalchemy import select
 
 from acs_auth.extensions import client_ip, db, limiter
 from acs_auth.models import User
-from acs_auth.services import authentication, jwt_tokens, tokens
-from acs_auth.services.emails import email_key
+from acs_auth.services.accounts import tokens
+from acs_auth.services.signin import authentication, jwt_tokens
+from acs_auth.services.text.addresses import email_key
 
 Reader = Callable[[], object]
 Subject = Callable[[], str | None]

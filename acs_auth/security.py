@@ -12,8 +12,8 @@ from flask_login import LoginManager, logout_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from acs_auth import messages
-from acs_auth.services import sessions
-from acs_auth.services.text import has_control_characters
+from acs_auth.services.signin import sessions
+from acs_auth.services.text.characters import has_control_characters
 from config import ConfigurationError
 
 # img-src admits data: URIs because the vendored Pico CSS draws its checkbox, select and

@@ -98,7 +98,7 @@ class Server:
         from acs_auth import create_app
         from acs_auth.extensions import db, dispose_engines, init_migrations
         from acs_auth.models import User, UserProgram, utcnow
-        from acs_auth.services.passwords import hash_password
+        from acs_auth.services.accounts.passwords import hash_password
 
         app = create_app(
             "development",

@@ -40,8 +40,8 @@ from acs_auth import create_app
 from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, AuthSession, User, UserProgram, utcnow
 from acs_auth.models.user import search_key
-from acs_auth.services import allowlist
-from acs_auth.services.allowlist_csv import parse
+from acs_auth.services.allowlist import imports
+from acs_auth.services.allowlist.csvfile import parse
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1/acs_bench_c"
 LAST_NAMES = ["Müller", "García", "Nakamura", "O'Brien", "Okafor", "Smith", "Lovelace", "Nguyen"]
@@ -88,12 +88,12 @@ def run_import(data: bytes, mode: str) -> dict:
     cfg_rows = 200_000
     parsed, t_parse = timed(lambda: parse(data, cfg_rows))
     preview, t_preview = timed(
-        lambda: allowlist.build_preview(
+        lambda: imports.build_preview(
             parsed, mode=mode, file_name="bench.csv", sha256=hashlib.sha256(data).hexdigest()
         )
     )
     _batch, t_apply = timed(
-        lambda: allowlist.apply(preview, confirm_mass_removal=True, skip_invalid=True)
+        lambda: imports.apply(preview, confirm_mass_removal=True, skip_invalid=True)
     )
     return {
         "parse": t_parse,

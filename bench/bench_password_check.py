@@ -2,7 +2,7 @@
 
 Times, for each input, zxcvbn 4.5.0 called on the whole password as the policy used to call it
 ("before"), and the policy's check today (``passwords.check_policy`` with the person's words,
-which runs the bounded estimate of ``services/password_strength.py`` on the password and on
+which runs the bounded estimate of ``services/accounts/password_strength.py`` on the password and on
 what is left without those words). CPU time of this process (``time.process_time``), best of
 --repeat runs, so other load on the machine counts less; the wall time of the same run too.
 --search N first looks for slower inputs: N random mutations of the worst input, kept when
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from zxcvbn import zxcvbn
 
 from acs_auth import create_app
-from acs_auth.services.passwords import PasswordRejected, PolicyContext, check_policy
+from acs_auth.services.accounts.passwords import PasswordRejected, PolicyContext, check_policy
 
 LEET = "!$%(+0123456789<@[{|"
 CONTEXT = PolicyContext(email="ada.lovelace@example.org", first_name="Ada", last_name="Lovelace")

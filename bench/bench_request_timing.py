@@ -8,7 +8,7 @@ Usage (from the repository root):
 
 Registration step 1, forgot-password and first-time setup answer the same page whatever was
 typed; what they do (lookup, token, outbox insert) now runs in the mail sender, and the request
-only stores what was typed (services/link_requests.py). For each form this posts --repeat
+only stores what was typed (services/mail/link_requests.py). For each form this posts --repeat
 matching and --repeat non-matching requests, in pairs of random order, through Flask's test
 client (CSRF and rate limits off, the mail sender not running), and prints the median and p90
 of each and their ratio: match / miss near 1.00 means the time tells nothing. ``--inline`` runs
@@ -35,7 +35,8 @@ from acs_auth import create_app
 from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, LinkRequest, OutboxMessage, User
 from acs_auth.models.user import search_key
-from acs_auth.services import link_requests, passwords
+from acs_auth.services.accounts import passwords
+from acs_auth.services.mail import link_requests
 
 FORMS = {
     "register": ("/register", True, link_requests.REGISTER),
@@ -75,7 +76,7 @@ MATCH["first-time-password"] = "alan@example.org"
 
 
 def inline(app) -> None:
-    """Answer link requests on the request path, as before services/link_requests.py."""
+    """Answer link requests on the request path, as before services/mail/link_requests.py."""
     handlers = link_requests._handlers()
 
     def defer(kind, email, last_name=None):

@@ -36,7 +36,7 @@ from sqlalchemy import insert, select, text
 from acs_auth.extensions import db
 from acs_auth.models import User, UserProgram, utcnow
 from acs_auth.models.user import search_key
-from acs_auth.services import sessions
+from acs_auth.services.signin import sessions
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1/acs_bench_c"
 LAST = ["Müller", "García", "Nakamura", "O'Brien", "Okafor", "Smith", "Lovelace", "Nguyen", "Lee"]
@@ -137,7 +137,7 @@ def measure(client, url: str, repeat: int) -> list[float]:
 
 def compare_offset(middle_id: int, offset: int, repeat: int) -> None:
     """The query alone: keyset (after=<id>) against LIMIT/OFFSET for the same middle page."""
-    from acs_auth.services import user_admin
+    from acs_auth.services.accounts import user_admin
 
     def keyset():
         user_admin.search_users(user_admin.UserFilters(), after=middle_id)

@@ -21,9 +21,9 @@ from sqlalchemy import create_engine, event, text
 from acs_auth import create_app
 from acs_auth.extensions import db, dispose_engines
 from acs_auth.models import AllowlistEntry, Role, User, UserProgram, utcnow
-from acs_auth.services import mail as mail_service
-from acs_auth.services.emails import email_key, normalize_email
-from acs_auth.services.passwords import hash_password
+from acs_auth.services.accounts.passwords import hash_password
+from acs_auth.services.mail import outbox as mail_service
+from acs_auth.services.text.addresses import email_key, normalize_email
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
@@ -399,7 +399,7 @@ def login_as(app, client):
     Opens a real auth session through the service and stores its public id the way
     Flask-Login does, so every guard and loader runs as in production.
     """
-    from acs_auth.services import sessions
+    from acs_auth.services.signin import sessions
 
     def sign_in(user_id: int, remember: bool = False, on=None) -> str:
         target = on or client

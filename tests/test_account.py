@@ -272,7 +272,7 @@ def test_the_profile_service_enforces_the_rules_for_every_caller(app, make_user,
     """The API calls the same service: its checks must hold without the HTML form's."""
     from acs_auth.extensions import db
     from acs_auth.models import User
-    from acs_auth.services import accounts
+    from acs_auth.services.accounts import accounts
 
     user_id = make_user()
     values = {"first_name": "Ada", "last_name": "Lovelace", "username": None, **fields}

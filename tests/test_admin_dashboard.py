@@ -19,7 +19,7 @@ from acs_auth.models import (
     User,
     utcnow,
 )
-from acs_auth.services import admin_stats
+from acs_auth.services.monitoring import dashboard
 
 
 @pytest.fixture
@@ -130,8 +130,8 @@ def test_series_and_chart_geometry(app):
     with app.app_context():
         db.session.add_all([event("login.succeeded", timedelta(days=1)) for _ in range(9)])
         db.session.commit()
-        series = admin_stats.signins_per_day(30)
-        chart = admin_stats.chart(series)
+        series = dashboard.signins_per_day(30)
+        chart = dashboard.chart(series)
     assert len(series) == 30 and series[-1].day == utcnow().date()
     assert series[-2].succeeded == 9 and sum(d.failed for d in series) == 0
     assert chart.maximum == 20  # quarters of 1, 2 or 5 x 10^n: the first round axis above 9
@@ -212,6 +212,6 @@ def test_audit_log_bad_filters_are_form_errors(client, admin, query, message):
 
 def test_registered_share_without_entries_is_zero(app):
     with app.app_context():
-        stats = admin_stats.dashboard()
+        stats = dashboard.dashboard()
     assert stats.registered_share == 0 and stats.users_total == 0
     assert AllowlistEntry.__tablename__ == "allowlist_entries"

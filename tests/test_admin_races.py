@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, Role, User
-from acs_auth.services import audit, user_admin
+from acs_auth.services import audit
+from acs_auth.services.accounts import user_admin
 
 # The `api` fixture (a client whose answers are checked against the OpenAPI document).
 pytest_plugins = ("test_api_support",)

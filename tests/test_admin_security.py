@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, Role, User, utcnow
-from acs_auth.services import security_alerts
+from acs_auth.services.monitoring import alerts as security_alerts
 
 
 @pytest.fixture

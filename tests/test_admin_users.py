@@ -22,8 +22,8 @@ from acs_auth.models import (
     utcnow,
 )
 from acs_auth.models.user import search_key
-from acs_auth.services import api_keys, sessions
-from acs_auth.services.names import name_key
+from acs_auth.services.signin import api_keys, sessions
+from acs_auth.services.text.names import name_key
 from tests.conftest import csrf_from, read_db
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from acs_auth.extensions import db
-from acs_auth.services import allowlist
-from acs_auth.services.allowlist_csv import (
+from acs_auth.services.allowlist import imports
+from acs_auth.services.allowlist.csvfile import (
     CsvRejected,
     check_email,
     neutralise,
@@ -19,7 +19,7 @@ from acs_auth.services.allowlist_csv import (
     unneutralise,
     write,
 )
-from acs_auth.services.emails import InvalidEmail, validate_address
+from acs_auth.services.text.addresses import InvalidEmail, validate_address
 
 CORPUS = Path(__file__).parent / "data" / "csv"
 CASES = sorted(p.stem for p in CORPUS.glob("*.csv"))
@@ -58,10 +58,10 @@ def test_corpus_preview(name, app, make_entry):
         mode = expected.get("mode", "merge")
         if "rejected" in expected:
             with pytest.raises(CsvRejected) as caught:
-                allowlist.preview_bytes(data, file_name=f"{name}.csv", mode=mode)
+                imports.preview_bytes(data, file_name=f"{name}.csv", mode=mode)
             assert str(caught.value) == expected["rejected"]
             return
-        preview = allowlist.preview_bytes(data, file_name=f"{name}.csv", mode=mode)
+        preview = imports.preview_bytes(data, file_name=f"{name}.csv", mode=mode)
         parsed = preview.parsed
         assert parsed.encoding == expected["encoding"]
         assert parsed.delimiter == expected["delimiter"]

@@ -9,7 +9,7 @@ import pytest
 from test_allowlist_admin import apply, csv_of, entries, import_all, people, preview_url, upload
 
 from acs_auth.models import Role
-from acs_auth.services.allowlist_csv import neutralise, unneutralise
+from acs_auth.services.allowlist.csvfile import neutralise, unneutralise
 
 # First characters a spreadsheet may run as a formula, beyond the ASCII = + - @.
 LOOKALIKES = {

@@ -15,7 +15,9 @@ from acs_auth.models import (
     User,
     UserProgram,
 )
-from acs_auth.services import allowlist, allowlist_entries, api_keys, lifecycle, sessions
+from acs_auth.services.allowlist import entries as allowlist_entries
+from acs_auth.services.allowlist import imports, lifecycle
+from acs_auth.services.signin import api_keys, sessions
 from tests.conftest import read_db
 
 HEADER = "last_name,first_name,email,lo_root_ids\n"
@@ -43,12 +45,12 @@ def snapshot(app) -> dict:
     return read_db(app, dump)
 
 
-def run_import(app, data: bytes, **kwargs) -> allowlist.ImportResult:
+def run_import(app, data: bytes, **kwargs) -> imports.ImportResult:
     with app.test_request_context():
         actor = kwargs.pop("actor_id", None)
         if actor is not None:
             kwargs["actor"] = db.session.get(User, actor)
-        return allowlist.import_file(data, file_name="people.csv", **kwargs)
+        return imports.import_file(data, file_name="people.csv", **kwargs)
 
 
 def test_a_fresh_import_adds_everyone_and_records_history(app, make_user):
@@ -304,7 +306,7 @@ def test_the_acting_admin_is_never_deactivated_by_their_own_import(app, make_use
 def test_a_concurrent_import_of_the_same_people_rolls_back_whole(app):
     run_import(app, csv_of(*people(5)))
     with app.app_context():
-        preview = allowlist.preview_bytes(csv_of(*people(10)), file_name="late.csv")
+        preview = imports.preview_bytes(csv_of(*people(10)), file_name="late.csv")
         # Another import adds person7 between this preview and its apply.
         db.session.add(
             AllowlistEntry(
@@ -313,8 +315,8 @@ def test_a_concurrent_import_of_the_same_people_rolls_back_whole(app):
         )
         db.session.commit()
         before = snapshot(app)
-        with pytest.raises(allowlist.ImportConflict):
-            allowlist.apply(preview)
+        with pytest.raises(imports.ImportConflict):
+            imports.apply(preview)
     assert snapshot(app) == before
     result = run_import(app, csv_of(*people(10)))
     assert result.applied and result.added == 4 and result.changed == 1

@@ -267,7 +267,7 @@ def test_api_key_creation_checks_its_fields(api, make_user):
 
 
 def test_a_user_cannot_hold_unlimited_keys(api, make_user, monkeypatch):
-    from acs_auth.services import api_keys
+    from acs_auth.services.signin import api_keys
 
     monkeypatch.setattr(api_keys, "MAX_ACTIVE_KEYS", 2)
     make_user()

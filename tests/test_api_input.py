@@ -142,7 +142,7 @@ def test_unknown_api_paths_and_methods_are_problems(api):
 
 
 def test_an_unexpected_error_is_a_500_problem_without_internals(api, make_user, monkeypatch):
-    from acs_auth.services import programs
+    from acs_auth.services.programs import access as programs
 
     def explode(user):
         raise RuntimeError("secret internals: /srv/db password=hunter2")

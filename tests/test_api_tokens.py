@@ -18,7 +18,7 @@ from test_api_support import NEW_PASSWORD, Api, assert_problem, b64url, forge, t
 from acs_auth import create_app, messages
 from acs_auth.extensions import db, reads_engine
 from acs_auth.models import AuthSession, Role, User, utcnow
-from acs_auth.services import jwt_tokens
+from acs_auth.services.signin import jwt_tokens
 
 # The `api` fixture (a client whose answers are checked against the OpenAPI document).
 pytest_plugins = ("test_api_support",)

@@ -19,8 +19,9 @@ from test_health import subprocess_env
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import OutboxMessage, utcnow
-from acs_auth.services import accounts, maintenance
-from acs_auth.services import mail as mail_service
+from acs_auth.services.accounts import accounts
+from acs_auth.services.mail import outbox as mail_service
+from acs_auth.services.operations import maintenance
 
 ROOT = Path(__file__).resolve().parent.parent
 

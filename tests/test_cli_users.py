@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, User, utcnow
-from acs_auth.services import authentication
+from acs_auth.services.signin import authentication
 
 PASSWORD_LINE = re.compile(re.escape(messages.CLI_PASSWORD_ONCE.split("{")[0]) + r"(\S+)")
 

@@ -18,8 +18,8 @@ from test_api_support import Api
 
 from acs_auth.extensions import db, dispose_engines, reads_engine
 from acs_auth.models import ApiKey, AuthSession, SessionKind, User, utcnow
-from acs_auth.services import api_auth
-from acs_auth.services.credential_lookup import PreparedSelect, kept_connection, prepared
+from acs_auth.services.signin import api_auth
+from acs_auth.services.signin.credential_lookup import PreparedSelect, kept_connection, prepared
 
 # The fast way of the API's two lookups (credential_lookup.lookup with API_FAST_LOOKUP on).
 SESSION = prepared(api_auth._SESSION_LOOKUP)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, AuditEvent, Role, User
-from acs_auth.services import email_change
+from acs_auth.services.accounts import email_change
 
 NEW = "ada.new@example.net"
 

@@ -11,7 +11,7 @@ from itsdangerous.timed import TimestampSigner
 from test_registration import post_form, text
 
 from acs_auth import messages
-from acs_auth.services import tokens
+from acs_auth.services.accounts import tokens
 
 PATHS = {
     "register": "/register/password/",

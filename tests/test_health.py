@@ -22,7 +22,7 @@ from flask_limiter import Limit
 from sqlalchemy import text
 
 from acs_auth.extensions import db, limiter
-from acs_auth.services import schema
+from acs_auth.services.operations import schema
 
 ROOT = Path(__file__).resolve().parent.parent
 

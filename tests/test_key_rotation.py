@@ -13,7 +13,7 @@ from helpers_browser import cookie_value, signed_in
 
 from acs_auth import key_rotation
 from acs_auth.checks import UnsafeConfiguration
-from acs_auth.services import link_requests
+from acs_auth.services.mail import link_requests
 
 OLD_KEY = "old-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 NEW_KEY = "new-secret-key-9876543210-zyxwvutsrqponmlkjihgfedcba"

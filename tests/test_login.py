@@ -18,7 +18,7 @@ from helpers_browser import (
 
 from acs_auth import messages
 from acs_auth.models import User, utcnow
-from acs_auth.services import authentication
+from acs_auth.services.signin import authentication
 
 
 def test_login_goes_to_programs_then_straight_to_the_single_program(auth, client, make_user):

@@ -13,7 +13,8 @@ from test_registration import post_form, text
 
 from acs_auth.extensions import db
 from acs_auth.models import OutboxMessage, User, utcnow
-from acs_auth.services import mail, recovery
+from acs_auth.services.accounts import recovery
+from acs_auth.services.mail import outbox as mail
 
 
 def outbox_rows(app) -> list[dict]:

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from acs_auth.extensions import db
 from acs_auth.models import BackchannelLogout, Role, User, utcnow
 from acs_auth.oidc import logout
-from acs_auth.services import allowlist
+from acs_auth.services.allowlist import imports
 
 pytest_plugins = ("test_oidc_support",)
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -130,7 +130,7 @@ def test_removal_from_the_allowlist_logs_the_person_out_of_the_client(
     app, client, make_rp, make_user, login_as, receiver
 ):
     with app.app_context():
-        allowlist.import_file(
+        imports.import_file(
             b"last_name,email,lo_root_ids\nLovelace,ada@example.org,PROG-1\nHopper,grace@example.org,PROG-2\n"
             b"Turing,alan@example.org,PROG-3\n",
             actor=None,
@@ -140,7 +140,7 @@ def test_removal_from_the_allowlist_logs_the_person_out_of_the_client(
     rp = make_rp(backchannel=receiver.uri)
     tokens = rp.tokens()
     with app.app_context():
-        result = allowlist.import_file(
+        result = imports.import_file(
             b"last_name,email,lo_root_ids\nHopper,grace@example.org,PROG-2\nTuring,alan@example.org,PROG-3\n",
             mode="replace",
             actor=None,
@@ -153,7 +153,7 @@ def test_removal_from_the_allowlist_logs_the_person_out_of_the_client(
 
 
 def test_a_password_change_logs_the_other_sessions_out(app, client, make_rp, signed_in, receiver):
-    from acs_auth.services import accounts
+    from acs_auth.services.accounts import accounts
 
     rp = make_rp(backchannel=receiver.uri)
     rp.tokens()
@@ -221,7 +221,7 @@ def test_an_old_session_is_not_logged_out_twice(app, client, make_rp, signed_in,
     client.post(
         "/logout", data={"csrf_token": csrf_from(client.get("/account").get_data(as_text=True))}
     )
-    from acs_auth.services import accounts
+    from acs_auth.services.accounts import accounts
 
     with app.test_request_context():
         accounts.sign_out_everywhere(db.session.get(User, signed_in))

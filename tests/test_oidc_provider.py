@@ -131,7 +131,7 @@ def test_an_asymmetric_api_key_signs_id_tokens_too(make_app, tmp_path, make_user
     """One keyring: with JWT_PRIVATE_KEY_FILE the ID tokens carry the API key's kid."""
     from test_oidc_support import RelyingParty
 
-    from acs_auth.services import sessions
+    from acs_auth.services.signin import sessions
 
     app = make_app(JWT_ALGORITHM="RS256", JWT_PRIVATE_KEY_FILE=oidc_key_file)
     client = app.test_client()

@@ -12,7 +12,7 @@ from test_oidc_support import POST_LOGOUT, REDIRECT, query_of
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, AuthSession, OAuthCode, Role, User, utcnow
-from acs_auth.services import user_admin
+from acs_auth.services.accounts import user_admin
 
 pytest_plugins = ("test_oidc_support",)
 ISSUER = "http://portal.test"

@@ -14,7 +14,7 @@ from test_api_support import assert_problem
 from zxcvbn import matching
 
 from acs_auth import messages
-from acs_auth.services import password_strength
+from acs_auth.services.accounts import password_strength
 
 pytest_plugins = ("test_api_support",)
 

@@ -12,7 +12,7 @@ from test_registration import count, post_form, text
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuthSession, User
-from acs_auth.services import passwords
+from acs_auth.services.accounts import passwords
 
 EMAIL = "ada.lovelace@example.org"
 OLD_PASSWORD = "correct horse battery staple 42"

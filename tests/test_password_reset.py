@@ -14,7 +14,8 @@ from test_registration import count, post_form, signed_in_user, text
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuthSession, OutboxMessage, User, utcnow
-from acs_auth.services import accounts, authentication, sessions
+from acs_auth.services.accounts import accounts
+from acs_auth.services.signin import authentication, sessions
 
 NEW_PASSWORD = "violet marmalade tugboat 1923"
 

@@ -10,7 +10,7 @@ from test_registration import count, post_form, signed_in_user, text
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuthSession, OutboxMessage, User
-from acs_auth.services import accounts
+from acs_auth.services.accounts import accounts
 
 NEW_PASSWORD = "violet marmalade tugboat 1923"
 
@@ -134,7 +134,7 @@ def test_setup_link_for_an_account_that_got_a_password_is_refused(app, client, o
     link = outbox.link("ada@example.org", "/setup-password/")
 
     def set_password():
-        from acs_auth.services import passwords
+        from acs_auth.services.accounts import passwords
 
         user = db.session.get(User, user_id)
         passwords.apply_new_password(user, "set elsewhere meanwhile 31")

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, AuthSession, OutboxMessage, User
-from acs_auth.services import sessions
+from acs_auth.services.signin import sessions
 
 NEW_PASSWORD = "violet marmalade tugboat 1923"
 

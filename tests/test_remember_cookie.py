@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from acs_auth.extensions import db
 from acs_auth.models import User
-from acs_auth.services import sessions
+from acs_auth.services.signin import sessions
 
 # `production_app`: production settings (SESSION_COOKIE_SECURE, `__Host-` names) over https.
 pytest_plugins = ("test_security_browser",)

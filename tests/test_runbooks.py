@@ -25,8 +25,8 @@ from sqlalchemy.engine import make_url
 
 from acs_auth.extensions import db, dispose_engines
 from acs_auth.models import AuditEvent, OutboxMessage, User
-from acs_auth.services import link_requests
-from acs_auth.services.passwords import hash_password
+from acs_auth.services.accounts.passwords import hash_password
+from acs_auth.services.mail import link_requests
 
 ROOT = Path(__file__).resolve().parent.parent
 OPERATIONS = ROOT / "docs" / "operations.md"
@@ -135,7 +135,7 @@ def populate(app, make_user_on) -> None:
 def make_user_on(make_user):
     """make_user for another app (the fixture's factory is bound to ``app``)."""
     from acs_auth.models import Role, UserProgram, utcnow
-    from acs_auth.services.emails import email_key, normalize_email
+    from acs_auth.services.text.addresses import email_key, normalize_email
 
     def factory(app, email="ada@example.org"):
         def add():

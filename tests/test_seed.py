@@ -20,8 +20,8 @@ from test_health import subprocess_env, wait_for
 from acs_auth import create_app, messages
 from acs_auth.extensions import db, dispose_engines
 from acs_auth.models import AllowlistEntry, User
-from acs_auth.services import allowlist_entries
-from acs_auth.services.demo import DEMO_ADMIN_EMAIL, DEMO_ALLOWLIST
+from acs_auth.services.allowlist import entries as allowlist_entries
+from acs_auth.services.operations.demo import DEMO_ADMIN_EMAIL, DEMO_ALLOWLIST
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Opt
 
 from acs_auth import messages
 from acs_auth.auth.forms import PASSWORD_FIELD_MAX, strip
-from acs_auth.services.accounts import NAME_MAX, USERNAME_PATTERN
+from acs_auth.services.accounts.accounts import NAME_MAX, USERNAME_PATTERN
 
 
 def _password(label: str, *extra) -> PasswordField:

@@ -12,17 +12,10 @@ from acs_auth.account.forms import (
 )
 from acs_auth.models import utcnow
 from acs_auth.ratelimits import PASSWORD, limited, signed_in_account
-from acs_auth.services import (
-    accounts,
-    activity,
-    api_keys,
-    api_quota,
-    email_change,
-    factors,
-    passwords,
-    sessions,
-)
+from acs_auth.services import factors
+from acs_auth.services.accounts import accounts, email_change, passwords
 from acs_auth.services.factors import remembered
+from acs_auth.services.signin import activity, api_keys, api_quota, sessions
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

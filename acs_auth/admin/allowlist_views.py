@@ -20,15 +20,16 @@ from acs_auth.admin.forms import (
 from acs_auth.admin.views import bp
 from acs_auth.extensions import limiter
 from acs_auth.models import utcnow
-from acs_auth.services import allowlist, allowlist_entries, allowlist_uploads
-from acs_auth.services.allowlist_csv import CsvRejected
+from acs_auth.services.allowlist import entries, uploads
+from acs_auth.services.allowlist import imports as allowlist
+from acs_auth.services.allowlist.csvfile import CsvRejected
 
 # Bulk invitations queue email: a human clicking never needs more than this.
 INVITE_RATE = "20 per minute"
 
 
-def _entry_or_404(entry_id: int) -> allowlist_entries.EntryStatus:
-    found = allowlist_entries.get(entry_id)
+def _entry_or_404(entry_id: int) -> entries.EntryStatus:
+    found = entries.get(entry_id)
     if found is None:
         abort(404)
     return found
@@ -39,7 +40,7 @@ def list_entries():
     """Allowlist entries with their status; search, filter and bulk invitation."""
     form = EntryFilterForm(formdata=request.args)
     ok = form.validate()
-    page = allowlist_entries.search(
+    page = entries.search(
         form.q.data if ok else "",
         form.status.data if ok else "",
         after=cursor_arg("after"),
@@ -65,7 +66,7 @@ def invite_entries():
         if ids == []:
             flash(messages.ADMIN_INVITE_NONE_SELECTED, "error")
         else:
-            result = allowlist_entries.invite(current_user, entry_ids=ids)
+            result = entries.invite(current_user, entry_ids=ids)
             flash(messages.ADMIN_INVITED.format(sent=result.sent, skipped=result.skipped))
             if result.remaining:
                 flash(messages.ADMIN_INVITED_REMAINING.format(remaining=result.remaining))
@@ -80,7 +81,7 @@ def remove_entry(entry_id: int):
     found = _entry_or_404(entry_id)
     form = ConfirmForm()
     if found.entry.active and form.validate_on_submit():
-        closed = allowlist_entries.remove(found.entry, current_user)
+        closed = entries.remove(found.entry, current_user)
         flash(messages.ADMIN_ENTRY_REMOVED.format(email=found.entry.email, closed=closed))
         return redirect(url_for(".list_entries"))
     code = 400 if form.errors else 200
@@ -92,7 +93,7 @@ def restore_entry(entry_id: int):
     """Put a removed person back on the allowlist (their account reopens)."""
     found = _entry_or_404(entry_id)
     if ActionForm().validate_on_submit() and not found.entry.active:
-        opened = allowlist_entries.restore(found.entry, current_user)
+        opened = entries.restore(found.entry, current_user)
         flash(messages.ADMIN_ENTRY_RESTORED.format(email=found.entry.email, opened=opened))
     return redirect(url_for(".list_entries"))
 
@@ -100,7 +101,7 @@ def restore_entry(entry_id: int):
 @bp.get("/allowlist/export.csv")
 def export_allowlist():
     """The allowlist as CSV; importing it again changes nothing."""
-    text = allowlist_entries.export_csv(current_user)
+    text = entries.export_csv(current_user)
     name = f"allowlist-{utcnow():%Y%m%d-%H%M}.csv"
     return Response(
         text,
@@ -116,7 +117,7 @@ def upload_allowlist():
     if form.validate_on_submit():
         data = form.file.data.read(current_app.config["ALLOWLIST_MAX_BYTES"] + 1)
         try:
-            token = allowlist_uploads.stage(
+            token = uploads.stage(
                 data,
                 file_name=form.file.data.filename or "",
                 mode=form.mode.data,
@@ -152,11 +153,11 @@ def _upload_gone():
 @bp.get("/allowlist/uploads/<token>")
 def preview_upload(token: str):
     """Step 2: what the upload would change; nothing is written yet."""
-    upload = allowlist_uploads.load(token, current_user)
+    upload = uploads.load(token, current_user)
     if upload is None:
         return _upload_gone()
     try:
-        preview = allowlist_uploads.preview(upload)
+        preview = uploads.preview(upload)
     except CsvRejected:
         return _upload_gone()
     return _render_preview(token, preview, ApplyForm(formdata=None))
@@ -167,16 +168,16 @@ def apply_upload(token: str):
     """Step 3: apply exactly what the preview showed, in one transaction."""
     form = ApplyForm()  # CSRF is checked app-wide; a missing or altered digest is "outdated"
     try:
-        batch, preview = allowlist_uploads.confirm(
+        batch, preview = uploads.confirm(
             token,
             current_user,
             digest=form.digest.data or "",
             skip_invalid=bool(form.skip_invalid.data),
             confirm_mass_removal=bool(form.confirm_mass_removal.data),
         )
-    except (allowlist_uploads.UploadMissing, CsvRejected):
+    except (uploads.UploadMissing, CsvRejected):
         return _upload_gone()
-    except allowlist_uploads.PreviewOutdated as exc:
+    except uploads.PreviewOutdated as exc:
         flash(messages.ADMIN_PREVIEW_OUTDATED, "error")
         return _render_preview(token, exc.preview, ApplyForm(formdata=None), 409)
     except allowlist.ImportBlocked as exc:
@@ -215,7 +216,7 @@ def _after_apply(batch, preview, *, invite: bool) -> None:
             "success",
         )
     if invite and preview.to_add:
-        result = allowlist_entries.invite(current_user, keys=[r.key for r in preview.to_add])
+        result = entries.invite(current_user, keys=[r.key for r in preview.to_add])
         flash(messages.ADMIN_INVITED.format(sent=result.sent, skipped=result.skipped))
         if result.remaining:
             flash(messages.ADMIN_INVITED_REMAINING.format(remaining=result.remaining))
@@ -224,7 +225,7 @@ def _after_apply(batch, preview, *, invite: bool) -> None:
 @bp.post("/allowlist/uploads/<token>/discard")
 def discard_upload(token: str):
     """Forget a pending upload without applying it."""
-    if ActionForm().validate_on_submit() and allowlist_uploads.discard(token, current_user):
+    if ActionForm().validate_on_submit() and uploads.discard(token, current_user):
         flash(messages.ADMIN_UPLOAD_DISCARDED)
     return redirect(url_for(".upload_allowlist"))
 
@@ -232,5 +233,5 @@ def discard_upload(token: str):
 @bp.get("/allowlist/imports")
 def list_imports():
     """Import history: who, when, which file (name and SHA-256), what changed, which mode."""
-    imports = allowlist_entries.history(before=cursor_arg("before"))
+    imports = entries.history(before=cursor_arg("before"))
     return render_template("admin/imports.html", imports=imports)

@@ -29,11 +29,11 @@ from wtforms.validators import (
 from acs_auth import messages
 from acs_auth.auth.forms import no_control_characters
 from acs_auth.models import Role
-from acs_auth.services.allowlist_csv import ID_PATTERN, ID_SEPARATORS
-from acs_auth.services.allowlist_entries import FILTERS, STATUS_LABELS
-from acs_auth.services.audit_log import AuditFilters
-from acs_auth.services.text import has_control_characters
-from acs_auth.services.user_admin import UserFilters
+from acs_auth.services.accounts.user_admin import UserFilters
+from acs_auth.services.allowlist.csvfile import ID_PATTERN, ID_SEPARATORS
+from acs_auth.services.allowlist.entries import FILTERS, STATUS_LABELS
+from acs_auth.services.audit.log import AuditFilters
+from acs_auth.services.text.characters import has_control_characters
 
 MAX_PROGRAMS = 200
 MAX_CURSOR = 2**31 - 1

@@ -9,7 +9,7 @@ from acs_auth import messages
 from acs_auth.admin.forms import ActionForm
 from acs_auth.admin.views import bp
 from acs_auth.models import utcnow
-from acs_auth.services import outbox_admin
+from acs_auth.services.mail import outbox_admin
 
 
 @bp.get("/outbox")

@@ -11,8 +11,8 @@ from acs_auth.admin.program_forms import ProgramForm, ProgramImportForm
 from acs_auth.admin.views import bp
 from acs_auth.models import utcnow
 from acs_auth.oidc import clients
-from acs_auth.services import catalogue
-from acs_auth.services.allowlist_csv import CsvRejected
+from acs_auth.services.allowlist.csvfile import CsvRejected
+from acs_auth.services.programs import catalogue
 
 
 def _program_or_404(program_id: str):

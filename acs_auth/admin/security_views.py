@@ -10,7 +10,7 @@ from wtforms.validators import NumberRange, Optional
 from acs_auth import messages
 from acs_auth.admin.views import bp
 from acs_auth.models import utcnow
-from acs_auth.services import security_chart, security_report
+from acs_auth.services.monitoring import charts, report
 
 DORMANT_SHOWN = 100
 
@@ -34,20 +34,20 @@ def security():
     """Attack signals per hour and day, top sources, unusual and dormant accounts."""
     form = DormantForm(request.args)
     days = _days(form)
-    hourly = security_report.series("hour", 48)
-    daily = security_report.series("day", 30)
+    hourly = report.series("hour", 48)
+    daily = report.series("day", 30)
     page = render_template(
         "admin/security.html",
         hourly=hourly,
         daily=daily,
-        hourly_chart=security_chart.line_chart(hourly, "%H:00", 6),
-        daily_chart=security_chart.line_chart(daily, "%d %b", 5),
-        sources=security_report.top_sources(),
-        unusual=security_report.unusual_accounts(),
+        hourly_chart=charts.line_chart(hourly, "%H:00", 6),
+        daily_chart=charts.line_chart(daily, "%d %b", 5),
+        sources=report.top_sources(),
+        unusual=report.unusual_accounts(),
         form=form,
         days=days,
-        dormant=security_report.dormant_accounts(days, DORMANT_SHOWN),
-        dormant_total=security_report.dormant_count(days),
+        dormant=report.dormant_accounts(days, DORMANT_SHOWN),
+        dormant_total=report.dormant_count(days),
     )
     return page, 400 if form.errors else 200
 
@@ -59,7 +59,7 @@ def export_dormant():
     if not form.validate():
         return security()
     days = _days(form)
-    text = security_report.export_dormant(days, current_user)
+    text = report.export_dormant(days, current_user)
     name = f"dormant-{days}d-{utcnow():%Y%m%d-%H%M}.csv"
     return Response(
         text,

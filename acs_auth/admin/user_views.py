@@ -18,19 +18,13 @@ from acs_auth.admin.forms import (
 )
 from acs_auth.admin.views import bp
 from acs_auth.models import User, utcnow
-from acs_auth.services import (
-    api_keys,
-    api_quota,
-    audit_export,
-    audit_log,
-    catalogue,
-    sessions,
-    user_access,
-    user_admin,
-)
-from acs_auth.services.accounts import AccountExists
-from acs_auth.services.emails import InvalidEmail, LookalikeEmail
+from acs_auth.services.accounts import user_access, user_admin
+from acs_auth.services.accounts.accounts import AccountExists
+from acs_auth.services.audit import export, log
 from acs_auth.services.factors import admin as factor_admin
+from acs_auth.services.programs import catalogue
+from acs_auth.services.signin import api_keys, api_quota, sessions
+from acs_auth.services.text.addresses import InvalidEmail, LookalikeEmail
 
 
 def _user_or_404(user_id: int) -> User:
@@ -112,11 +106,11 @@ def _detail(
         key_form=key_form or ServiceKeyForm(formdata=None),
         new_secret=new_secret,
         action_form=ActionForm(),
-        events=audit_log.events_of(user.id),
+        events=log.events_of(user.id),
         keys=api_keys.list_for(user),
         live_sessions=user_access.live_sessions(user),
         describe_device=sessions.describe_device,
-        describe=audit_export.describe,
+        describe=export.describe,
         key_usage=api_quota.key_usage,
         now=utcnow(),
         factors=factor_admin.summary(user),

@@ -23,9 +23,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from acs_auth import errors, messages
 from acs_auth.admin.forms import AuditFilterForm, UploadForm, cursor_arg, filter_args
 from acs_auth.models import utcnow
-from acs_auth.services import admin_stats, audit_export, audit_log, user_admin
-from acs_auth.services.allowlist_csv import human_size
+from acs_auth.services.accounts import user_admin
+from acs_auth.services.allowlist.csvfile import human_size
+from acs_auth.services.audit import export, log
 from acs_auth.services.factors import admin as factor_admin
+from acs_auth.services.monitoring import dashboard as admin_stats
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -93,22 +95,20 @@ def audit_events():
     form = AuditFilterForm(formdata=request.args)
     page = user_admin.Page()
     if form.validate():
-        page = audit_log.search(
-            form.filters(), before=cursor_arg("before"), after=cursor_arg("after")
-        )
+        page = log.search(form.filters(), before=cursor_arg("before"), after=cursor_arg("after"))
     return render_template(
         "admin/audit.html",
         form=form,
         page=page,
         query=filter_args(form),
-        describe=audit_export.describe,
+        describe=export.describe,
     )
 
 
 # format in the URL: (writer, media type)
 EXPORTS = {
-    "csv": (audit_export.csv_lines, "text/csv"),
-    "jsonl": (audit_export.json_lines, "application/jsonl"),
+    "csv": (export.csv_lines, "text/csv"),
+    "jsonl": (export.json_lines, "application/jsonl"),
 }
 
 
@@ -121,7 +121,7 @@ def export_audit(fmt: str):
     if not form.validate():
         return audit_events()
     filters = form.filters()
-    audit_export.record_export(current_user, filters, fmt)
+    export.record_export(current_user, filters, fmt)
     writer, mimetype = EXPORTS[fmt]
     name = f"audit-{utcnow():%Y%m%d-%H%M}.{fmt}"
     return Response(

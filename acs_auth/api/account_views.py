@@ -11,7 +11,8 @@ from acs_auth.api.minted_keys import minted_key
 from acs_auth.api.problems import problem
 from acs_auth.api.serializers import api_key_json, session_json, user_json
 from acs_auth.api.validation import Invalid, json_body
-from acs_auth.services import accounts, api_keys, sessions
+from acs_auth.services.accounts import accounts
+from acs_auth.services.signin import api_keys, sessions
 
 bp = Blueprint("account", __name__, url_prefix="/auth")
 

@@ -15,8 +15,8 @@ from acs_auth.api.guards import principal, upload
 from acs_auth.api.problems import problem
 from acs_auth.api.validation import Invalid, json_body, query_args
 from acs_auth.models import Program
-from acs_auth.services import catalogue
-from acs_auth.services.allowlist_csv import CsvRejected
+from acs_auth.services.allowlist.csvfile import CsvRejected
+from acs_auth.services.programs import catalogue
 
 
 def program_json(p: Program) -> dict:

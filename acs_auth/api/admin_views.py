@@ -19,18 +19,14 @@ from acs_auth.api.problems import problem
 from acs_auth.api.serializers import admin_user_json, api_key_json, session_json
 from acs_auth.api.validation import Invalid, json_body, query_args
 from acs_auth.models import Role, User
-from acs_auth.services import (
-    accounts,
-    admin_stats,
-    allowlist,
-    api_keys,
-    catalogue,
-    user_access,
-    user_admin,
-)
-from acs_auth.services.emails import InvalidEmail
+from acs_auth.services.accounts import accounts, user_access, user_admin
+from acs_auth.services.allowlist import imports
 from acs_auth.services.factors import admin as factor_admin
-from acs_auth.services.text import has_control_characters
+from acs_auth.services.monitoring import dashboard
+from acs_auth.services.programs import catalogue
+from acs_auth.services.signin import api_keys
+from acs_auth.services.text.addresses import InvalidEmail
+from acs_auth.services.text.characters import has_control_characters
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(require_admin)
@@ -59,7 +55,7 @@ def _no_user():
 @bp.get("/stats")
 def stats():
     """The dashboard's figures and sign-ins per day for the last 30 days."""
-    return jsonify(stats_json(admin_stats.dashboard(), admin_stats.signins_per_day(30)))
+    return jsonify(stats_json(dashboard.dashboard(), dashboard.signins_per_day(30)))
 
 
 @bp.get("/users")
@@ -250,7 +246,7 @@ def upload_allowlist():
     args = query_args(schemas.ALLOWLIST_UPLOAD)
     data, sent_name = _uploaded_file()
     try:
-        result = allowlist.import_file(
+        result = imports.import_file(
             data,
             file_name=(args.get("file_name") or sent_name)[:255],
             mode=args.get("mode", "merge"),
@@ -259,6 +255,6 @@ def upload_allowlist():
             skip_invalid=args.get("skip_invalid", False),
             confirm_mass_removal=args.get("confirm_mass_removal", False),
         )
-    except allowlist.CsvRejected as exc:
+    except imports.CsvRejected as exc:
         return problem(422, detail=str(exc), errors={"file": [str(exc)]})
     return import_response(result, dry_run=args.get("dry_run", False))

@@ -8,7 +8,7 @@ from flask import current_app, jsonify
 
 from acs_auth import messages
 from acs_auth.api.problems import problem
-from acs_auth.services.allowlist import ImportResult, Preview
+from acs_auth.services.allowlist.imports import ImportResult, Preview
 
 # A preview can list every row of a 200,000-line file; the API shows at most this many items
 # per list and says when it cut one short (the counts are always complete).

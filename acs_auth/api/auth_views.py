@@ -29,18 +29,9 @@ from acs_auth.ratelimits import (
     reset_address_in,
     signed_in_account,
 )
-from acs_auth.services import (
-    accounts,
-    api_auth,
-    authentication,
-    jwt_tokens,
-    link_requests,
-    passwords,
-    recovery,
-    refresh,
-    registration,
-    tokens,
-)
+from acs_auth.services.accounts import accounts, passwords, recovery, registration, tokens
+from acs_auth.services.mail import link_requests
+from acs_auth.services.signin import api_auth, authentication, jwt_tokens, refresh
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 

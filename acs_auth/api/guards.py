@@ -17,8 +17,8 @@ from acs_auth.api.problems import problem, unauthorized
 from acs_auth.logs import redact
 from acs_auth.models import Role
 from acs_auth.security import URL_CREDENTIALS
-from acs_auth.services import api_auth
 from acs_auth.services.factors import policy as factor_policy
+from acs_auth.services.signin import api_auth
 
 log = logging.getLogger(__name__)
 

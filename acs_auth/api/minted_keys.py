@@ -11,7 +11,7 @@ from acs_auth.api.problems import problem
 from acs_auth.api.serializers import api_key_json
 from acs_auth.api.validation import Invalid
 from acs_auth.models import ApiKey
-from acs_auth.services import api_keys
+from acs_auth.services.signin import api_keys
 
 
 def minted_key(mint: Callable[[], tuple[ApiKey, str]]):

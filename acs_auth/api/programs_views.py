@@ -7,7 +7,8 @@ from flask import Blueprint, jsonify
 from acs_auth import messages
 from acs_auth.api.guards import principal
 from acs_auth.api.problems import problem
-from acs_auth.services import catalogue, programs
+from acs_auth.services.programs import access as programs
+from acs_auth.services.programs import catalogue
 
 bp = Blueprint("programs", __name__, url_prefix="/programs")
 

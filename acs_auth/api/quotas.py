@@ -13,7 +13,7 @@ from __future__ import annotations
 from flask import Flask, g
 
 from acs_auth.extensions import limiter
-from acs_auth.services.api_quota import ACCOUNT_SCOPE, KEY_SCOPE, key_subject, limit_for
+from acs_auth.services.signin.api_quota import ACCOUNT_SCOPE, KEY_SCOPE, key_subject, limit_for
 
 
 def _principal():

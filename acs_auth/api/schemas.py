@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from acs_auth.api.validation import Field, Schema
 from acs_auth.models import Role
-from acs_auth.services import api_keys
+from acs_auth.services.signin import api_keys
 
 # Bounds: database column sizes, and for passwords a generous cap above the policy's 128 so an
 # over-long password is told "too long" by the policy rather than refused as malformed input.

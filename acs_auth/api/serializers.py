@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from acs_auth.models import ApiKey, AuthSession, User, utcnow
-from acs_auth.services import api_keys, api_quota, sessions
-from acs_auth.services.api_auth import Caller
-from acs_auth.services.refresh import TokenPair
+from acs_auth.services.signin import api_keys, api_quota, sessions
+from acs_auth.services.signin.api_auth import Caller
+from acs_auth.services.signin.refresh import TokenPair
 
 
 def timestamp(value: datetime | None) -> str | None:

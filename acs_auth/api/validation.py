@@ -18,8 +18,8 @@ from flask import request
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from acs_auth import messages
-from acs_auth.services.emails import InvalidEmail, LookalikeEmail, validate_address
-from acs_auth.services.text import has_control_characters
+from acs_auth.services.text.addresses import InvalidEmail, LookalikeEmail, validate_address
+from acs_auth.services.text.characters import has_control_characters
 
 _TYPE_NAMES = {"string": "a string", "boolean": "true or false", "integer": "an integer"}
 

@@ -15,7 +15,7 @@ from acs_auth.api import (
 from acs_auth.api.problems import validation_failed
 from acs_auth.api.validation import Invalid
 from acs_auth.extensions import csrf
-from acs_auth.services import jwt_tokens
+from acs_auth.services.signin import jwt_tokens
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 bp.before_request(guards.check_request)

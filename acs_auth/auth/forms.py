@@ -1,11 +1,11 @@
-"""The sign-in form: shape checks only; the credentials are judged by services.authentication."""
+"""The sign-in form: shape checks only; services.signin.authentication judges the credentials."""
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from acs_auth import messages
-from acs_auth.services.text import has_control_characters
+from acs_auth.services.text.characters import has_control_characters
 
 # Longer than any password the policy accepts; a cap keeps a huge field from costing work.
 PASSWORD_FIELD_MAX = 1024

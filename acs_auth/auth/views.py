@@ -16,7 +16,8 @@ from acs_auth import messages, security
 from acs_auth.auth.forms import LoginForm
 from acs_auth.models import SessionKind
 from acs_auth.ratelimits import SIGN_IN, account_named_by, form_field, limited
-from acs_auth.services import accounts, authentication
+from acs_auth.services.accounts import accounts
+from acs_auth.services.signin import authentication
 
 bp = Blueprint("auth", __name__)
 

@@ -10,9 +10,9 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from acs_auth import messages
-from acs_auth.services import allowlist, allowlist_entries
-from acs_auth.services.allowlist import ImportBlocked, Preview
-from acs_auth.services.allowlist_csv import CsvRejected, human_size
+from acs_auth.services.allowlist import entries, imports
+from acs_auth.services.allowlist.csvfile import CsvRejected, human_size
+from acs_auth.services.allowlist.imports import ImportBlocked, Preview
 
 group = AppGroup("allowlist", help="Import the allowlist from CSV (with a preview), export it.")
 
@@ -72,9 +72,9 @@ def _apply(preview: Preview, skip_invalid: bool, remove_many: bool):
     total = len(preview.to_add) + len(preview.to_change) + len(preview.to_remove)
     options = {"skip_invalid": skip_invalid, "confirm_mass_removal": remove_many}
     if total < PROGRESS_FROM:
-        return allowlist.apply(preview, **options)
+        return imports.apply(preview, **options)
     with click.progressbar(length=total, label="Applying", file=sys.stderr) as bar:
-        return allowlist.apply(preview, progress=bar.update, **options)
+        return imports.apply(preview, progress=bar.update, **options)
 
 
 def _invite(preview: Preview) -> None:
@@ -82,11 +82,11 @@ def _invite(preview: Preview) -> None:
 
     keys = [row.key for row in preview.to_add]
     sent = skipped = 0
-    batch = allowlist_entries.INVITE_BATCH
+    batch = entries.INVITE_BATCH
     with click.progressbar(length=len(keys), label="Inviting", file=sys.stderr) as bar:
         for start in range(0, len(keys), batch):
             chunk = keys[start : start + batch]
-            result = allowlist_entries.invite(None, keys=chunk, limit=len(chunk))
+            result = entries.invite(None, keys=chunk, limit=len(chunk))
             sent, skipped = sent + result.sent, skipped + result.skipped
             bar.update(len(chunk))
     click.echo(messages.CLI_ALLOWLIST_INVITED.format(sent=sent, skipped=skipped))
@@ -112,7 +112,7 @@ def import_command(
     try:
         if file.stat().st_size > cap:  # refuse before reading a huge file into memory
             raise CsvRejected(messages.CSV_TOO_LARGE.format(limit=human_size(cap)))
-        preview = allowlist.preview_bytes(
+        preview = imports.preview_bytes(
             file.read_bytes(), file_name=file.name, mode="replace" if replace else "merge"
         )
     except CsvRejected as exc:
@@ -127,7 +127,7 @@ def import_command(
     except ImportBlocked as exc:
         click.echo(_blocked(preview, exc.reason), err=True)
         sys.exit(1)
-    except allowlist.ImportConflict:
+    except imports.ImportConflict:
         click.echo(messages.CLI_ALLOWLIST_CONFLICT, err=True)
         sys.exit(1)
     click.echo(
@@ -147,7 +147,7 @@ def import_command(
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 def export_command(file: Path) -> None:
     """Write the allowlist to FILE ("-" for standard output) as CSV that re-imports unchanged."""
-    text = allowlist_entries.export_csv(None)
+    text = entries.export_csv(None)
     count = max(text.count("\r\n") - 1, 0)
     if str(file) == "-":
         click.echo(text, nl=False)

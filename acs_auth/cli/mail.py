@@ -12,8 +12,8 @@ from flask.cli import AppGroup
 
 from acs_auth import messages
 from acs_auth.checks import mail_backend
-from acs_auth.services import mail as mail_service
-from acs_auth.services import maintenance
+from acs_auth.services.mail import outbox
+from acs_auth.services.operations import maintenance
 
 group = AppGroup("mail", help="Deliver queued email.")
 
@@ -32,13 +32,13 @@ def send_pending() -> None:
     done = maintenance.send_all_pending()
     click.echo(
         messages.CLI_MAIL_COUNTS.format(
-            sent=done.sent, failed=done.failed, pending=mail_service.pending_count()
+            sent=done.sent, failed=done.failed, pending=outbox.pending_count()
         )
     )
     if mail_backend(current_app.config) == "console":
         click.echo(messages.CLI_MAIL_TO_CONSOLE)
     if not done.sent:
-        click.echo(mail_service.why_nothing_was_sent(done.failed))
+        click.echo(outbox.why_nothing_was_sent(done.failed))
 
 
 @group.command("worker")

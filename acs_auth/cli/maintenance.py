@@ -9,9 +9,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from acs_auth import messages
-from acs_auth.services import demo, maintenance
-from acs_auth.services.allowlist import ImportResult
-from acs_auth.services.allowlist_csv import CsvRejected
+from acs_auth.services.allowlist.csvfile import CsvRejected
+from acs_auth.services.allowlist.imports import ImportResult
+from acs_auth.services.operations import demo, maintenance
 
 
 @click.command("cleanup")

@@ -9,8 +9,8 @@ import click
 from flask.cli import AppGroup
 
 from acs_auth import messages
-from acs_auth.services import catalogue
-from acs_auth.services.allowlist_csv import CsvRejected
+from acs_auth.services.allowlist.csvfile import CsvRejected
+from acs_auth.services.programs import catalogue
 
 group = AppGroup("programs", help="The program catalogue: list, import and export as CSV.")
 

@@ -8,9 +8,10 @@ from flask.cli import AppGroup
 from acs_auth import messages
 from acs_auth.cli.mail import deliver_if_background
 from acs_auth.models import Role
-from acs_auth.services import accounts, maintenance, passwords
-from acs_auth.services.allowlist_csv import ID_PATTERN, MAX_NAME
-from acs_auth.services.emails import InvalidEmail, validate_address
+from acs_auth.services.accounts import accounts, passwords
+from acs_auth.services.allowlist.csvfile import ID_PATTERN, MAX_NAME
+from acs_auth.services.operations import maintenance
+from acs_auth.services.text.addresses import InvalidEmail, validate_address
 
 group = AppGroup("users", help="Create administrators and users, unlock accounts.")
 

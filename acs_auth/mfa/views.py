@@ -14,8 +14,8 @@ from flask_login import current_user, login_required
 from acs_auth import messages, security
 from acs_auth.mfa.forms import ConfirmTotpForm, DownloadCodesForm, PasswordForm
 from acs_auth.ratelimits import PASSWORD, limited, signed_in_account
-from acs_auth.services import authentication
 from acs_auth.services.factors import recovery_codes, state, totp
+from acs_auth.services.signin import authentication
 
 bp = Blueprint("mfa", __name__, url_prefix="/account/two-step")
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from acs_auth.extensions import db
 from acs_auth.models.base import UTCDateTime, utcnow
-from acs_auth.services.names import name_key
+from acs_auth.services.text.names import name_key
 
 # PostgreSQL only uses a b-tree index for LIKE 'prefix%' under the C collation, or with the
 # *_pattern_ops operator class; the allowlist's prefix searches rely on it.
@@ -34,7 +34,7 @@ _ASCII_SEPARATORS = re.compile(r"[\s\-]+")
 def search_key(value: str | None) -> str | None:
     """A name folded for case- and accent-insensitive prefix search; None for an empty name.
 
-    Equal to services.names.name_key; plain ASCII names skip its Unicode normalisation (a
+    Equal to services.text.names.name_key; plain ASCII names skip its Unicode normalisation (a
     100k-row import spends most of its key time there), as the test suite checks.
     """
     if value and value.isascii():
@@ -150,7 +150,7 @@ class User(UserMixin, db.Model):
     def get_id(self) -> str:
         """Flask-Login's id is the auth session's public id, never the user's row id."""
         if self.auth_session is None:
-            raise RuntimeError("User has no auth session; sign in through services.sessions")
+            raise RuntimeError("User has no auth session; sign in through services.signin.sessions")
         return self.auth_session.public_id
 
     def __repr__(self) -> str:

@@ -12,8 +12,9 @@ from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import OAuthClient, User
 from acs_auth.oidc.store import digest
-from acs_auth.services import audit, catalogue
-from acs_auth.services.allowlist_csv import ID_PATTERN
+from acs_auth.services import audit
+from acs_auth.services.allowlist.csvfile import ID_PATTERN
+from acs_auth.services.programs import catalogue
 
 MAX_URIS = 20
 

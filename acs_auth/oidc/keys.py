@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import current_app
 from joserfc.jwk import OKPKey, RSAKey
 
-from acs_auth.services import jwt_tokens
+from acs_auth.services.signin import jwt_tokens
 
 GENERATED_FILE = "oidc-signing-key.pem"
 _EXTENSION = "acs_auth.oidc.key"

@@ -36,8 +36,10 @@ from acs_auth.models import (
 )
 from acs_auth.oidc import keys, store
 from acs_auth.oidc.server import issuer
-from acs_auth.services import accounts, audit, sessions
-from acs_auth.services.mail import backoff, lease_due
+from acs_auth.services import audit
+from acs_auth.services.accounts import accounts
+from acs_auth.services.mail.outbox import backoff, lease_due
+from acs_auth.services.signin import sessions
 
 log = logging.getLogger(__name__)
 EVENT = "http://schemas.openid.net/event/backchannel-logout"

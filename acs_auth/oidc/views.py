@@ -13,7 +13,7 @@ from acs_auth import messages, security
 from acs_auth.extensions import csrf, db
 from acs_auth.oidc import keys, policy, store
 from acs_auth.oidc.server import SCOPES, current_server, issuer
-from acs_auth.services import accounts
+from acs_auth.services.accounts import accounts
 
 bp = Blueprint("oidc", __name__)
 

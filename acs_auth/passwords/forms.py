@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from acs_auth import messages
 from acs_auth.auth.forms import no_control_characters
-from acs_auth.services.emails import InvalidEmail, LookalikeEmail, validate_address
+from acs_auth.services.text.addresses import InvalidEmail, LookalikeEmail, validate_address
 
 EMAIL_MAX = 254
 NAME_MAX = 100

@@ -27,10 +27,11 @@ from acs_auth.ratelimits import (
     reset_address_in,
 )
 from acs_auth.security import forget_browser_session
-from acs_auth.services import link_requests, recovery
-from acs_auth.services.authentication import SignIn
-from acs_auth.services.passwords import PasswordRejected
-from acs_auth.services.tokens import Purpose
+from acs_auth.services.accounts import recovery
+from acs_auth.services.accounts.passwords import PasswordRejected
+from acs_auth.services.accounts.tokens import Purpose
+from acs_auth.services.mail import link_requests
+from acs_auth.services.signin.authentication import SignIn
 
 bp = Blueprint("passwords", __name__)
 

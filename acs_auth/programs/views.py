@@ -4,7 +4,8 @@ from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from acs_auth import messages
-from acs_auth.services import catalogue, programs
+from acs_auth.services.programs import access as programs
+from acs_auth.services.programs import catalogue
 
 bp = Blueprint("programs", __name__)
 

@@ -33,9 +33,10 @@ from acs_auth.ratelimits import (
     registration_in_session,
 )
 from acs_auth.registration.forms import RegistrationForm, RegistrationPasswordForm
-from acs_auth.services import link_requests, registration
-from acs_auth.services.passwords import PasswordRejected
-from acs_auth.services.tokens import Purpose
+from acs_auth.services.accounts import registration
+from acs_auth.services.accounts.passwords import PasswordRejected
+from acs_auth.services.accounts.tokens import Purpose
+from acs_auth.services.mail import link_requests
 
 bp = Blueprint("registration", __name__)
 

@@ -23,8 +23,8 @@ from acs_auth.models import (
     UserProgram,
     utcnow,
 )
-from acs_auth.services.emails import email_key, normalize_email
-from acs_auth.services.passwords import hash_password
+from acs_auth.services.accounts.passwords import hash_password
+from acs_auth.services.text.addresses import email_key, normalize_email
 
 from .support import (
     BIN,

@@ -25,9 +25,9 @@ from schemathesis.specs.openapi.checks import (
 from acs_auth import create_app
 from acs_auth.extensions import db, dispose_engines
 from acs_auth.models import AllowlistEntry, Role, User, UserProgram, utcnow
-from acs_auth.services import refresh
-from acs_auth.services.emails import email_key
-from acs_auth.services.passwords import hash_password
+from acs_auth.services.accounts.passwords import hash_password
+from acs_auth.services.signin import refresh
+from acs_auth.services.text.addresses import email_key
 
 pytestmark = pytest.mark.slow
 

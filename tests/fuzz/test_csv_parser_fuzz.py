@@ -12,7 +12,7 @@ import os
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from acs_auth.services.allowlist_csv import ID_PATTERN, CsvRejected, Parsed, parse, write
+from acs_auth.services.allowlist.csvfile import ID_PATTERN, CsvRejected, Parsed, parse, write
 
 EXAMPLES = int(os.environ.get("FUZZ_CSV_EXAMPLES", "300"))
 FUZZ = settings(

@@ -18,8 +18,9 @@ from sqlalchemy import Select, delete, func, select, union
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import RecoveryCode, TotpFactor, User, utcnow
-from acs_auth.services import audit, mail
+from acs_auth.services import audit
 from acs_auth.services.factors import policy, remembered, state
+from acs_auth.services.mail import outbox
 
 # What a person reads for each kind (admin pages, dashboard); unknown kinds show their name.
 LABELS = {
@@ -137,7 +138,7 @@ def reset(user: User, actor: User) -> list[str]:
     for model in FACTOR_MODELS:
         db.session.execute(delete(model).where(model.user_id == user.id))
     browsers = remembered.revoke_all(user)
-    mail.queue(
+    outbox.queue(
         "factors_reset",
         user.email,
         user=user,

@@ -7,11 +7,12 @@ to the address stored on the account, and they carry no secret and no code.
 from __future__ import annotations
 
 from acs_auth.models import User, utcnow
-from acs_auth.services import mail, recovery
+from acs_auth.services.accounts import recovery
+from acs_auth.services.mail import outbox
 
 
 def _send(kind: str, user: User, **context) -> None:
-    mail.queue(
+    outbox.queue(
         kind,
         user.email,
         user=user,

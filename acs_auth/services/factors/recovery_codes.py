@@ -16,8 +16,9 @@ from sqlalchemy import delete, func, select, update
 
 from acs_auth.extensions import db
 from acs_auth.models import AuthSession, RecoveryCode, User, utcnow
-from acs_auth.services import audit, authentication
+from acs_auth.services import audit
 from acs_auth.services.factors import notices, state
+from acs_auth.services.signin import authentication
 
 COUNT = 10
 LENGTH = 16

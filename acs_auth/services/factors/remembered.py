@@ -26,7 +26,8 @@ from sqlalchemy import select, update
 from acs_auth import key_rotation
 from acs_auth.extensions import db
 from acs_auth.models import RememberedBrowser, User, utcnow
-from acs_auth.services import audit, factors, sessions
+from acs_auth.services import audit, factors
+from acs_auth.services.signin import sessions
 
 SALT = "acs-auth.remembered-browser"
 # A cookie value far longer than any this module writes is refused before decoding.

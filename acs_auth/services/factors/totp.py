@@ -20,8 +20,9 @@ from sqlalchemy import delete, or_, select, update
 
 from acs_auth.extensions import db
 from acs_auth.models import AuthSession, TotpFactor, User, utcnow
-from acs_auth.services import audit, authentication
+from acs_auth.services import audit
 from acs_auth.services.factors import crypto, notices, recovery_codes, state
+from acs_auth.services.signin import authentication
 
 DIGITS = 6
 DRIFT_STEPS = 1  # a code of the step before or after the current one is accepted too

@@ -1,0 +1,8 @@
+"""The allowlist: who may register, imported from the organisation's CSV.
+
+Parsing and writing the file (csvfile), preview and apply (imports, with bulk statements in
+bulk), staged uploads awaiting confirmation (uploads), the entries as the admin sees them
+(entries) and what leaving or rejoining the list does to an account (lifecycle). It may import
+models, extensions, the text, audit and programs services, signin.sessions and
+accounts.registration (invitations); never views, blueprints or forms.
+"""

@@ -1,0 +1,240 @@
+"""Sign-in: credential check, atomic lockout counting and the session it opens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app, has_request_context, request
+from sqlalchemy import and_, bindparam, case, literal, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from acs_auth.extensions import db
+from acs_auth.models import AuthSession, User, UTCDateTime, utcnow
+from acs_auth.services import audit
+from acs_auth.services.accounts.passwords import verify_password
+from acs_auth.services.signin import sessions
+from acs_auth.services.text.addresses import email_key
+
+
+class CurrentPasswordWrong(ValueError):
+    """The current password given to confirm a change is wrong."""
+
+
+class SignedOutByLock(CurrentPasswordWrong):
+    """Wrong, and the account is locked: the session that asked has been ended."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What counting one failed password check did to the account."""
+
+    locked: bool  # the account is locked now
+    just_locked: bool  # this failure is the one that locked it
+    until: datetime | None = None  # when the lock ends
+
+
+@dataclass
+class SignIn:
+    """A successful sign-in: the user, the session just opened, what before_commit returned."""
+
+    user: User
+    session: AuthSession
+    prepared: Any = None
+
+
+# The statements of every sign-in are built once: building one and deriving its cache key
+# cost more than running it. The UPDATE names the table, not the class, so the Session runs it
+# as plain SQL (a third of the time of an ORM-enabled UPDATE); nothing in memory has to follow
+# it but the account, which _record_success updates itself. docs/performance.md, "Sign-in".
+_KEY = bindparam("key")
+_FIND_ACCOUNT = (
+    select(User)
+    .where(or_(User.email_key == _KEY, User.username_key == _KEY))
+    # An email match wins over a username match, so no username can shadow someone's email.
+    .order_by(case((User.email_key == _KEY, 0), else_=1))
+    .limit(1)
+)
+_NOW = bindparam("now", type_=UTCDateTime())
+_USERS = User.__table__.c
+_RECORD_SUCCESS = (
+    update(User.__table__)
+    # The lock test is repeated here: a parallel wrong guess that locked the account after
+    # this request read the row must still win over a right password.
+    .where(
+        _USERS.id == bindparam("user_id"),
+        or_(_USERS.locked_until.is_(None), _USERS.locked_until <= _NOW),
+    )
+    .values(
+        visit_count=_USERS.visit_count + 1,
+        failed_login_count=0,
+        locked_until=None,
+        last_login_at=_NOW,
+        last_login_ip=bindparam("ip"),
+    )
+)
+
+
+_FIND_ACCOUNT_ID = (
+    select(User.id)
+    .where(or_(User.email_key == _KEY, User.username_key == _KEY))
+    .order_by(case((User.email_key == _KEY, 0), else_=1))
+    .limit(1)
+)
+
+
+def account_id_for(identifier: str) -> int | None:
+    """The id of the account ``identifier`` names at sign-in (as find_by_identifier), or None.
+
+    Only printable keys of a possible length reach the database, so a NUL byte or a lone
+    surrogate typed into the box is simply no account.
+    """
+    key = email_key(identifier) if isinstance(identifier, str) else ""
+    if not key or len(key) > 254 or not key.isprintable():
+        return None
+    return db.session.scalar(_FIND_ACCOUNT_ID, {"key": key})
+
+
+def find_by_identifier(identifier: str) -> User | None:
+    """The account whose email or username matches ``identifier`` case-insensitively."""
+    key = email_key(identifier or "")
+    if not key or len(key) > 254:
+        return None
+    return db.session.scalar(_FIND_ACCOUNT, {"key": key})
+
+
+def count_failure(user: User) -> Failure:
+    """Add one failure in a single UPDATE so that every worker agrees (no commit)."""
+    cfg = current_app.config
+    now = utcnow()
+    until = now + timedelta(minutes=cfg["LOCKOUT_DURATION_MINUTES"])
+    expired = and_(User.locked_until.is_not(None), User.locked_until <= now)
+    new_count = case((expired, 1), else_=User.failed_login_count + 1)
+    stmt = (
+        update(User)
+        .where(User.id == user.id)
+        .values(
+            failed_login_count=new_count,
+            locked_until=case(
+                (new_count >= cfg["MAX_LOGIN_ATTEMPTS"], literal(until, UTCDateTime())),
+                (expired, literal(None, UTCDateTime())),
+                else_=User.locked_until,
+            ),
+        )
+        .returning(User.failed_login_count, User.locked_until)
+        .execution_options(synchronize_session=False)
+    )
+    count, locked_until = db.session.execute(stmt).one()
+    locked = locked_until is not None and locked_until > now
+    just_locked = locked and count == cfg["MAX_LOGIN_ATTEMPTS"]
+    return Failure(locked=locked, just_locked=just_locked, until=locked_until)
+
+
+def _locked_now(user: User, failure: Failure) -> None:
+    """Record the lock this failure caused and tell the owner, once per lock (no commit)."""
+    from acs_auth.services.mail import notices  # notices -> recovery -> this module
+
+    audit.record("account.locked", target=user)
+    notices.account_locked(user, failure.until)
+
+
+def _record_success(user: User) -> bool:
+    """Count the visit and clear the counter, unless a lock landed meanwhile; True when done."""
+    now = utcnow()
+    ip = request.remote_addr if has_request_context() else None
+    done = db.session.execute(_RECORD_SUCCESS, {"user_id": user.id, "now": now, "ip": ip})
+    if done.rowcount != 1:
+        return False
+    # The loaded account now matches the row, so an answer built before the commit is right
+    # without reading it back; visit_count is reloaded if someone asks for it.
+    written = {
+        "failed_login_count": 0,
+        "locked_until": None,
+        "last_login_at": now,
+        "last_login_ip": ip,
+    }
+    for key, value in written.items():
+        set_committed_value(user, key, value)
+    db.session.expire(user, ["visit_count"])
+    return True
+
+
+def sign_in(
+    identifier: str,
+    password: str,
+    kind: str,
+    remember: bool = False,
+    before_commit: Callable[[AuthSession], Any] | None = None,
+) -> SignIn | None:
+    """Check the credentials and open a session; None for every kind of failure alike.
+
+    Unknown, wrong password, locked, inactive and not-yet-set-up accounts all pay one bcrypt
+    check and all return None, so neither the answer nor its timing tells them apart.
+    ``before_commit(session)`` runs on success inside the sign-in's transaction (the API stores
+    the refresh token's hash with the new session and builds its answer there, as the commit
+    will leave the account); its result is ``SignIn.prepared``. After the commit the account's
+    attributes are expired, as usual, and load again when read.
+    """
+    user = find_by_identifier(identifier)
+    password_ok = verify_password(user.password_hash if user else None, password or "")
+    if user is None:
+        audit.record("login.failed", target_label=audit.typed_label(identifier), reason="unknown")
+        db.session.commit()
+        return None
+    if user.is_locked():
+        audit.record("login.failed", target=user, reason="locked")
+    elif user.is_service_account:  # a machine identity signs in with nothing but its API keys
+        audit.record("login.failed", target=user, reason="service_account")
+    elif not password_ok:
+        failure = count_failure(user)
+        audit.record("login.failed", target=user, reason="password")
+        if failure.just_locked:
+            _locked_now(user, failure)
+    elif not user.is_active:
+        from acs_auth.services.mail import notices
+
+        audit.record("login.failed", target=user, reason="inactive")
+        notices.account_inactive(user)  # the right password: tell the owner whom to ask
+    elif not _record_success(user):
+        audit.record("login.failed", target=user, reason="locked")
+    else:
+        from acs_auth.services.mail import notices
+        from acs_auth.services.signin import activity
+
+        new_device = has_request_context() and activity.is_new_device(
+            user, request.user_agent.string, request.remote_addr
+        )
+        row = sessions.open_session(user, kind, remember)
+        prepared = before_commit(row) if before_commit else None
+        audit.record("login.succeeded", actor=user, target=user, kind=str(kind))
+        if new_device:
+            notices.new_device(user, row)
+        db.session.commit()
+        user.auth_session = row
+        return SignIn(user=user, session=row, prepared=prepared)
+    db.session.commit()
+    return None
+
+
+def confirm_password(user: User, password: str, asking: AuthSession | None, event: str) -> None:
+    """Check a signed-in person's current password; a wrong one counts toward the lockout.
+
+    A wrong password is one more failed sign-in on the same atomic counter, so a stolen
+    session cannot guess beyond MAX_LOGIN_ATTEMPTS: once the account is locked, the session
+    ``asking`` is ended (one commit) and SignedOutByLock is raised, else CurrentPasswordWrong.
+    A right password passes even while the account is locked by guesses made elsewhere.
+    """
+    if verify_password(user.password_hash, password or ""):
+        return
+    audit.record(event, actor=user, target=user)
+    # A lock already in force is not extended by guesses from inside a session.
+    failure = Failure(True, False) if user.is_locked() else count_failure(user)
+    if failure.just_locked:
+        _locked_now(user, failure)
+    if failure.locked and asking is not None:
+        sessions.revoke(asking, "locked")
+        audit.record("session.ended_by_lock", actor=user, target=user)
+    db.session.commit()
+    raise SignedOutByLock() if failure.locked else CurrentPasswordWrong()
