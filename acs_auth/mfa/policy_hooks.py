@@ -10,7 +10,7 @@ asks ``policy.must_enrol`` for /api/admin.
 
 from __future__ import annotations
 
-from flask import Flask, flash, redirect, request, url_for
+from flask import Flask, flash, redirect, request, session, url_for
 from flask_login import current_user
 
 from acs_auth import messages
@@ -22,7 +22,7 @@ MAX_REMEMBER_DAYS = 365
 # Where a person held at enrolment is sent.
 ENROL_ENDPOINT = "mfa.index"
 # Blueprints a person held at enrolment may still use (enrolment, passkeys, probes).
-OPEN_BLUEPRINTS = frozenset({"mfa", "passkeys", "health", "metrics"})
+OPEN_BLUEPRINTS = frozenset({"mfa", "mfa_signin", "passkeys", "health", "metrics"})
 # Single endpoints that stay open: signing out (here or from a program), the static files,
 # and the provider's public documents and back-end calls, which never act for the browser.
 OPEN_ENDPOINTS = frozenset(
@@ -63,6 +63,7 @@ def send_to_enrolment():
         return None
     if not current_user.is_authenticated or not policy.must_enrol(current_user):
         return None
-    if request.method == "GET":
+    waiting = [message for _category, message in session.get("_flashes", [])]
+    if messages.MFA_ENROL_REQUIRED not in waiting:  # once, however many pages were tried
         flash(messages.MFA_ENROL_REQUIRED, "info")
     return redirect(url_for(ENROL_ENDPOINT), code=303)
