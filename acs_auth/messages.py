@@ -361,6 +361,10 @@ ADMIN_FACTORS_RESET = (
 )
 ADMIN_FACTORS_NONE = "This person has no second factor to reset."
 ADMIN_FACTORS_NOT_YOURS = "Change your own second factors on your account page."
+CLI_ADMIN_MUST_ENROL = (
+    "{email} sets up a second factor at the first sign-in, before anything else "
+    "(MFA_REQUIRED_ROLES)."
+)
 
 # Second factor (issue 15): authenticator app, recovery codes, the second sign-in step
 CLI_MFA_ROTATED = (

@@ -180,3 +180,13 @@ def test_the_policy_is_off_in_testing_and_admin_by_default_elsewhere(app, monkey
 def test_a_bad_second_factor_setting_stops_the_start(setting, value, named):
     with pytest.raises(ConfigurationError, match=named):
         create_app("testing", SQLALCHEMY_DATABASE_URI="sqlite://", **{setting: value})
+
+
+@pytest.mark.parametrize(
+    "app_overrides", [{"MFA_REQUIRED_ROLES": "admin"}, {"MFA_REQUIRED_ROLES": ""}], indirect=True
+)
+def test_create_admin_says_the_new_admin_enrols_first(app, runner, app_overrides):
+    result = runner.invoke(args=["users", "create-admin", "--email", "boss@example.org"])
+    assert result.exit_code == 0, result.output
+    said = messages.CLI_ADMIN_MUST_ENROL.format(email="boss@example.org")
+    assert (said in result.output) == bool(app_overrides["MFA_REQUIRED_ROLES"])

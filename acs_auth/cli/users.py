@@ -10,6 +10,7 @@ from acs_auth.cli.mail import deliver_if_background
 from acs_auth.models import Role
 from acs_auth.services.accounts import accounts, passwords
 from acs_auth.services.allowlist.csvfile import ID_PATTERN, MAX_NAME
+from acs_auth.services.factors import policy as factor_policy
 from acs_auth.services.operations import maintenance
 from acs_auth.services.text.addresses import InvalidEmail, validate_address
 
@@ -76,6 +77,8 @@ def create_admin(email: str, password_prompt: bool) -> None:
     click.echo(messages.CLI_ADMIN_CREATED.format(email=email))
     if not password_prompt:
         click.echo(messages.CLI_PASSWORD_ONCE.format(password=password))
+    if Role.ADMIN.value in factor_policy.required_roles():
+        click.echo(messages.CLI_ADMIN_MUST_ENROL.format(email=email))
 
 
 @group.command("create")
