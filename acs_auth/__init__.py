@@ -66,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(api.reference.bp)  # /api/docs: HTML for people, not an operation
     api.quotas.init_app(app)  # per-account and per-key budgets on every registered API view
     from acs_auth import oidc
 

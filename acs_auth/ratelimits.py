@@ -228,12 +228,14 @@ def limited(budget: Budget, subject: Subject):
             key_func=_once_per_request(subject),
             exempt_when=_not_post,
         )(view)
-        return limiter.shared_limit(
+        view = limiter.shared_limit(
             _setting(budget.ip_setting),
             scope=budget.name + "-ip",
             key_func=client_ip,
             exempt_when=_not_post,
         )(view)
+        view.rate_limited = True  # the API's document lists 429 for it
+        return view
 
     return decorate
 

@@ -23,7 +23,7 @@ pytest_plugins = ("test_api_support",)
 POLICY_ON = pytest.mark.parametrize(
     "app_overrides", [{"MFA_REQUIRED_ROLES": "admin"}], indirect=True
 )
-ENROLMENT_PROBLEM = "/problems/mfa-enrolment-required"
+ENROLMENT_PROBLEM = "http://portal.test/api/problems/mfa-enrolment-required"
 # Pages a person held at enrolment is sent away from (GET).
 HELD_PAGES = (
     "/",
@@ -118,11 +118,10 @@ def test_a_person_promoted_to_admin_is_held_on_the_next_click(app, client, auth,
 
 
 def assert_enrolment_required(response) -> None:
-    assert response.status_code == 403
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json()
-    assert body["type"] == ENROLMENT_PROBLEM and body["status"] == 403
-    assert body["detail"] == messages.API_MFA_ENROLMENT_REQUIRED
+    body = assert_problem(
+        response, 403, messages.API_MFA_ENROLMENT_REQUIRED, kind="mfa-enrolment-required"
+    )
+    assert body["type"] == ENROLMENT_PROBLEM
 
 
 @POLICY_ON

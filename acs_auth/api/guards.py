@@ -13,7 +13,7 @@ import logging
 from flask import current_app, g, request
 
 from acs_auth import messages
-from acs_auth.api.problems import problem, unauthorized
+from acs_auth.api.problems import CREDENTIAL_KINDS, problem, unauthorized
 from acs_auth.logs import redact
 from acs_auth.models import Role
 from acs_auth.security import URL_CREDENTIALS
@@ -23,7 +23,7 @@ from acs_auth.services.signin import api_auth
 log = logging.getLogger(__name__)
 
 # The problem type of an administrator held at second-factor enrolment (MFA_REQUIRED_ROLES).
-MFA_ENROLMENT_REQUIRED = "/problems/mfa-enrolment-required"
+MFA_ENROLMENT_REQUIRED = "mfa-enrolment-required"
 # JSON bodies are small; only uploads (the allowlist CSV) get the application-wide limit.
 JSON_BODY_LIMIT = 64 * 1024
 
@@ -40,10 +40,17 @@ def bearer_only(view):
     return view
 
 
-def upload(view):
-    """Mark a view that accepts a body up to MAX_CONTENT_LENGTH instead of JSON_BODY_LIMIT."""
-    view.api_upload = True
-    return view
+def upload(*media_types: str):
+    """Mark a view that takes a file of ``media_types``, up to MAX_CONTENT_LENGTH.
+
+    Other views take JSON up to JSON_BODY_LIMIT; the media types go into the OpenAPI document.
+    """
+
+    def mark(view):
+        view.api_upload = media_types
+        return view
+
+    return mark
 
 
 def principal() -> api_auth.Principal:
@@ -67,7 +74,7 @@ def check_request():
     except api_auth.Unauthenticated as exc:
         log.info("api authentication refused on %s: %s", redact(request.path), exc)
         token_given = bool(request.headers.get("Authorization") or request.headers.get("X-API-Key"))
-        return unauthorized(token_given=token_given)
+        return unauthorized(token_given=token_given, kind=CREDENTIAL_KINDS[exc.kind])
     if g.api_principal.via_key:
         if getattr(view, "api_bearer_only", False):
             return problem(403, detail=messages.API_KEY_NOT_ALLOWED)
@@ -90,10 +97,5 @@ def require_admin():
     if not me.may_administer:
         return problem(403, detail=messages.API_KEY_NOT_ADMIN)
     if factor_policy.must_enrol(me.user):
-        return problem(
-            403,
-            type=MFA_ENROLMENT_REQUIRED,
-            title="Second factor enrolment required",
-            detail=messages.API_MFA_ENROLMENT_REQUIRED,
-        )
+        return problem(403, detail=messages.API_MFA_ENROLMENT_REQUIRED, kind=MFA_ENROLMENT_REQUIRED)
     return None

@@ -67,6 +67,15 @@ def _row(user: User) -> TotpFactor | None:
     return db.session.scalar(select(TotpFactor).where(TotpFactor.user_id == user.id))
 
 
+def _readable(row: TotpFactor) -> str | None:
+    """The row's key, or None when no configured key decrypts it (logged)."""
+    try:
+        return crypto.decrypt(row.secret)
+    except crypto.SecretUnreadable:
+        current_app.logger.error("authenticator secret of user %s is unreadable", row.user_id)
+        return None
+
+
 def begin(user: User) -> None:
     """Store a fresh key for ``user``, unconfirmed, replacing an unfinished one (one commit)."""
     row = _row(user)
@@ -84,7 +93,9 @@ def pending(user: User) -> Enrolment | None:
     row = _row(user)
     if row is None or row.is_active:
         return None
-    secret = crypto.decrypt(row.secret)
+    secret = _readable(row)
+    if secret is None:  # its key was dropped: the person simply starts again
+        return None
     issuer = current_app.config["APP_NAME"]
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=issuer)
     title = f"QR code of the key for {issuer}"
@@ -112,8 +123,9 @@ def confirm(user: User, text: str) -> list[str]:
     row = _row(user)
     if row is None or row.is_active:
         raise NotEnrolled()
+    secret = _readable(row)
     code = normalize(text)
-    step = _matching_step(crypto.decrypt(row.secret), code) if code else None
+    step = _matching_step(secret, code) if code and secret else None
     if step is None:
         raise CodeRefused()
     now = utcnow()
@@ -135,11 +147,8 @@ def accept(user: User, text: str) -> bool:
     row = _row(user)
     if code is None or row is None or not row.is_active:
         return False
-    try:
-        step = _matching_step(crypto.decrypt(row.secret), code)
-    except crypto.SecretUnreadable:
-        current_app.logger.error("authenticator secret of user %s is unreadable", user.id)
-        return False
+    secret = _readable(row)
+    step = _matching_step(secret, code) if secret else None
     if step is None:
         return False
     done = db.session.execute(

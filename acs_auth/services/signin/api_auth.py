@@ -85,7 +85,15 @@ _KEY_LOOKUP = (
 
 
 class Unauthenticated(Exception):
-    """No usable credential; ``str(exc)`` is a short reason for the log, never for the client."""
+    """No usable credential; ``str(exc)`` is a short reason for the log, never for the client.
+
+    ``kind``: "missing" (no credential), "expired" (an access token past its lifetime), "ended"
+    (its session was revoked) or "invalid"; the API names it in the problem's type.
+    """
+
+    def __init__(self, reason: str, kind: str = "invalid"):
+        super().__init__(reason)
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -173,7 +181,7 @@ def authenticate() -> Principal:
     if key is not None:
         return from_api_key(key.strip())
     if header is None:
-        raise Unauthenticated("no credential")
+        raise Unauthenticated("no credential", "missing")
     scheme, _, value = header.strip().partition(" ")
     if scheme.lower() != "bearer":
         raise Unauthenticated("not a bearer credential")
@@ -210,11 +218,11 @@ def from_access_token(token: str) -> Principal:
     try:
         claims = jwt_tokens.decode(token, jwt_tokens.ACCESS)
     except jwt_tokens.InvalidToken as exc:
-        raise Unauthenticated(f"invalid token: {exc}") from None
+        raise Unauthenticated(f"invalid token: {exc}", exc.kind) from None
     params = {"sid": claims["sid"], "uid": int(claims["sub"]), "now": utcnow()}
     found = _lookup(_SESSION_LOOKUP, params)
     if found is None:
-        raise Unauthenticated("session ended")
+        raise Unauthenticated("session ended", "ended")
     caller, row = found
     _touch(AuthSession, row.credential_id, row.last_used_at)
     return Principal(

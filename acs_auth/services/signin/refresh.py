@@ -130,12 +130,12 @@ def rotate(token: str) -> TokenPair:
     if swapped != 1:
         _revoke_if_reused(sid, user_id, token)
         db.session.commit()
-        raise jwt_tokens.InvalidToken("refresh token not live")
+        raise jwt_tokens.InvalidToken("refresh token not live", "ended")
     row = sessions.load_live(sid, kind=SessionKind.API)
     account = snapshot(row.user) if row is not None else None
     db.session.commit()
     if row is None:  # revoked by a racing reuse detection between the two statements
-        raise jwt_tokens.InvalidToken("session ended")
+        raise jwt_tokens.InvalidToken("session ended", "ended")
     access_token, expires_in = _access_token(user_id, sid, expires)
     return TokenPair(access_token, successor, expires_in, account)
 
