@@ -2,6 +2,7 @@
 
 # Sign-in
 LOGIN_FAILED = "Invalid email or password."
+SECOND_FACTOR_REQUIRED = "Your password is right; confirm the sign-in with your second factor."
 LOGIN_REQUIRED = "Please sign in to continue."
 LOGGED_OUT = "You have been signed out."
 SESSION_ENDED = "Your session has ended. Please sign in again."

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, User, utcnow
-from acs_auth.services.signin import authentication
+from acs_auth.services.signin import seam
 
 PASSWORD_LINE = re.compile(re.escape(messages.CLI_PASSWORD_ONCE.split("{")[0]) + r"(\S+)")
 
@@ -26,7 +26,7 @@ def printed_password(output: str) -> str:
 def signs_in(app, email: str, password: str) -> bool:
     with app.test_request_context():
         try:
-            return authentication.sign_in(email, password, "browser") is not None
+            return seam.sign_in(email, password, seam.Channel.BROWSER).signed_in is not None
         finally:
             db.session.remove()
 

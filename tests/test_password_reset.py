@@ -15,7 +15,7 @@ from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuthSession, OutboxMessage, User, utcnow
 from acs_auth.services.accounts import accounts
-from acs_auth.services.signin import authentication, sessions
+from acs_auth.services.signin import seam, sessions
 
 NEW_PASSWORD = "violet marmalade tugboat 1923"
 
@@ -24,7 +24,7 @@ def can_sign_in(app, email: str, password: str) -> bool:
     """Whether the sign-in service accepts these credentials now."""
     with app.test_request_context():
         try:
-            return authentication.sign_in(email, password, "browser") is not None
+            return seam.sign_in(email, password, seam.Channel.BROWSER).signed_in is not None
         finally:
             db.session.remove()
 

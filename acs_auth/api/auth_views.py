@@ -43,7 +43,7 @@ from acs_auth.ratelimits import (
 )
 from acs_auth.services.accounts import accounts, passwords, recovery, registration, tokens
 from acs_auth.services.mail import link_requests
-from acs_auth.services.signin import api_auth, authentication, jwt_tokens, refresh
+from acs_auth.services.signin import api_auth, jwt_tokens, refresh, seam
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 TAGS = ("auth",)
@@ -56,6 +56,19 @@ def tokens_response(pair: refresh.TokenPair, status: int = 200):
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
     return response
+
+
+def signed_in_response(attempt: seam.Attempt, status: int = 200):
+    """The token pair of a sign-in, or the challenge of a pending one (a second factor)."""
+    if attempt.pending is not None:
+        return problem(
+            401,
+            detail=messages.SECOND_FACTOR_REQUIRED,
+            kind="mfa-required",
+            challenge=attempt.pending.handle,
+            expires_at=timestamp(attempt.pending.expires_at),
+        )
+    return tokens_response(attempt.signed_in.prepared, status)
 
 
 def accepted(detail: str):
@@ -82,8 +95,13 @@ def register(json: RegisterRequest):
         raise Invalid({"password": [messages.FIELD_REQUIRED]})
     try:
         entry = registration.start_in_session(json.last_name, json.email)
-        signed_in = registration.complete_registration(
-            entry, json.password, verified=False, source=Source.API, kind="api"
+        attempt = registration.complete_registration(
+            entry,
+            json.password,
+            verified=False,
+            source=Source.API,
+            channel=seam.Channel.API,
+            before_commit=refresh.sign_in_answer,
         )
     except registration.NoMatch:
         return problem(403, detail=messages.REGISTRATION_NOT_FOUND)
@@ -91,7 +109,7 @@ def register(json: RegisterRequest):
         return problem(409, detail=messages.ACCOUNT_EXISTS)
     except passwords.PasswordRejected as exc:
         raise Invalid({"password": [str(exc)]}) from None
-    return tokens_response(refresh.issue_pair(signed_in), 201)
+    return signed_in_response(attempt, 201)
 
 
 @bp.post("/login")
@@ -107,16 +125,16 @@ def login(json: LoginRequest):
     """
     if (json.email is None) == (json.username is None):
         raise Invalid({"email": [messages.API_LOGIN_IDENTIFIER]})
-    signed_in = authentication.sign_in(
+    attempt = seam.sign_in(
         json.email or json.username,
         json.password,
-        "api",
-        json.remember_me,
+        seam.Channel.API,
+        remember=json.remember_me,
         before_commit=refresh.sign_in_answer,
     )
-    if signed_in is None:
+    if attempt.failed:
         return unauthorized(messages.LOGIN_FAILED, kind="sign-in-failed")
-    return tokens_response(signed_in.prepared)
+    return signed_in_response(attempt)
 
 
 @bp.post("/refresh")
@@ -186,7 +204,7 @@ def change_password(json: ChangePasswordRequest):
     (401 token-revoked).
     """
     me = principal()
-    remember = me.remember
+    remember, methods = me.remember, me.session.methods
     try:
         accounts.change_password(
             me.user,
@@ -204,7 +222,7 @@ def change_password(json: ChangePasswordRequest):
         raise Invalid({"current_password": [messages.CURRENT_PASSWORD_WRONG]}) from None
     except passwords.PasswordRejected as exc:
         raise Invalid({"new_password": [str(exc)]}) from None
-    return tokens_response(refresh.open_pair(me.user, remember))
+    return tokens_response(refresh.open_pair(me.user, remember, methods))
 
 
 @bp.post("/request-password-reset")

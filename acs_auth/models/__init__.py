@@ -15,7 +15,7 @@ from acs_auth.models.oauth import (
 )
 from acs_auth.models.program import Program
 from acs_auth.models.remembered_browser import RememberedBrowser
-from acs_auth.models.session import ApiKey, AuthSession, SessionKind
+from acs_auth.models.session import ApiKey, AuthSession, SessionKind, SignInChallenge
 from acs_auth.models.user import PasswordHistory, Role, Source, User, UserProgram
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "RememberedBrowser",
     "Role",
     "SessionKind",
+    "SignInChallenge",
     "Source",
     "TotpFactor",
     "UTCDateTime",

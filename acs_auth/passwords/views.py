@@ -2,17 +2,7 @@
 
 from __future__ import annotations
 
-import flask_login
-from flask import (
-    Blueprint,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from acs_auth import messages
 from acs_auth.passwords.forms import FirstTimePasswordForm, ForgotPasswordForm, NewPasswordForm
@@ -26,12 +16,11 @@ from acs_auth.ratelimits import (
     path_value,
     reset_address_in,
 )
-from acs_auth.security import forget_browser_session
 from acs_auth.services.accounts import recovery
 from acs_auth.services.accounts.passwords import PasswordRejected
 from acs_auth.services.accounts.tokens import Purpose
 from acs_auth.services.mail import link_requests
-from acs_auth.services.signin.authentication import SignIn
+from acs_auth.services.signin import browser, seam
 
 bp = Blueprint("passwords", __name__)
 
@@ -41,17 +30,16 @@ def endpoint_url(endpoint: str, fallback: str) -> str:
     return url_for(endpoint) if endpoint in current_app.view_functions else fallback
 
 
-def sign_in_and_redirect(result: SignIn, message: str):
-    """Start a fresh browser session for ``result`` (no fixation) and go to the programs."""
-    session.clear()
-    flask_login.login_user(result.user)
-    flash(message, "success")
-    return redirect(endpoint_url("programs.index", "/programs"))
+def sign_in_and_redirect(attempt: seam.Attempt, message: str):
+    """Go on from a link that signs in, through the seam: the programs, or the second factor."""
+    answer = browser.proceed(attempt, endpoint_url("programs.index", "/programs"))
+    flash(message, "success")  # after proceed, which starts a fresh session
+    return answer or redirect(endpoint_url("auth.login", "/login"))
 
 
 def signed_out_to_login(message: str):
     """Forget whoever this browser held and send it to /login (a reset never signs in)."""
-    forget_browser_session()
+    browser.end()
     flash(message, "success")
     return redirect(endpoint_url("auth.login", "/login"))
 

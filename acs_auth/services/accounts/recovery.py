@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request
-from sqlalchemy import select, update
+from flask import current_app
+from sqlalchemy import select
 
 from acs_auth.extensions import db
 from acs_auth.models import User, utcnow
@@ -11,8 +11,9 @@ from acs_auth.services import audit
 from acs_auth.services.accounts import passwords, tokens
 from acs_auth.services.factors import remembered
 from acs_auth.services.mail import outbox
-from acs_auth.services.signin import api_keys, sessions
-from acs_auth.services.signin.authentication import SignIn, find_by_identifier
+from acs_auth.services.signin import api_keys, seam, sessions
+from acs_auth.services.signin.authentication import find_by_identifier
+from acs_auth.services.signin.seam import Attempt, Channel
 from acs_auth.services.text.addresses import email_key
 from acs_auth.services.text.names import same_name
 
@@ -138,25 +139,13 @@ def user_for_token(purpose: tokens.Purpose, token: str) -> User | None:
     return user
 
 
-def _count_visit(user: User) -> None:
-    db.session.execute(
-        update(User)
-        .where(User.id == user.id)
-        .values(
-            visit_count=User.visit_count + 1,
-            last_login_at=utcnow(),
-            last_login_ip=request.remote_addr if has_request_context() else None,
-        )
-        .execution_options(synchronize_session=False)
-    )
-
-
 def complete(
-    purpose: tokens.Purpose, token: str, password: str, kind: str = "browser"
-) -> SignIn | None:
+    purpose: tokens.Purpose, token: str, password: str, channel: Channel = Channel.BROWSER
+) -> Attempt | None:
     """Set the password through a link and end every session (one commit).
 
-    A setup link signs the person in (the returned SignIn); a reset link does not (None): the
+    A setup link signs the person in through the seam (the returned Attempt: a session, or a
+    pending sign-in when a second factor is required); a reset link does not (None): the
     person signs in afresh on /login, so a reset link is never a way around a second factor
     (OWASP Forgot Password cheat sheet). Raises LinkInvalid (also for the loser of two parallel
     uses) or PasswordRejected.
@@ -182,9 +171,9 @@ def complete(
         audit.record("password.reset_completed", actor=user, target=user, sessions_ended=ended)
         db.session.commit()
         return None
-    _count_visit(user)
-    row = sessions.open_session(user, kind)
-    audit.record(f"password.{purpose}_completed", actor=user, target=user, sessions_ended=ended)
-    db.session.commit()
-    user.auth_session = row
-    return SignIn(user=user, session=row)
+    return seam.begin(
+        user,
+        channel,
+        event=f"password.{purpose}_completed",
+        details={"sessions_ended": ended},
+    )

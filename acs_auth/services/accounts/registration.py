@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from acs_auth.extensions import db
-from acs_auth.models import AllowlistEntry, Source, User, UserProgram, utcnow
+from acs_auth.models import AllowlistEntry, AuthSession, Source, User, UserProgram, utcnow
 from acs_auth.services import audit
 from acs_auth.services.accounts import passwords, recovery, tokens
 from acs_auth.services.mail import notices, outbox
-from acs_auth.services.signin import sessions
-from acs_auth.services.signin.authentication import SignIn
+from acs_auth.services.signin import seam
+from acs_auth.services.signin.seam import Attempt, Channel
 from acs_auth.services.text.addresses import email_key
 from acs_auth.services.text.names import same_name
 
@@ -154,12 +156,15 @@ def complete_registration(
     *,
     verified: bool,
     source: Source = Source.CSV,
-    kind: str = "browser",
-) -> SignIn:
+    channel: Channel = Channel.BROWSER,
+    before_commit: Callable[[AuthSession], Any] | None = None,
+) -> Attempt:
     """Step 2: create the account with the entry's programs and sign it in (one commit).
 
-    Raises PasswordRejected for a weak password and AlreadyRegistered when the account exists,
-    including when a parallel request created it first (the unique email key decides).
+    Signing in goes through the seam (a session, or a pending sign-in when a second factor is
+    required; ``before_commit`` as in seam.begin). Raises PasswordRejected for a weak password
+    and AlreadyRegistered when the account exists, including when a parallel request created
+    it first (the unique email key decides).
     """
     now = utcnow()
     user = User(
@@ -174,17 +179,16 @@ def complete_registration(
     user.password_hash = passwords.hash_password(password)
     user.password_changed_at = now
     user.programs = [UserProgram(lo_root_id=p) for p in sorted(set(entry.program_ids))]
-    user.visit_count = 1
-    user.last_login_at = now
     db.session.add(user)
     try:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
         raise AlreadyRegistered() from None
-    row = sessions.open_session(user, kind)
-    user.last_login_ip = row.ip
-    audit.record("registration.completed", actor=user, target=user, verified=verified)
-    db.session.commit()
-    user.auth_session = row
-    return SignIn(user=user, session=row)
+    return seam.begin(
+        user,
+        channel,
+        event="registration.completed",
+        details={"verified": verified},
+        before_commit=before_commit,
+    )

@@ -9,6 +9,7 @@ from sqlalchemy import Date, and_, case, cast, func, select
 
 from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, AuditEvent, AuthSession, OutboxMessage, User, utcnow
+from acs_auth.services.signin import sessions
 
 SIGNIN_EVENTS = ("login.succeeded", "login.failed")
 
@@ -67,9 +68,7 @@ def dashboard() -> Dashboard:
         .join(User, User.email_key == AllowlistEntry.email_key)
         .where(AllowlistEntry.active.is_(True))
     )
-    dash.sessions_active = _count(
-        AuthSession.revoked_at.is_(None), AuthSession.expires_at > now, model=AuthSession
-    )
+    dash.sessions_active = _count(*sessions.live_filter(now), model=AuthSession)
     dash.mail_queued = _count(
         OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None), model=OutboxMessage
     )

@@ -18,7 +18,7 @@ from acs_auth.services.accounts import passwords
 from acs_auth.services.accounts.accounts import add_new_user
 from acs_auth.services.audit import export
 from acs_auth.services.mail import outbox as mail
-from acs_auth.services.signin import sessions
+from acs_auth.services.signin import pending, sessions
 from acs_auth.services.text.addresses import email_key, validate_address
 
 log = logging.getLogger(__name__)
@@ -155,6 +155,8 @@ def cleanup(days: int) -> CleanupResult:
     """
     cutoff = utcnow() - timedelta(days=days)
     removed_sessions = sessions.purge_expired(cutoff)
+    # Pending sign-ins are useless once expired: they go at once, whatever ``days`` says.
+    pending.purge_expired(utcnow() - pending.lifetime())
     removed_mail = db.session.execute(
         delete(OutboxMessage)
         .where(OutboxMessage.sent_at.is_not(None), OutboxMessage.sent_at < cutoff)

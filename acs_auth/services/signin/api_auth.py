@@ -13,18 +13,16 @@ way and what it gains: that module, and docs/performance.md, "JSON API").
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import request
-from sqlalchemy import Select, bindparam, func, literal_column, or_, select, update
+from sqlalchemy import Select, bindparam, func, literal_column, or_, select
 
 from acs_auth.extensions import db
 from acs_auth.models import ApiKey, AuthSession, Role, SessionKind, User, UserProgram, utcnow
-from acs_auth.services.signin import api_keys, credential_lookup, jwt_tokens
+from acs_auth.services.signin import api_keys, credential_lookup, jwt_tokens, sessions
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# last_used_at is written at most this often, so a busy client does not write on every request.
-TOUCH_INTERVAL = timedelta(minutes=1)
 _USER_COLUMNS = (
     User.id,
     User.email,
@@ -61,8 +59,7 @@ _SESSION_LOOKUP = (
         AuthSession.public_id == bindparam("sid"),
         AuthSession.user_id == bindparam("uid"),
         AuthSession.kind == SessionKind.API.value,
-        AuthSession.revoked_at.is_(None),
-        AuthSession.expires_at > bindparam("now"),
+        *sessions.live_filter(bindparam("now")),
         User.is_active_flag.is_(True),
     )
 )
@@ -199,15 +196,6 @@ def _lookup(query: Select, params: dict):
     return Caller(**values, program_ids=programs), row
 
 
-def _touch(model, row_id: int, last_used_at: datetime | None) -> None:
-    """Record activity at most once per TOUCH_INTERVAL, outside the request's transaction."""
-    now = utcnow()
-    if last_used_at is not None and now - last_used_at < TOUCH_INTERVAL:
-        return
-    with db.engine.begin() as conn:
-        conn.execute(update(model).where(model.id == row_id).values(last_used_at=now))
-
-
 def from_access_token(token: str) -> Principal:
     """Verify an access token and load its live session, account and programs in one query.
 
@@ -224,7 +212,7 @@ def from_access_token(token: str) -> Principal:
     if found is None:
         raise Unauthenticated("session ended", "ended")
     caller, row = found
-    _touch(AuthSession, row.credential_id, row.last_used_at)
+    sessions.touch(AuthSession, row.credential_id, row.last_used_at)
     return Principal(
         caller,
         session_id=row.credential_id,
@@ -242,5 +230,5 @@ def from_api_key(raw: str) -> Principal:
     if found is None:
         raise Unauthenticated("unknown, revoked or expired API key")
     caller, row = found
-    _touch(ApiKey, row.credential_id, row.last_used_at)
+    sessions.touch(ApiKey, row.credential_id, row.last_used_at)
     return Principal(caller, key_id=row.credential_id, key_scopes=tuple(row.scopes or ()))

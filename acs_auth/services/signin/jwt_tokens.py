@@ -173,8 +173,13 @@ def keyring() -> KeyRing:
     return cached[1]
 
 
-def issue(token_type: str, *, user_id: int, sid: str, expires_at: datetime) -> str:
-    """Sign a token of ``token_type`` for the session ``sid`` that expires at ``expires_at``."""
+def issue(
+    token_type: str, *, user_id: int, sid: str, expires_at: datetime, amr: list[str] | None = None
+) -> str:
+    """Sign a token of ``token_type`` for the session ``sid`` that expires at ``expires_at``.
+
+    ``amr`` (RFC 8176 method names) says how the session's person signed in.
+    """
     ring = keyring()
     config = current_app.config
     claims = {
@@ -187,6 +192,8 @@ def issue(token_type: str, *, user_id: int, sid: str, expires_at: datetime) -> s
         "type": token_type,
         "sid": sid,
     }
+    if amr:
+        claims["amr"] = list(amr)
     headers = {"kid": ring.kid} if ring.kid else None
     return jwt.encode(claims, ring.signing_key, algorithm=ring.algorithm, headers=headers)
 
