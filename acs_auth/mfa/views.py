@@ -11,11 +11,11 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from acs_auth import messages, security
+from acs_auth import messages
 from acs_auth.mfa.forms import ConfirmTotpForm, DownloadCodesForm, PasswordForm
 from acs_auth.ratelimits import PASSWORD, limited, signed_in_account
 from acs_auth.services.factors import recovery_codes, state, totp
-from acs_auth.services.signin import authentication
+from acs_auth.services.signin import authentication, browser
 
 bp = Blueprint("mfa", __name__, url_prefix="/account/two-step")
 
@@ -149,6 +149,6 @@ def download_codes():
 
 
 def _signed_out_by_lock():
-    security.forget_browser_session()
+    browser.end()
     flash(messages.SIGNED_OUT_AFTER_WRONG_PASSWORDS, "error")
     return redirect(url_for("auth.login"))
