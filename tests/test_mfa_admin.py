@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import csrf_from, read_db
+from conftest import AuthActions, csrf_from, read_db
+from helpers_mfa import INDEX, enrol
 from sqlalchemy import func, select
 from test_api_support import assert_problem
 
@@ -189,3 +190,31 @@ def test_the_dashboard_counts_people_per_factor(app, client, admin, make_user):
     assert found["With none"] == "2"  # cy and dee
     assert found["Required but missing"] == "1"  # dee, an admin
     assert "second_factor=without" in body and "role=admin" in body
+
+
+@pytest.mark.parametrize("app_overrides", [{"MFA_REQUIRED_ROLES": "admin"}], indirect=True)
+def test_after_a_reset_the_person_signs_in_with_the_password_and_enrols_again(
+    app, client, make_user, login_as
+):
+
+    person = make_user(email="ada@example.org", role=Role.ADMIN.value)
+    auth = AuthActions(client)
+    auth.login("ada@example.org")
+    enrol(client)  # held at enrolment first, then enrolled through the pages
+    assert client.get("/admin/").status_code == 200
+    auth.logout()
+
+    other = app.test_client()
+    root = make_user(email="root@example.org", role=Role.ADMIN.value)
+    give_factors(app, root)
+    login_as(root, on=other)
+    page = f"/admin/users/{person}"
+    post_form(other, page, f"{page}/factors/reset")
+    assert factor_rows(app, person) == 0
+
+    # The password alone signs in (no code is asked: none is left), then enrolment holds.
+    signed_in = auth.login("ada@example.org")
+    assert signed_in.status_code == 302
+    assert "second-factor" not in signed_in.headers["Location"]
+    held = client.get("/admin/")
+    assert held.status_code == 303 and held.headers["Location"].endswith(INDEX)
