@@ -256,6 +256,9 @@ class Config:
     # secrets, every one decrypts (rotation); production requires one, development and testing
     # derive one from SECRET_KEY when unset (acs_auth/services/factors/crypto.py).
     MFA_ENCRYPTION_KEYS = Env(str)
+    # Codes tried at the second step of sign-in (browser and API together), per account; each
+    # wrong code also counts toward MAX_LOGIN_ATTEMPTS like a wrong password.
+    RATELIMIT_MFA_PER_ACCOUNT = Env(str, "10 per minute;30 per hour")
 
 
 class DevelopmentConfig(Config):

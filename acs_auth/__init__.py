@@ -64,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (auth, registration, passwords, account, mfa, programs, admin, health):
         app.register_blueprint(module.bp)
+    app.register_blueprint(mfa.signin_bp)
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api.reference.bp)  # /api/docs: HTML for people, not an operation

@@ -401,3 +401,9 @@ MFA_CODES_LOW = (
     "run out."
 )
 MFA_DOWNLOAD_REFUSED = "Those codes cannot be downloaded: they are used or replaced."
+MFA_PENDING_EXPIRED = "Sign in again: the sign-in waiting for your code expired or ended."
+MFA_SIGN_IN_AGAIN = "Sign in again."
+MFA_CANCELLED = "The sign-in was cancelled."
+MFA_CHALLENGE_INVALID = (
+    "This challenge cannot be used: it expired, was used, or the account changed. Sign in again."
+)

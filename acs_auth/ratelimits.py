@@ -26,7 +26,8 @@ from sqlalchemy import select
 from acs_auth.extensions import client_ip, db, limiter
 from acs_auth.models import User
 from acs_auth.services.accounts import tokens
-from acs_auth.services.signin import authentication, jwt_tokens
+from acs_auth.services.signin import authentication, jwt_tokens, pending
+from acs_auth.services.signin.pending import Channel
 from acs_auth.services.text.addresses import email_key
 
 Reader = Callable[[], object]
@@ -46,6 +47,7 @@ SIGN_IN = Budget("sign-in", "RATELIMIT_PER_IDENTIFIER", "RATELIMIT_PER_IP")
 LINK_REQUEST = Budget("link-request", "RATELIMIT_PER_IDENTIFIER", "RATELIMIT_PER_IP")
 PASSWORD = Budget("password", "RATELIMIT_PASSWORD_PER_ACCOUNT", "RATELIMIT_PER_IP")
 REFRESH = Budget("refresh", "RATELIMIT_REFRESH_PER_SESSION", "RATELIMIT_REFRESH_PER_IP")
+SECOND_STEP = Budget("second-step", "RATELIMIT_MFA_PER_ACCOUNT", "RATELIMIT_PER_IP")
 
 
 def _digest(value: str) -> str:
@@ -172,6 +174,23 @@ def signed_in_account() -> str | None:
     if request.blueprint and request.blueprint.startswith("api"):
         return None  # the API never takes its caller from a cookie
     return f"account:{current_user.id}" if current_user.is_authenticated else None
+
+
+def pending_signin(read: Reader) -> Subject:
+    """The second step: the account of a live pending sign-in, else the handle itself.
+
+    Only a pending sign-in (its password already passed) names an account, so a made-up
+    handle cannot spend someone's budget; the browser and the API share the account's budget.
+    """
+
+    def subject() -> str | None:
+        handle = read()
+        if not isinstance(handle, str) or not handle:
+            return None
+        held = pending.find(handle, Channel.API) or pending.find(handle, Channel.BROWSER)
+        return f"account:{held.user_id}" if held else "pending:" + _digest(handle)
+
+    return subject
 
 
 def refresh_session(read: Reader) -> Subject:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import pytest
 from conftest import AuthActions
 from cryptography.fernet import Fernet
-from helpers_mfa import ENROL, begin, key_on
+from helpers_mfa import ENROL, begin, code_for, enrol, key_on
+from test_mfa_signin import send_code
 from test_runbooks import follow
 
 from acs_auth import messages
@@ -123,3 +124,21 @@ def test_the_runbook_step_reencrypts_as_written(moments, make_user, app):
     )
     assert messages.CLI_MFA_ROTATED.format(moved=1, total=1) in printed
     assert shown_key(after) == key
+
+
+def test_sign_in_codes_follow_the_rotation(moments, make_user):
+    """A confirmed authenticator: its codes sign in during the rotation, and after it once the
+    CLI re-encrypted the key; with the old key dropped too early they are refused."""
+    before, during, after = moments
+    make_user()
+    key, _codes = enrol(signed_in(before))
+
+    def second_step(app, steps: int) -> str:
+        client = app.test_client()
+        AuthActions(client).login("ada@example.org")
+        return send_code(client, code_for(key, steps)).headers.get("Location", "refused")
+
+    assert second_step(during, 0).endswith("/programs")
+    assert second_step(after, 1) == "refused"  # not re-encrypted yet: unreadable
+    assert rotate(during).exit_code == 0
+    assert second_step(after, 1).endswith("/programs")

@@ -172,4 +172,4 @@ def test_the_id_token_carries_the_methods_of_the_portal_sign_in(app, make_rp, ma
 
     claims = verify_id_token(client, rp.tokens()["id_token"], rp.client_id)
 
-    assert claims["amr"] == ["pwd", "otp"]
+    assert claims["amr"] == ["pwd", "otp", "mfa"]

@@ -115,7 +115,7 @@ def test_completing_signs_in_once_with_both_methods(app, make_user):
     first = complete(app, held, "otp")
     second = complete(app, held, "otp")
 
-    assert first["amr"] == "pwd otp" and first["remember"] is True
+    assert first["amr"] == "pwd otp mfa" and first["remember"] is True
     assert second is None  # single use
     assert resume(app, held.handle) is None
     assert [row["public_id"] for row in sessions_of(app, user_id)] == [first["sid"]]
@@ -285,13 +285,13 @@ def test_a_second_factor_reaches_the_access_tokens_of_the_session(app, client, m
     user_id = make_user()
     held = hold(app, user_id, Channel.API)
     pair = complete(app, held, "otp", before_commit=refresh.sign_in_answer)["pair"]
-    assert claims(pair.access_token)["amr"] == ["pwd", "otp"]
+    assert claims(pair.access_token)["amr"] == ["pwd", "otp", "mfa"]
 
     rotated = client.post("/api/auth/refresh", json={"refresh_token": pair.refresh_token})
 
     assert rotated.status_code == 200
     access = rotated.get_json()["access_token"]
-    assert claims(access)["amr"] == ["pwd", "otp"]
+    assert claims(access)["amr"] == ["pwd", "otp", "mfa"]
     me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {access}"})
     assert me.status_code == 200 and me.get_json()["email"] == "ada@example.org"
 
@@ -308,5 +308,7 @@ def test_a_password_change_keeps_the_methods_of_the_session_it_replaces(app, cli
 
     assert changed.status_code == 200, changed.get_json()
     access = claims(changed.get_json()["access_token"])
-    assert access["amr"] == ["pwd", "otp"] and access["sid"] != claims(pair.access_token)["sid"]
-    assert session_amr(app, access["sid"]) == "pwd otp"
+    assert (
+        access["amr"] == ["pwd", "otp", "mfa"] and access["sid"] != claims(pair.access_token)["sid"]
+    )
+    assert session_amr(app, access["sid"]) == "pwd otp mfa"

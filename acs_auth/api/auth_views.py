@@ -17,6 +17,7 @@ from acs_auth.api.schemas.auth import (
     ChangePasswordRequest,
     Jwks,
     LoginRequest,
+    MfaLoginRequest,
     PasswordResetRequest,
     RefreshRequest,
     RegisterRequest,
@@ -31,17 +32,20 @@ from acs_auth.ratelimits import (
     LINK_REQUEST,
     PASSWORD,
     REFRESH,
+    SECOND_STEP,
     SIGN_IN,
     account_named_by,
     address_in,
     json_field,
     limited,
     link_subject,
+    pending_signin,
     refresh_session,
     reset_address_in,
     signed_in_account,
 )
 from acs_auth.services.accounts import accounts, passwords, recovery, registration, tokens
+from acs_auth.services.factors import second_step
 from acs_auth.services.mail import link_requests
 from acs_auth.services.signin import api_auth, jwt_tokens, refresh, seam
 
@@ -121,7 +125,9 @@ def login(json: LoginRequest):
 
     Answers a token pair, or one 401 (sign-in-failed) for every kind of failure: unknown
     account, wrong password, locked, deactivated or not yet set up. A lock never answers
-    differently from a wrong password, so 423 is never sent.
+    differently from a wrong password, so 423 is never sent. When the password is right and
+    the account has a second factor, the answer is 401 mfa-required with a `challenge` and its
+    `expires_at`: finish with `POST /api/auth/login/mfa`.
     """
     if (json.email is None) == (json.username is None):
         raise Invalid({"email": [messages.API_LOGIN_IDENTIFIER]})
@@ -135,6 +141,31 @@ def login(json: LoginRequest):
     if attempt.failed:
         return unauthorized(messages.LOGIN_FAILED, kind="sign-in-failed")
     return signed_in_response(attempt)
+
+
+@bp.post("/login/mfa")
+@public
+@limited(SECOND_STEP, pending_signin(json_field("challenge")))
+@validate(resp=Response("HTTP_401", HTTP_200=TokenPair), tags=TAGS)
+def login_mfa(json: MfaLoginRequest):
+    """Finish a sign-in with the second factor.
+
+    After `POST /api/auth/login` answered 401 mfa-required: its challenge and the code of the
+    authenticator app (or one recovery code) answer the token pair, whose access tokens carry
+    amr ["pwd", "otp", "mfa"]. A wrong or already used code answers mfa-code-invalid and the
+    challenge stays usable until it expires; wrong codes count toward the lockout. A challenge
+    that is used, expired, of a browser, or whose account was locked or changed answers
+    mfa-challenge-invalid: sign in again.
+    """
+    held = seam.resume(json.challenge, seam.Channel.API)
+    if held is None:
+        return unauthorized(messages.MFA_CHALLENGE_INVALID, kind="mfa-challenge-invalid")
+    outcome = second_step.finish(held, json.code, before_commit=refresh.sign_in_answer)
+    if outcome.signed_in is not None:
+        return tokens_response(outcome.signed_in.prepared)
+    if outcome.over:
+        return unauthorized(messages.MFA_CHALLENGE_INVALID, kind="mfa-challenge-invalid")
+    return unauthorized(messages.MFA_CODE_WRONG, kind="mfa-code-invalid")
 
 
 @bp.post("/refresh")

@@ -106,6 +106,23 @@ KINDS = {
             "token pair.",
         ),
         Kind(
+            "mfa-code-invalid",
+            401,
+            "Code not accepted",
+            "The code of `POST /api/auth/login/mfa` is "
+            "wrong, or was already used (each authenticator code works once, each recovery code "
+            "once ever). The challenge stays usable until it expires: send the next code. Wrong "
+            "codes count toward the account's lockout like wrong passwords.",
+        ),
+        Kind(
+            "mfa-challenge-invalid",
+            401,
+            "Challenge not usable",
+            "The challenge of `POST /api/auth/login/mfa` "
+            "is unknown, used, expired (it lives 5 minutes), or its account changed its password "
+            "or was locked meanwhile. Sign in again with the password.",
+        ),
+        Kind(
             "forbidden",
             403,
             "Forbidden",

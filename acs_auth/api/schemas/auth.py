@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -39,6 +39,30 @@ class LoginRequest(Body):
     username: Identifier = None
     password: Secret
     remember_me: bool = Field(False, description="A 30-day session instead of 7 days.")
+
+
+class MfaLoginRequest(Body):
+    """The second step of a sign-in that answered 401 mfa-required.
+
+    The challenge of that answer (single use, SIGNIN_PENDING_MINUTES) and the 6-digit code of
+    the authenticator app, or one recovery code.
+    """
+
+    model_config = examples(
+        {"challenge": "pXz0m7l3yJ8QeS1dQk3Cq2vD1o9w5mR7bYc4nT6uV0A", "code": "123456"},
+        {"challenge": "pXz0m7l3yJ8QeS1dQk3Cq2vD1o9w5mR7bYc4nT6uV0A", "code": "abcd-efgh-jkmn-pqrs"},
+    )
+
+    challenge: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+    code: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=32,
+            pattern=r"^[0-9A-Za-z -]+$",
+            description="The app's code (123456) or a recovery code (abcd-efgh-jkmn-pqrs).",
+        ),
+    ]
 
 
 class RefreshRequest(Body):

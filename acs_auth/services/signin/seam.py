@@ -51,6 +51,7 @@ __all__ = [
 ]
 
 PASSWORD = "pwd"  # RFC 8176: password-based authentication
+MULTIPLE_FACTORS = "mfa"  # RFC 8176: more than one factor (a second one passed)
 LOGIN_SUCCEEDED = "login.succeeded"
 
 _NOW = bindparam("now", type_=UTCDateTime())
@@ -186,14 +187,16 @@ def complete(
     """The second factor ``method`` (RFC 8176: ``otp``, ``hwk``, ``swk``...) passed: sign in.
 
     Uses the pending sign-in up (once, whatever the number of parallel attempts) and opens the
-    session with the methods so far plus ``method``, in one commit. None when it was used or
-    expired meanwhile, or the account was locked meanwhile.
+    session with the methods so far plus ``method`` and ``mfa`` (two factors were used), in one
+    commit. None when it was used or expired meanwhile, or the account was locked meanwhile.
     """
     if not pending_signins.consume(held):
         db.session.rollback()
         return None
     user = db.session.get(User, held.user_id)
     amr = held.amr if method in held.amr else (*held.amr, method)
+    if MULTIPLE_FACTORS not in amr:
+        amr = (*amr, MULTIPLE_FACTORS)
     return establish(
         user, held.channel, amr=amr, remember=held.remember, before_commit=before_commit
     )

@@ -8,15 +8,21 @@ services.signin.seam.begin, so a factor plugged in here is asked for everywhere 
 from __future__ import annotations
 
 from acs_auth.models import User
+from acs_auth.services import factors
 from acs_auth.services.signin.pending import Channel
+
+PASSKEY_METHODS = {"hwk", "swk"}  # RFC 8176: a key held in hardware, or in software
 
 
 def required(user: User, channel: Channel, amr: tuple[str, ...]) -> bool:
     """True when ``user``, signing in on ``channel`` with the methods ``amr`` so far (RFC 8176:
-    ``pwd``; a passkey as first factor would bring ``hwk``/``swk``), must pass a second factor
+    ``pwd``; a passkey as first factor brings ``hwk``/``swk``), must pass a second factor
     before a session opens.
 
-    Never, today: no second factor can be enrolled yet (issue 15 answers it from the account's
-    enrolled factors, MFA_REQUIRED_ROLES and a remembered browser, read from the request).
+    When the account has a second factor in force (services.factors: an authenticator app;
+    recovery codes alone are none), unless the first factor was already a passkey with user
+    verification, which is two factors in one.
     """
-    return False
+    if PASSKEY_METHODS & set(amr):
+        return False
+    return factors.has_second_factor(user)
