@@ -28,7 +28,7 @@ from acs_auth.models import User
 from acs_auth.services.accounts import tokens
 from acs_auth.services.signin import authentication, jwt_tokens, pending
 from acs_auth.services.signin.pending import Channel
-from acs_auth.services.text.addresses import email_key
+from acs_auth.services.text.addresses import EMAIL_MAX, email_key
 
 Reader = Callable[[], object]
 Subject = Callable[[], str | None]
@@ -126,7 +126,7 @@ def reset_address_in(read: Reader) -> Subject:
         if not isinstance(value, str) or not value.strip():
             return None
         key = email_key(value)
-        if "@" not in key and len(key) <= 254 and key.isprintable():
+        if "@" not in key and len(key) <= EMAIL_MAX and key.isprintable():
             stored = db.session.scalar(select(User.email_key).where(User.username_key == key))
             key = stored or key
         return "address:" + _digest(key)

@@ -22,7 +22,7 @@ from acs_auth import create_app
 from acs_auth.extensions import db, dispose_engines
 from acs_auth.models import AllowlistEntry, Role, User, UserProgram, utcnow
 from acs_auth.services.accounts.passwords import hash_password
-from acs_auth.services.mail import outbox as mail_service
+from acs_auth.services.mail import delivery as mail_service
 from acs_auth.services.text.addresses import email_key, normalize_email
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")

@@ -292,3 +292,11 @@ def test_a_setup_link_signs_in_only_through_the_second_step(app, client, outbox,
     assert done.headers["Location"].endswith(STEP)
     assert not signed_in(client)
     assert send_code(client, code_for(key)).headers["Location"].endswith("/programs")
+
+
+def test_a_signed_in_person_is_not_asked_again(client, enrolled):
+    _user_id, key, _codes = enrolled
+    password_step(client)
+    send_code(client, code_for(key))
+    answer = client.get(STEP)
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/programs")

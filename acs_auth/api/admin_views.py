@@ -97,7 +97,7 @@ def list_users(query: UserSearch):
         filters, after=query.after, before=query.before, limit=query.limit
     )
     items = [admin_user_json(u) for u in page.items]
-    return jsonify(items=items, next_after=page.next_after, prev_before=page.prev_before)
+    return jsonify(items=items, next_after=page.next_cursor, prev_before=page.previous_cursor)
 
 
 @bp.post("/users")

@@ -65,13 +65,15 @@ def tokens_response(pair: refresh.TokenPair, status: int = 200):
 def signed_in_response(attempt: seam.Attempt, status: int = 200):
     """The token pair of a sign-in, or the challenge of a pending one (a second factor)."""
     if attempt.pending is not None:
-        return problem(
+        response = problem(
             401,
             detail=messages.SECOND_FACTOR_REQUIRED,
             kind="mfa-required",
             challenge=attempt.pending.handle,
             expires_at=timestamp(attempt.pending.expires_at),
         )
+        response.headers["Cache-Control"] = "no-store"
+        return response
     return tokens_response(attempt.signed_in.prepared, status)
 
 

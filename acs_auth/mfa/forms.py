@@ -5,7 +5,8 @@ from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length, Regexp
 
 from acs_auth import messages
-from acs_auth.auth.forms import PASSWORD_FIELD_MAX, strip
+from acs_auth.fields import strip
+from acs_auth.services.text.characters import PASSWORD_MAX
 
 # Shapes only: digits, ASCII letters, spaces and hyphens, and short. A control character, a
 # non-ASCII letter or a long paste answers a form error before any service looks at it.
@@ -52,7 +53,7 @@ class PasswordForm(FlaskForm):
         "Current password",
         validators=[
             InputRequired(messages.FIELD_REQUIRED),
-            Length(max=PASSWORD_FIELD_MAX, message=messages.FIELD_TOO_LONG),
+            Length(max=PASSWORD_MAX, message=messages.FIELD_TOO_LONG),
         ],
     )
 

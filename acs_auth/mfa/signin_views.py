@@ -1,6 +1,7 @@
 """The second step of a browser sign-in: /login/second-factor, after the password passed."""
 
 from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask_login import current_user
 
 from acs_auth import messages, security
 from acs_auth.mfa.forms import CodeForm
@@ -15,6 +16,8 @@ bp = Blueprint("mfa_signin", __name__)
 @limited(SECOND_STEP, pending_signin(lambda: session.get(browser.PENDING_KEY)))
 def second_factor():
     """Ask for the code; the pending sign-in lives only in this browser's session."""
+    if current_user.is_authenticated:
+        return redirect(url_for("programs.index"))
     held = browser.held_here()
     if held is None:  # none, expired, used, or the account changed meanwhile
         return _start_again(messages.MFA_PENDING_EXPIRED)

@@ -15,6 +15,7 @@ import re
 import tempfile
 from pathlib import Path
 
+import pyotp
 import pytest
 from conftest import write_private_key
 from playwright.sync_api import expect
@@ -190,6 +191,32 @@ def visitor_pages(t: Tour, links: dict) -> None:
     t.visit("/api/problems/token-expired", "api-problem")
 
 
+def two_step_pages(t: Tour, deployment) -> None:
+    """Set up an authenticator app (reading its key from the page), then sign in with it."""
+    email = unique_email("two-step")
+    # Two programs: with one whose catalogue entry has a launch URL, /programs would leave the
+    # site straight after the sign-in form, which the CSP's form-action 'self' stops.
+    deployment.make_user(email, programs=("PROG-1", "PROG-2"))
+    page = t.page
+    page.goto("/login")
+    sign_in(t.w, email)
+    t.visit("/account/two-step", "two-step")
+    page.get_by_role("button", name="Set up an authenticator app").click()
+    t.inspect("two-step-enrol")
+    t.submit("Turn on two-step sign-in", "two-step-enrol-errors")
+    key = page.get_by_label("Key (if you cannot scan)").input_value().replace(" ", "")
+    page.get_by_label("Code from your app").fill(pyotp.TOTP(key).now())
+    t.submit("Turn on two-step sign-in", "two-step-codes")
+    t.visit("/account/two-step", "two-step-on")
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    page.wait_for_load_state("load")
+    sign_in(t.w, email)
+    t.inspect("second-factor")
+    t.submit("Continue", "second-factor-errors")
+    page.get_by_role("button", name="Cancel and sign in again").click()
+    page.wait_for_load_state("load")
+
+
 def change_email_pages(t: Tour, mail) -> None:
     """Ask for a change of address, then open the confirmation page of the emailed link."""
     new_email = unique_email("moved")
@@ -259,6 +286,7 @@ def test_every_page_fits_and_passes_axe(deployment, site, open_page, screenshots
         w.page.set_viewport_size(viewport)
         tours[who] = Tour(w, deployment.app, size, screenshots, who)
     visitor_pages(tours["visitor"], site)
+    two_step_pages(tours["visitor"], deployment)
     for who, email, password in [
         ("person", PERSON_EMAIL, None),
         ("admin", ADMIN_EMAIL, site["admin_password"]),

@@ -13,7 +13,7 @@ from acs_auth.services.signin import api_keys
 
 RoleName = Literal[tuple(r.value for r in Role)]
 Scope = Literal[api_keys.SCOPES]
-KeyName = text(100)
+KeyName = text(api_keys.KEY_NAME_MAX)
 STAMP = "2026-12-05T08:00:00Z"
 USER = {
     "id": 7,

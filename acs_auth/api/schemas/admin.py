@@ -20,6 +20,7 @@ from acs_auth.api.schemas.fields import (
     examples,
     text,
 )
+from acs_auth.services.text.addresses import EMAIL_MAX
 
 ADMIN_USER = {
     **USER,
@@ -48,7 +49,7 @@ STATS = {
     "signins_per_day": [{"day": "2026-12-05", "succeeded": 31, "failed": 4}],
 }
 Programs = list[ProgramId]
-SearchText = text(254, required=False)
+SearchText = text(EMAIL_MAX, required=False)
 FileName = text(255, required=False)
 
 

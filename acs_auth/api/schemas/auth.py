@@ -10,9 +10,10 @@ from pydantic import Field
 from acs_auth.api.schemas.account import USER, User
 from acs_auth.api.schemas.fields import Answer, Body, Email, Identifier, Secret, Token, examples
 from acs_auth.api.schemas.fields import text as _text
+from acs_auth.services.text.names import NAME_MAX
 
 PASSWORD = "correct horse battery staple 42"
-LastName = _text(100)
+LastName = _text(NAME_MAX)
 
 
 class RegisterRequest(Body):

@@ -8,6 +8,9 @@ from typing import Literal
 from pydantic import Field
 
 from acs_auth.api.schemas.fields import Answer, Body, Flag, ProgramId, Query, examples, text
+from acs_auth.oidc.clients import CLIENT_NAME_MAX
+from acs_auth.services.programs import catalogue
+from acs_auth.services.text.identifiers import MAX_PROGRAMS
 
 STAMP = "2026-12-05T08:00:00+00:00"
 ITEM = {
@@ -29,11 +32,11 @@ CLIENT = {
     "programs": ["PROG-1"],
     "created_at": STAMP,
 }
-Uri = text(2000)
-OptionalUri = text(2000, required=False)
-Description = text(2000, required=False)
-ProgramName = text(200)
-ClientName = text(100)
+Uri = text(catalogue.MAX_URL)
+OptionalUri = text(catalogue.MAX_URL, required=False)
+Description = text(catalogue.MAX_DESCRIPTION, required=False)
+ProgramName = text(catalogue.MAX_NAME)
+ClientName = text(CLIENT_NAME_MAX)
 
 
 class ProgramItem(Answer):
@@ -174,7 +177,7 @@ class _ClientFields(Body):
     redirect_uris: list[Uri] = Field(None, max_length=20)
     post_logout_redirect_uris: list[Uri] = Field(None, max_length=20)
     backchannel_logout_uri: OptionalUri | None = None
-    programs: list[ProgramId] = Field(None, max_length=200)
+    programs: list[ProgramId] = Field(None, max_length=MAX_PROGRAMS)
     first_party: bool = Field(None, description="true: no consent screen.")
 
 

@@ -15,8 +15,20 @@ from typing import Annotated, ClassVar
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from pydantic_core import PydanticCustomError
 
-from acs_auth.services.text.addresses import InvalidEmail, LookalikeEmail, validate_address
-from acs_auth.services.text.characters import has_control_characters
+from acs_auth.services.text.addresses import (
+    EMAIL_MAX,
+    InvalidEmail,
+    LookalikeEmail,
+    validate_address,
+)
+from acs_auth.services.text.characters import PASSWORD_MAX, has_control_characters
+from acs_auth.services.text.identifiers import (
+    PROGRAM_ID_MAX,
+    PROGRAM_ID_REGEX,
+    USERNAME_MAX,
+    USERNAME_REGEX,
+)
+from acs_auth.services.text.names import NAME_MAX
 
 
 class Body(BaseModel):
@@ -87,20 +99,20 @@ def text(max_length: int, *, required: bool = True, description: str | None = No
 # Bounds: the database columns; for passwords a generous cap above the policy's 128, so an
 # over-long password is told "too long" by the policy rather than refused as malformed input.
 _TEXT = (AfterValidator(_no_controls), AfterValidator(_not_blank))
-Email = Annotated[str, Field(max_length=254, min_length=1), *_TEXT, AfterValidator(_email)]
-Identifier = Annotated[str, Field(max_length=254, min_length=1), *_TEXT]
-Secret = Annotated[str, Field(max_length=1024, min_length=1), AfterValidator(_not_blank)]
+Email = Annotated[str, Field(max_length=EMAIL_MAX, min_length=1), *_TEXT, AfterValidator(_email)]
+Identifier = Annotated[str, Field(max_length=EMAIL_MAX, min_length=1), *_TEXT]
+Secret = Annotated[str, Field(max_length=PASSWORD_MAX, min_length=1), AfterValidator(_not_blank)]
 Token = Annotated[str, Field(max_length=4096, min_length=1), *_TEXT]
-Name = text(100, required=False)
+Name = text(NAME_MAX, required=False)
 Username = Annotated[
     str,
     Field(
-        max_length=64,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$",
+        max_length=USERNAME_MAX,
+        pattern=f"^{USERNAME_REGEX}$",
         description="3 to 64 letters, digits, dots, dashes or underscores; null removes it.",
     ),
 ]
-ProgramId = Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
+ProgramId = Annotated[str, Field(max_length=PROGRAM_ID_MAX, pattern=f"^{PROGRAM_ID_REGEX}$")]
 Flag = Annotated[StrictBool, BeforeValidator(_flag)]
 Cursor = Annotated[int, Field(ge=1, le=2**31 - 1)]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import select
 
 from acs_auth.extensions import db
@@ -10,7 +9,7 @@ from acs_auth.models import User, utcnow
 from acs_auth.services import audit
 from acs_auth.services.accounts import passwords, tokens
 from acs_auth.services.factors import remembered
-from acs_auth.services.mail import outbox
+from acs_auth.services.mail import letters, outbox
 from acs_auth.services.signin import api_keys, seam, sessions
 from acs_auth.services.signin.authentication import find_by_identifier
 from acs_auth.services.signin.seam import Attempt, Channel
@@ -29,45 +28,6 @@ def _user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email_key == key))
 
 
-def app_link(path: str) -> str:
-    """An absolute link for emails, built from APP_URL.
-
-    Never from the request's Host header, which the client chooses: a poisoned Host would
-    otherwise send a victim's reset token to the attacker's server (CVE-2025-43930).
-    """
-    return current_app.config["APP_URL"].rstrip("/") + path
-
-
-def queue_setup_link(user: User, actor: User | None = None, welcome: bool = False) -> None:
-    """Queue the password-setup email for an account without a password (no commit)."""
-    outbox.queue(
-        "password_setup",
-        user.email,
-        user=user,
-        link=app_link("/setup-password/" + tokens.for_user(tokens.Purpose.SETUP, user)),
-        welcome=welcome,
-        hours=current_app.config["SETUP_TOKEN_HOURS"],
-    )
-    audit.record("password.setup_link_sent", actor=actor, target=user, welcome=welcome)
-
-
-def reset_link(user: User) -> str:
-    """An absolute password-reset link for ``user`` (also mailed with a lock notice)."""
-    return app_link("/reset-password/" + tokens.for_user(tokens.Purpose.RESET, user))
-
-
-def queue_reset_link(user: User, actor: User | None = None) -> None:
-    """Queue the password-reset email; ``actor`` is the administrator who sent it (no commit)."""
-    outbox.queue(
-        "password_reset",
-        user.email,
-        user=user,
-        link=reset_link(user),
-        hours=current_app.config["RESET_TOKEN_HOURS"],
-    )
-    audit.record("password.reset_link_sent", actor=actor, target=user)
-
-
 def request_reset(identifier: str) -> None:
     """Email a reset link (or a setup link when no password exists yet) to the stored address.
 
@@ -83,10 +43,8 @@ def request_reset(identifier: str) -> None:
             target_label=None if user else audit.typed_label(identifier),
             matched=False,
         )
-    elif user.password_hash is None:
-        queue_setup_link(user)
     else:
-        queue_reset_link(user)
+        letters.send_password_link(user)
     db.session.commit()
 
 
@@ -111,15 +69,13 @@ def request_setup(last_name: str, email: str) -> None:
     if user is None:
         entry = registration.match_entry(last_name, email)
         if entry is not None:
-            registration.send_registration_link(entry)
+            letters.send_registration_link(entry, None)
         else:
             audit.record("password.setup_requested", target_label=audit.typed_label(email))
     elif not user.is_active or user.is_service_account or not _name_matches(user, last_name):
         audit.record("password.setup_requested", target=user, matched=False)
-    elif user.password_hash is None:
-        queue_setup_link(user)
     else:
-        registration.queue_already_registered(user)
+        letters.send_account_letter(user)
     db.session.commit()
 
 

@@ -6,15 +6,14 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, AuthSession, Source, User, UserProgram, utcnow
 from acs_auth.services import audit
-from acs_auth.services.accounts import passwords, recovery, tokens
-from acs_auth.services.mail import notices, outbox
+from acs_auth.services.accounts import passwords, tokens
+from acs_auth.services.mail import letters, notices
 from acs_auth.services.signin import seam
 from acs_auth.services.signin.seam import Attempt, Channel
 from acs_auth.services.text.addresses import email_key
@@ -59,43 +58,6 @@ def account_for(entry: AllowlistEntry) -> User | None:
     return db.session.scalar(select(User).where(User.email_key == entry.email_key))
 
 
-def queue_already_registered(user: User) -> None:
-    """Queue the "you already have an account: sign in or reset" email (no commit)."""
-    outbox.queue(
-        "already_registered",
-        user.email,
-        user=user,
-        login_url=recovery.app_link("/login"),
-        reset_url=recovery.app_link("/forgot-password"),
-    )
-    audit.record("registration.already_registered", target=user)
-
-
-def send_registration_link(entry: AllowlistEntry, actor: User | None = None) -> None:
-    """Queue the email that fits the entry (no commit): link, setup, or already registered.
-
-    Every message goes to the address stored on the entry or the account, never to the
-    spelling a visitor typed. A deactivated account gets nothing: an administrator closed it.
-    """
-    user = account_for(entry)
-    if user is None:
-        outbox.queue(
-            "registration_link",
-            entry.email,
-            entry=entry,
-            link=recovery.app_link(f"/register/password/{tokens.for_entry(entry)}"),
-            hours=current_app.config["REGISTRATION_TOKEN_HOURS"],
-        )
-        entry.invited_at = utcnow()
-        audit.record("registration.link_sent", actor=actor, target_label=entry.email)
-    elif not user.is_active:
-        audit.record("registration.account_inactive", actor=actor, target=user)
-    elif user.password_hash is None:
-        recovery.queue_setup_link(user, actor=actor)
-    else:
-        queue_already_registered(user)
-
-
 def request_registration(last_name: str, email: str) -> None:
     """Step 1 (email confirmation): email the stored address; the caller always answers the same."""
     entry = match_entry(last_name, email)
@@ -103,7 +65,7 @@ def request_registration(last_name: str, email: str) -> None:
         audit.record("registration.no_match", target_label=audit.typed_label(email))
         notices.registration_not_recognised(email)
     else:
-        send_registration_link(entry)
+        letters.send_registration_link(entry, account_for(entry))
     db.session.commit()
 
 

@@ -14,8 +14,8 @@ from typing import Any
 from flask import current_app, g, has_request_context, request
 
 from acs_auth.extensions import db
-from acs_auth.models import AuditEvent, User
-from acs_auth.services.text.addresses import email_key
+from acs_auth.models import Account, AuditEvent
+from acs_auth.services.text.addresses import EMAIL_MAX, email_key
 
 # Keys that must never reach the audit log, whatever a caller passes.
 _SECRET_KEYS = {
@@ -44,7 +44,7 @@ def typed_label(typed: str | None) -> str:
     of the normalised string under SECRET_KEY, lets an admin see repeats of one string and find
     them by searching for it, without the log being reversible by whoever reads it.
     """
-    text = (typed or "").strip()[:254]
+    text = (typed or "").strip()[:EMAIL_MAX]
     key = email_key(text)
     digest = hmac.new(current_app.config["SECRET_KEY"].encode(), key.encode(), "sha256")
     tag = "#" + digest.hexdigest()[:12]
@@ -54,15 +54,15 @@ def typed_label(typed: str | None) -> str:
     return f"*** {tag}"
 
 
-def _label(user: User | None) -> str | None:
+def _label(user: Account | None) -> str | None:
     return user.email if user is not None else None
 
 
 def record(
     event: str,
     *,
-    actor: User | None = None,
-    target: User | None = None,
+    actor: Account | None = None,
+    target: Account | None = None,
     target_label: str | None = None,
     **details: Any,
 ) -> AuditEvent:

@@ -7,8 +7,7 @@ to the address stored on the account, and they carry no secret and no code.
 from __future__ import annotations
 
 from acs_auth.models import User, utcnow
-from acs_auth.services.accounts import recovery
-from acs_auth.services.mail import outbox
+from acs_auth.services.mail import letters, outbox
 
 
 def _send(kind: str, user: User, **context) -> None:
@@ -17,8 +16,8 @@ def _send(kind: str, user: User, **context) -> None:
         user.email,
         user=user,
         when=utcnow(),
-        account_url=recovery.app_link("/account"),
-        reset_url=recovery.app_link("/forgot-password"),
+        account_url=letters.app_link("/account"),
+        reset_url=letters.app_link("/forgot-password"),
         **context,
     )
 

@@ -34,11 +34,6 @@ class Outcome:
     signed_in: seam.SignIn | None = None
     over: bool = False  # locked now, or the pending sign-in was used up or expired meanwhile
 
-    @property
-    def wrong(self) -> bool:
-        """The code was wrong and the pending sign-in still stands: ask again."""
-        return self.signed_in is None and not self.over
-
 
 def offered(held: seam.Pending) -> set[str]:
     """The kinds of factor the person of ``held`` can use at this step (services.factors)."""

@@ -3,7 +3,7 @@
 Registration step 1, forgotten password and first-time setup answer the same page whether or
 not the details match; their time must not tell either. The request only stores what was typed
 (one INSERT, the same statements for a match and a miss) and wakes the mail sender; the sender
-(``mail.send_pending``: the background thread, ``flask mail worker`` or ``send-pending``) then
+(``delivery.send_pending``: the background thread, ``flask mail worker`` or ``send-pending``) then
 runs the same services as before - lookup, token, outbox - with the requester's address, user
 agent and request id in the audit rows, and deletes the request in that same transaction.
 """
@@ -18,6 +18,7 @@ from sqlalchemy import delete, select
 
 from acs_auth.extensions import db
 from acs_auth.models import LinkRequest
+from acs_auth.services.accounts import recovery, registration
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +28,6 @@ REGISTER = "register"
 
 
 def _handlers() -> dict[str, Callable[[LinkRequest], None]]:
-    # Imported here: these services queue mail, and the mail sender imports this module.
-    from acs_auth.services.accounts import recovery, registration
-
     return {
         RESET: lambda row: recovery.request_reset(row.email),
         SETUP: lambda row: recovery.request_setup(row.last_name or "", row.email),

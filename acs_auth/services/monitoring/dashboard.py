@@ -135,8 +135,11 @@ class Bar:
 
 
 @dataclass
-class Chart:
-    """The geometry of the sign-in chart; templates/admin/_chart.html draws it."""
+class ChartFrame:
+    """A chart's frame in SVG user units: size, margins, the axis maximum, ticks and labels.
+
+    The dashboard's bar chart and the security view's line charts (monitoring.charts) share it.
+    """
 
     width: int
     height: int
@@ -144,9 +147,15 @@ class Chart:
     bottom: int
     left: int
     maximum: int
-    bars: list[Bar] = field(default_factory=list)
     ticks: list[tuple[float, int]] = field(default_factory=list)
     labels: list[tuple[float, str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Chart(ChartFrame):
+    """The geometry of the sign-in chart; templates/admin/_chart.html draws it."""
+
+    bars: list[Bar] = field(default_factory=list)
 
 
 def _nice_ceiling(value: int) -> int:

@@ -21,6 +21,7 @@ from sqlalchemy import Select, bindparam, func, literal_column, or_, select
 from acs_auth.extensions import db
 from acs_auth.models import ApiKey, AuthSession, Role, SessionKind, User, UserProgram, utcnow
 from acs_auth.services.signin import api_keys, credential_lookup, jwt_tokens, sessions
+from acs_auth.services.text.identifiers import split_joined_programs
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _USER_COLUMNS = (
@@ -35,7 +36,7 @@ _USER_COLUMNS = (
     User.last_login_at,
 )
 # The account's LO Root IDs in one column, so the lookup is one row whatever the number of
-# programs (IDs never contain whitespace: allowlist_csv.ID_PATTERN guards every way in).
+# programs (IDs never contain whitespace: identifiers.PROGRAM_ID_PATTERN guards every way in).
 PROGRAMS_SEPARATOR = " "
 _SEPARATOR_SQL = literal_column(f"'{PROGRAMS_SEPARATOR}'")
 _PROGRAMS = (
@@ -95,7 +96,8 @@ class Unauthenticated(Exception):
 
 @dataclass(frozen=True)
 class Caller:
-    """A read-only snapshot of the calling account, with the attributes serializers read."""
+    """A read-only snapshot of the calling account (an Account, models.account), with the
+    attributes serializers read."""
 
     id: int
     email: str
@@ -107,6 +109,8 @@ class Caller:
     created_at: datetime
     last_login_at: datetime | None
     program_ids: list[str] = field(default_factory=list)
+    # Only an active account's credentials resolve, so a Caller is always active (an Account).
+    is_active: bool = True
 
     @property
     def is_admin(self) -> bool:
@@ -191,7 +195,7 @@ def _lookup(query: Select, params: dict):
     if not rows:
         return None
     (row,) = rows  # session ids and key digests are unique
-    programs = sorted(row.programs.split(PROGRAMS_SEPARATOR)) if row.programs else []
+    programs = split_joined_programs(row.programs, PROGRAMS_SEPARATOR)
     values = {c.key: getattr(row, c.key) for c in _USER_COLUMNS}
     return Caller(**values, program_ids=programs), row
 
