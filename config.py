@@ -246,7 +246,13 @@ class Config:
     NOTICE_INACTIVE_HOURS = Env(int, 24)
     EMAIL_CHANGE_TOKEN_HOURS = Env(int, 24)  # life of the link confirming a new email address
 
-    # Second factors (issue 15). Fernet keys, comma-separated: the first encrypts authenticator
+    # Second factor (issue 15): roles that must enrol one before anything else (comma-separated;
+    # empty: nobody is forced), and how long "remember this browser" skips the second step
+    # (days; 0 turns the checkbox off). Its cookie gets a __Host- name in production.
+    MFA_REQUIRED_ROLES = Env(str, "admin")
+    MFA_REMEMBER_DAYS = Env(int, 30)
+    MFA_REMEMBER_COOKIE_NAME = "acs_mfa_browser"
+    # Fernet keys, comma-separated: the first encrypts authenticator
     # secrets, every one decrypts (rotation); production requires one, development and testing
     # derive one from SECRET_KEY when unset (acs_auth/services/factors/crypto.py).
     MFA_ENCRYPTION_KEYS = Env(str)
@@ -276,6 +282,9 @@ class TestingConfig(Config):
     MAIL_SERVER = None
     MAIL_DELIVERY = "worker"
     APP_URL = "http://portal.test"
+    # The suites sign in admins to test everything else; tests/test_mfa_policy.py turns the
+    # production default ("admin") on for itself (README, "Second factor").
+    MFA_REQUIRED_ROLES = Env(str, "")
 
 
 class ProductionConfig(Config):

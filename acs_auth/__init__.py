@@ -87,5 +87,8 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    """Proxy handling, request ids, security headers and cache rules."""
+    """Proxy handling, request ids, security headers, cache rules, second-factor enrolment."""
+    from acs_auth.mfa import policy_hooks
+
     security.init_app(app)
+    policy_hooks.init_app(app)

@@ -60,7 +60,7 @@ def apply_defaults(app: Flask) -> None:
     if cfg["ENV_NAME"] == "production" and cfg["SESSION_COOKIE_SECURE"]:
         # __Host- cookies need Secure, Path=/ and no Domain: the browser then refuses any
         # attempt by a sibling sub-domain to plant or overwrite them.
-        for key in ("SESSION_COOKIE_NAME", "REMEMBER_COOKIE_NAME"):
+        for key in ("SESSION_COOKIE_NAME", "REMEMBER_COOKIE_NAME", "MFA_REMEMBER_COOKIE_NAME"):
             if not cfg[key].startswith("__Host-"):
                 cfg[key] = "__Host-" + cfg[key]
     cfg["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(cfg)

@@ -364,6 +364,26 @@ EMAIL_LOOKALIKE = (
 )
 FILE_NAME_INVALID = "The file name contains control characters; rename the file and try again."
 
+# Second factor: policy, remembered browsers, admin tools (issue 15)
+MFA_ENROL_REQUIRED = (
+    "Your role requires a second factor. Set one up to continue; until then only this page "
+    "and signing out are available."
+)
+API_MFA_ENROLMENT_REQUIRED = (
+    "This account's role requires a second factor. Sign in to the portal in a browser and set "
+    "one up on your account page; /api/admin answers once it is active."
+)
+REMEMBERED_BROWSER_REVOKED = "That browser will ask for your second factor again."
+ADMIN_FACTORS_RESET = (
+    "Second factors reset ({kinds}). {email} can sign in with their password and set up a new one."
+)
+ADMIN_FACTORS_NONE = "This person has no second factor to reset."
+ADMIN_FACTORS_NOT_YOURS = "Change your own second factors on your account page."
+CLI_ADMIN_MUST_ENROL = (
+    "{email} sets up a second factor at the first sign-in, before anything else "
+    "(MFA_REQUIRED_ROLES)."
+)
+
 # Second factor (issue 15): authenticator app, recovery codes, the second sign-in step
 CLI_MFA_ROTATED = (
     "{moved} of {total} authenticator secret(s) encrypted again with the first "

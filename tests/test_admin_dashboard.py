@@ -92,6 +92,12 @@ def test_dashboard_figures(app, client, admin, make_user, make_entry):
         "Mail queued": "2",
         "Mail failed": "1",
         "Failed sign-ins (24 h)": "2",
+        # Second factors of active accounts (tests/test_mfa_admin.py covers them).
+        "Authenticator app": "0",
+        "Recovery codes": "0",
+        "Passkeys": "0",
+        "With none": "4",
+        "Required but missing": "0",
     }
 
 

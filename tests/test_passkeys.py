@@ -8,7 +8,7 @@ thing of an otherwise good answer (origin, RP id, challenge, counter, the accoun
 from __future__ import annotations
 
 import pytest
-from conftest import STRONG_PASSWORD, csrf_from, read_db
+from conftest import STRONG_PASSWORD, AuthActions, csrf_from, read_db
 from soft_authenticator import SoftAuthenticator
 from sqlalchemy import select, update
 
@@ -504,3 +504,30 @@ def test_after_the_password_a_passkey_holder_is_asked_for_the_passkey(app, enrol
     assert second_step(enrolled, verified=False).status_code == 200
     assert signed_in(enrolled.client)
     assert session_methods(app) == ["pwd", "hwk", "mfa"]
+
+
+# --- administrators -------------------------------------------------------------------------
+
+
+def test_an_admin_reset_removes_passkeys_and_the_filter_counts_them(
+    app, enrolled, make_user, outbox
+):
+    """A passkey-only person is "with a second factor"; an admin's reset removes the passkey."""
+    admin = app.test_client()
+    make_user(email="root@example.org", role="admin")
+    AuthActions(admin).login("root@example.org", STRONG_PASSWORD)
+    person = read_db(app, lambda: db.session.scalar(select(User.id).where(User.email == ADA)))
+
+    listed = admin.get("/admin/users?second_factor=with").get_data(as_text=True)
+    assert f'href="/admin/users/{person}">{ADA}</a>' in listed
+    page = f"/admin/users/{person}"
+    token = csrf_from(admin.get(page).get_data(as_text=True))
+    done = admin.post(f"{page}/factors/reset", data={"csrf_token": token}, follow_redirects=True)
+
+    assert done.status_code == 200
+    assert passkeys(app) == []
+    (event,) = events(app, "mfa.factors_reset")
+    assert event.details["kinds"] == ["passkey"]
+    assert "Passkeys" in outbox.text(outbox.last_to(ADA))
+    assert enrolled.sign_in().status_code != 200  # the authenticator's key opens nothing now
+    assert not signed_in(enrolled.client)

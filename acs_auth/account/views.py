@@ -14,6 +14,7 @@ from acs_auth.models import utcnow
 from acs_auth.ratelimits import PASSWORD, limited, signed_in_account
 from acs_auth.services import factors
 from acs_auth.services.accounts import accounts, email_change, passwords
+from acs_auth.services.factors import remembered
 from acs_auth.services.signin import activity, api_keys, api_quota, browser, sessions
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -43,6 +44,7 @@ def _page(
         current_session_id=current_user.auth_session.public_id,
         describe_device=sessions.describe_device,
         key_usage=api_quota.key_usage,
+        remembered_browsers=remembered.list_live(current_user),
         second_factors=factors.overview(current_user),
     )
 
@@ -169,6 +171,15 @@ def revoke_other_sessions():
     """Sign out every device but this one (browsers and API clients alike)."""
     accounts.sign_out_everywhere(current_user, keep=current_user.auth_session)
     flash(messages.OTHER_SESSIONS_REVOKED, "success")
+    return redirect(url_for("account.index"))
+
+
+@bp.post("/remembered-browsers/<public_id>/forget")
+def forget_browser(public_id: str):
+    """Make one remembered browser ask for the second factor again; another's answers 404."""
+    if not remembered.revoke(current_user, public_id):
+        abort(404)
+    flash(messages.REMEMBERED_BROWSER_REVOKED, "success")
     return redirect(url_for("account.index"))
 
 

@@ -144,6 +144,12 @@ class UserFilterForm(FlaskForm):
         default="",
         invalid_choice_message=messages.ADMIN_CHOICE_INVALID,
     )
+    second_factor = SelectField(
+        "Second factor",
+        choices={"": "Any", "with": "With a second factor", "without": "Without one"},
+        default="",
+        invalid_choice_message=messages.ADMIN_CHOICE_INVALID,
+    )
     locked = BooleanField("Locked only")
     inactive = BooleanField("Inactive only")
 
@@ -155,6 +161,7 @@ class UserFilterForm(FlaskForm):
             password=self.password.data or "",
             locked=bool(self.locked.data),
             inactive=bool(self.inactive.data),
+            second_factor=self.second_factor.data or "",
         )
 
 

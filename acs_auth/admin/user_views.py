@@ -22,6 +22,7 @@ from acs_auth.models import User, utcnow
 from acs_auth.services.accounts import email_change, user_access, user_admin, user_search
 from acs_auth.services.accounts.accounts import AccountExists
 from acs_auth.services.audit import export, log
+from acs_auth.services.factors import admin as factor_admin
 from acs_auth.services.programs import catalogue
 from acs_auth.services.signin import api_keys, api_quota, sessions
 from acs_auth.services.text.addresses import InvalidEmail, LookalikeEmail
@@ -63,6 +64,8 @@ def list_users():
         count_text=found.format(count=count),
         query=query,
         now=utcnow(),
+        factor_kinds=factor_admin.kinds_of([user.id for user in page.items]),
+        factor_labels=factor_admin.LABELS,
     )
 
 
@@ -115,6 +118,8 @@ def _detail(
         describe=export.describe,
         key_usage=api_quota.key_usage,
         now=utcnow(),
+        factors=factor_admin.summary(user),
+        factor_labels=factor_admin.LABELS,
     ), code
 
 
@@ -171,6 +176,22 @@ def resend_setup(user_id: int):
 def sign_out_user(user_id: int):
     """End every session of the account (browser and API)."""
     return _action(user_id, user_admin.sign_out_everywhere, messages.ADMIN_USER_SIGNED_OUT)
+
+
+@bp.post("/users/<int:user_id>/factors/reset")
+def reset_factors(user_id: int):
+    """Remove every second factor of the account; the person is emailed, the reset audited."""
+    user = _user_or_404(user_id)
+    if ActionForm().validate_on_submit():
+        try:
+            kinds = factor_admin.reset(user, actor=current_user)
+        except factor_admin.ResetRefused as exc:
+            flash(str(exc), "error")
+        else:
+            names = ", ".join(factor_admin.labels_of(kinds))
+            text = messages.ADMIN_FACTORS_RESET.format(kinds=names, email=user.email)
+            flash(text, "success")
+    return redirect(url_for(".edit_user", user_id=user.id))
 
 
 @bp.post("/users/<int:user_id>/api-keys/<key_id>/revoke")

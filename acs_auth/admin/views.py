@@ -27,6 +27,7 @@ from acs_auth.services import paging
 from acs_auth.services.accounts import user_admin
 from acs_auth.services.allowlist.csvfile import human_size
 from acs_auth.services.audit import export, log
+from acs_auth.services.factors import admin as factor_admin
 from acs_auth.services.monitoring import dashboard as admin_stats
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -84,6 +85,8 @@ def dashboard():
         stats=admin_stats.dashboard(),
         series=series,
         chart=admin_stats.chart(series),
+        factor_counts=factor_admin.counts(),
+        factor_labels=factor_admin.LABELS,
     )
 
 

@@ -24,6 +24,7 @@ from acs_auth.api.schemas.admin import (
     AdminUserUpdate,
     AllowlistUpload,
     EmailChangeSent,
+    FactorsRemoved,
     ImportResult,
     ResetSent,
     ServiceApiKeyCreate,
@@ -41,6 +42,7 @@ from acs_auth.services.accounts import (
     user_search,
 )
 from acs_auth.services.allowlist import imports
+from acs_auth.services.factors import admin as factor_admin
 from acs_auth.services.monitoring import dashboard
 from acs_auth.services.programs import catalogue
 from acs_auth.services.signin import api_keys
@@ -97,6 +99,7 @@ def list_users(query: UserSearch):
         password=query.password or "",
         locked=query.locked,
         inactive=query.inactive,
+        second_factor=query.second_factor or "",
     )
     page = user_search.search_users(
         filters, after=query.after, before=query.before, limit=query.limit
@@ -301,6 +304,27 @@ def change_user_email(user_id: int, json: AdminEmailChange):
     except email_change.EmailChangeInvalid as exc:
         raise Invalid({"email": [str(exc)]}) from None
     return jsonify(sent_to=address), 202
+
+
+@bp.delete("/users/<int:user_id>/factors")
+@validate(resp=Response("HTTP_403", "HTTP_404", "HTTP_409", HTTP_200=FactorsRemoved), tags=TAGS)
+def reset_user_factors(user_id: int):
+    """Reset a user's second factors.
+
+    Removes every second factor of the person (authenticator app, recovery codes, passkeys)
+    and every browser they asked to remember; the person is emailed and the reset audited.
+    409 when the person has none; 403 for your own account (change yours on the account page,
+    which asks for your password).
+    """
+    user = _user(user_id)
+    if user is None:
+        return _no_user()
+    me = principal().user
+    try:
+        removed = factor_admin.reset(user, actor=me)
+    except factor_admin.ResetRefused as exc:
+        return problem(403 if user.id == me.id else 409, detail=str(exc))
+    return jsonify(removed=removed)
 
 
 def _uploaded_file() -> tuple[bytes, str]:

@@ -17,10 +17,13 @@ from acs_auth.api.problems import CREDENTIAL_KINDS, problem, unauthorized
 from acs_auth.logs import redact
 from acs_auth.models import Role
 from acs_auth.security import URL_CREDENTIALS
+from acs_auth.services.factors import policy as factor_policy
 from acs_auth.services.signin import api_auth
 
 log = logging.getLogger(__name__)
 
+# The problem type of an administrator held at second-factor enrolment (MFA_REQUIRED_ROLES).
+MFA_ENROLMENT_REQUIRED = "mfa-enrolment-required"
 # JSON bodies are small; only uploads (the allowlist CSV) get the application-wide limit.
 JSON_BODY_LIMIT = 64 * 1024
 
@@ -84,11 +87,15 @@ def require_admin():
     """Before every /api/admin view (after check_request): the caller's role must be admin.
 
     Read from the database on this request, so a demoted administrator's token or key stops
-    at once; an API key also needs the admin scope.
+    at once; an API key also needs the admin scope. An administrator whose role requires a
+    second factor (MFA_REQUIRED_ROLES) and who has none is refused with a problem type of its
+    own, whatever the credential, until one is enrolled.
     """
     me = principal()
     if me.caller.role != Role.ADMIN.value:
         return problem(403, detail=messages.API_ADMIN_ONLY)
     if not me.may_administer:
         return problem(403, detail=messages.API_KEY_NOT_ADMIN)
+    if factor_policy.must_enrol(me.user):
+        return problem(403, detail=messages.API_MFA_ENROLMENT_REQUIRED, kind=MFA_ENROLMENT_REQUIRED)
     return None

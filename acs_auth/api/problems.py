@@ -130,6 +130,14 @@ KINDS = {
             "role, a read-only or non-admin key, a key where only an access token is "
             "accepted, or a program the account is not authorized for.",
         ),
+        Kind(
+            "mfa-enrolment-required",
+            403,
+            "Second factor enrolment required",
+            "The account's role must have a second "
+            "factor (MFA_REQUIRED_ROLES) and has none yet, so /api/admin is closed to it. Sign "
+            "in to the portal in a browser, set one up on the account page, then call again.",
+        ),
         Kind("not-found", 404, "Not found", "No such resource, or it belongs to someone else."),
         Kind(
             "method-not-allowed",

@@ -9,6 +9,7 @@ from acs_auth import messages
 from acs_auth.cli.mail import deliver_if_background
 from acs_auth.models import Role
 from acs_auth.services.accounts import accounts, passwords
+from acs_auth.services.factors import policy as factor_policy
 from acs_auth.services.operations import maintenance
 from acs_auth.services.text.addresses import EMAIL_MAX, InvalidEmail, validate_address
 from acs_auth.services.text.identifiers import is_program_id
@@ -77,6 +78,8 @@ def create_admin(email: str, password_prompt: bool) -> None:
     click.echo(messages.CLI_ADMIN_CREATED.format(email=email))
     if not password_prompt:
         click.echo(messages.CLI_PASSWORD_ONCE.format(password=password))
+    if Role.ADMIN.value in factor_policy.required_roles():
+        click.echo(messages.CLI_ADMIN_MUST_ENROL.format(email=email))
 
 
 @group.command("create")

@@ -1,7 +1,7 @@
 """Second-factor forms: a code, a password to confirm a change, the codes to download."""
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField
+from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length, Regexp
 
 from acs_auth import messages
@@ -28,6 +28,8 @@ class CodeForm(FlaskForm):
             Regexp(CODE_SHAPE, message=messages.MFA_CODE_FORMAT),
         ],
     )
+    # Offered while MFA_REMEMBER_DAYS > 0 (services/factors/remembered.py).
+    remember_browser = BooleanField("Remember this browser")
 
 
 class ConfirmTotpForm(FlaskForm):

@@ -6,7 +6,7 @@ from flask_login import current_user
 from acs_auth import messages, security
 from acs_auth.mfa.forms import CodeForm
 from acs_auth.ratelimits import SECOND_STEP, limited, pending_signin
-from acs_auth.services.factors import second_step
+from acs_auth.services.factors import remembered, second_step
 from acs_auth.services.signin import browser
 
 bp = Blueprint("mfa_signin", __name__)
@@ -26,11 +26,19 @@ def second_factor():
         outcome = second_step.finish(held, form.code.data)
         if outcome.signed_in is not None:
             browser.start(outcome.signed_in, held.remember)
-            return redirect(security.safe_next(held.next_url) or url_for("programs.index"))
+            done = redirect(security.safe_next(held.next_url) or url_for("programs.index"))
+            if form.remember_browser.data and remembered.enabled():
+                remembered.set_cookie(done, remembered.remember(outcome.signed_in.user))
+            return done
         if outcome.over:  # locked now, or used up or expired meanwhile
             return _start_again(messages.MFA_SIGN_IN_AGAIN)
         form.code.errors.append(messages.MFA_CODE_WRONG)
-    return render_template("mfa/second_step.html", form=form, kinds=second_step.offered(held))
+    return render_template(
+        "mfa/second_step.html",
+        form=form,
+        kinds=second_step.offered(held),
+        remember_days=remembered.days(),
+    )
 
 
 @bp.post(browser.SECOND_FACTOR_PATH + "/cancel")

@@ -16,6 +16,7 @@ from acs_auth.models.oauth import (
 )
 from acs_auth.models.passkey import Passkey, PasskeyChallenge
 from acs_auth.models.program import Program
+from acs_auth.models.remembered_browser import RememberedBrowser
 from acs_auth.models.session import ApiKey, AuthSession, SessionKind, SignInChallenge
 from acs_auth.models.user import PasswordHistory, Role, Source, User, UserProgram
 
@@ -40,6 +41,7 @@ __all__ = [
     "PasswordHistory",
     "Program",
     "RecoveryCode",
+    "RememberedBrowser",
     "Role",
     "SessionKind",
     "SignInChallenge",

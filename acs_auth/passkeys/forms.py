@@ -5,8 +5,9 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from acs_auth import messages
-from acs_auth.auth.forms import PASSWORD_FIELD_MAX, strip
+from acs_auth.fields import strip
 from acs_auth.services.factors.passkeys import NAME_MAX
+from acs_auth.services.text.characters import PASSWORD_MAX
 
 
 def _name() -> StringField:
@@ -28,7 +29,7 @@ class AddPasskeyForm(FlaskForm):
         "Current password",
         validators=[
             InputRequired(messages.FIELD_REQUIRED),
-            Length(max=PASSWORD_FIELD_MAX, message=messages.FIELD_TOO_LONG),
+            Length(max=PASSWORD_MAX, message=messages.FIELD_TOO_LONG),
         ],
     )
 

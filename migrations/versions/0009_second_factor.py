@@ -1,7 +1,7 @@
 """Second factors: authenticator apps (TOTP) and recovery codes
 
 Revision ID: 0009_second_factor
-Revises: 0007_session_amr
+Revises: 0008_people
 Create Date: 2026-12-05
 
 totp_factors holds one authenticator per account, its key encrypted with MFA_ENCRYPTION_KEYS
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0009_second_factor"
-down_revision = "0007_session_amr"
+down_revision = "0008_people"
 branch_labels = None
 depends_on = None
 

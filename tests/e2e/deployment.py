@@ -59,6 +59,9 @@ BASE_SETTINGS = {
     "RATELIMIT_REFRESH_PER_IP": "2000 per minute",
     "API_RATE_LIMIT_USER": "2000 per minute",
     "API_RATE_LIMIT_ADMIN": "2000 per minute",
+    # The suites sign administrators in to test everything else; the second-factor policy
+    # (production default: admin) is on in tests/e2e/test_browser_mfa_policy.py.
+    "MFA_REQUIRED_ROLES": "",
     "GUNICORN_TIMEOUT": "30",
     "LOG_LEVEL": "info",
 }

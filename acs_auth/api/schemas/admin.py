@@ -86,6 +86,9 @@ class UserSearch(Query):
     password: Literal["set", "pending"] = None
     locked: Flag = False
     inactive: Flag = False
+    second_factor: Literal["with", "without"] = Field(
+        None, description="With or without a second factor in force."
+    )
     after: Cursor = Field(None, description="next_after of the previous page.")
     before: Cursor = Field(None, description="prev_before of the next page.")
     limit: int = Field(50, ge=1, le=100, description="Page size, 50 by default.")
@@ -158,6 +161,14 @@ class EmailChangeSent(Answer):
     model_config = examples({"sent_to": "grace.new@example.org"})
 
     sent_to: str
+
+
+class FactorsRemoved(Answer):
+    """The kinds of second factor a reset removed (``totp``, ``recovery_codes``, ...)."""
+
+    model_config = examples({"removed": ["recovery_codes", "totp"]})
+
+    removed: list[str]
 
 
 class DayCount(Answer):

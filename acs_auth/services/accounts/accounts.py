@@ -9,6 +9,7 @@ from acs_auth.extensions import db
 from acs_auth.models import AuthSession, Role, Source, User, UserProgram, utcnow
 from acs_auth.services import audit
 from acs_auth.services.accounts import passwords
+from acs_auth.services.factors import remembered
 from acs_auth.services.mail import letters, outbox
 from acs_auth.services.signin import api_keys, sessions
 
@@ -176,12 +177,20 @@ def sign_out_everywhere(
     """End all of the user's sessions (all but ``keep``), browser and API alike (one commit).
 
     ``revoke_keys`` revokes the account's API keys too: an administrator's "sign out
-    everywhere" does, a person's "sign out all other devices" ends sessions only.
+    everywhere" does, a person's "sign out all other devices" ends sessions only. Both make
+    every remembered browser ask for the second factor again: a browser that skips it is a
+    device, and the person asking may be the one who lost it.
     """
     count = sessions.revoke_all(user, reason="signed_out_everywhere", keep=keep)
     keys = api_keys.revoke_all(user) if revoke_keys else 0
+    browsers = remembered.revoke_all(user)
     audit.record(
-        "session.revoked_all", actor=actor or user, target=user, count=count, api_keys_revoked=keys
+        "session.revoked_all",
+        actor=actor or user,
+        target=user,
+        count=count,
+        api_keys_revoked=keys,
+        remembered_browsers_revoked=browsers,
     )
     db.session.commit()
     return count

@@ -8,6 +8,7 @@ from acs_auth.extensions import db
 from acs_auth.models import User, utcnow
 from acs_auth.services import audit
 from acs_auth.services.accounts import passwords, tokens
+from acs_auth.services.factors import remembered
 from acs_auth.services.mail import letters, outbox
 from acs_auth.services.signin import api_keys, seam, sessions
 from acs_auth.services.signin.authentication import find_by_identifier
@@ -119,6 +120,7 @@ def complete(
     # A reset usually follows a suspected compromise: every session, browser and API, ends.
     ended = sessions.revoke_all(user, reason=f"password_{purpose}")
     api_keys.revoke_all(user)  # keys too: a key minted by an intruder must not survive a reset
+    remembered.revoke_all(user)  # and every browser that would skip the second factor
     user.email_verified_at = user.email_verified_at or utcnow()  # the link proved the mailbox
     if purpose is tokens.Purpose.RESET:
         outbox.queue("password_changed", user.email, user=user, when=utcnow())

@@ -23,6 +23,7 @@ from acs_auth.models import Role, User, utcnow
 from acs_auth.models.user import search_key
 from acs_auth.services import paging
 from acs_auth.services.accounts.user_admin import PAGE_SIZE, clean_query
+from acs_auth.services.factors import admin as factor_admin
 from acs_auth.services.paging import inline_limit
 
 
@@ -35,6 +36,7 @@ class UserFilters:
     password: str = ""
     locked: bool = False
     inactive: bool = False
+    second_factor: str = ""  # "with" or "without" (services/factors/admin.py)
 
 
 # Without a search, a filter matching at least this many accounts is "dense": see _planned.
@@ -101,7 +103,7 @@ def _filtered(filters: UserFilters, indexed: bool = True, search: bool = True):
         stmt = stmt.where(_column(User.locked_until, indexed) > now)
     if filters.inactive:
         stmt = stmt.where(_column(User.is_active_flag, indexed).is_(False))
-    return stmt
+    return factor_admin.filtered(stmt, filters.second_factor)
 
 
 def _count_upto(stmt, limit: int) -> int:

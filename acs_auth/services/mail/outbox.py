@@ -36,6 +36,7 @@ SUBJECTS = {
     "email_change_unavailable": "This email address cannot be used",
     "email_changed": "Your email address was changed",
     "new_sign_in": "New sign-in to your account",
+    "factors_reset": "Your second factors were reset",
     "mfa_totp_enabled": "An authenticator app now protects your account",
     "mfa_totp_removed": "The authenticator app was removed from your account",
     "mfa_recovery_code_used": "A recovery code was used to sign in",

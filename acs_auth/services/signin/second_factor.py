@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from acs_auth.models import User
 from acs_auth.services import factors
+from acs_auth.services.factors import remembered
 from acs_auth.services.signin.pending import Channel
 
 PASSKEY_METHODS = {"hwk", "swk"}  # RFC 8176: a key held in hardware, or in software
@@ -21,8 +22,12 @@ def required(user: User, channel: Channel, amr: tuple[str, ...]) -> bool:
 
     When the account has a second factor in force (services.factors: an authenticator app;
     recovery codes alone are none), unless the first factor was already a passkey with user
-    verification, which is two factors in one.
+    verification, which is two factors in one, or the browser is one the person asked to
+    remember (services.factors.remembered: a signed cookie bound to the account and its factor
+    stamp). The API never reads that cookie.
     """
     if PASSKEY_METHODS & set(amr):
         return False
-    return factors.has_second_factor(user)
+    if not factors.has_second_factor(user):
+        return False
+    return channel is Channel.API or not remembered.skips_second_step(user)
