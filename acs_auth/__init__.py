@@ -6,7 +6,7 @@ from flask import Flask
 
 from acs_auth import checks, cli, errors, kept_forms, key_rotation, logs, metrics, security
 from acs_auth.extensions import bcrypt, csrf, init_database, limiter, login_manager, mail
-from acs_auth.services.mail import outbox
+from acs_auth.services.mail import link_requests, outbox
 from acs_auth.services.monitoring import alerts
 from config import CONFIGS, env_str
 
@@ -54,6 +54,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     security.init_login_manager(login_manager)
     outbox.init_app(app)
+    link_requests.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -11,6 +11,7 @@ from acs_auth.extensions import db
 from acs_auth.models import AuthSession, Role, Source, User, UserProgram, utcnow
 from acs_auth.services import audit
 from acs_auth.services.accounts import passwords
+from acs_auth.services.accounts.recovery import queue_setup_link
 from acs_auth.services.mail import outbox
 from acs_auth.services.signin import api_keys, sessions
 
@@ -129,8 +130,6 @@ def create_user(
     send_setup: bool = True,
 ) -> User:
     """Create an account without a password and queue its setup email (one commit)."""
-    from acs_auth.services.accounts.recovery import queue_setup_link
-
     address = validate_address(email)
     user = User(
         email=address,

@@ -3,37 +3,20 @@
 from __future__ import annotations
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from acs_auth.extensions import db
 from acs_auth.models import User, utcnow
 from acs_auth.services import audit
 from acs_auth.services.accounts import passwords, tokens
+from acs_auth.services.accounts.tokens import app_link, reset_link
 from acs_auth.services.mail import outbox
 from acs_auth.services.signin import api_keys, sessions
 from acs_auth.services.signin.authentication import SignIn, find_by_identifier
-from acs_auth.services.text.addresses import email_key
-from acs_auth.services.text.names import same_name
 
 
 class LinkInvalid(RuntimeError):
     """The link is malformed, expired, already used or no longer matches the account."""
-
-
-def _user_by_email(email: str) -> User | None:
-    key = email_key(email or "")
-    if not key or len(key) > 254:
-        return None
-    return db.session.scalar(select(User).where(User.email_key == key))
-
-
-def app_link(path: str) -> str:
-    """An absolute link for emails, built from APP_URL.
-
-    Never from the request's Host header, which the client chooses: a poisoned Host would
-    otherwise send a victim's reset token to the attacker's server (CVE-2025-43930).
-    """
-    return current_app.config["APP_URL"].rstrip("/") + path
 
 
 def queue_setup_link(user: User, actor: User | None = None, welcome: bool = False) -> None:
@@ -47,11 +30,6 @@ def queue_setup_link(user: User, actor: User | None = None, welcome: bool = Fals
         hours=current_app.config["SETUP_TOKEN_HOURS"],
     )
     audit.record("password.setup_link_sent", actor=actor, target=user, welcome=welcome)
-
-
-def reset_link(user: User) -> str:
-    """An absolute password-reset link for ``user`` (also mailed with a lock notice)."""
-    return app_link("/reset-password/" + tokens.for_user(tokens.Purpose.RESET, user))
 
 
 def queue_reset_link(user: User, actor: User | None = None) -> None:
@@ -85,39 +63,6 @@ def request_reset(identifier: str) -> None:
         queue_setup_link(user)
     else:
         queue_reset_link(user)
-    db.session.commit()
-
-
-def _name_matches(user: User, last_name: str) -> bool:
-    """The last name given matches the account's, or its allowlist entry's when it has none."""
-    from acs_auth.services.accounts.registration import match_entry
-
-    if user.last_name:
-        return same_name(user.last_name, last_name)
-    return match_entry(last_name, user.email) is not None
-
-
-def request_setup(last_name: str, email: str) -> None:
-    """First-time setup: email the stored address whatever fits; the caller answers the same.
-
-    An active account without a password gets its setup link, one with a password the "already
-    registered" email; an allowlisted person without an account gets the registration link.
-    """
-    from acs_auth.services.accounts import registration
-
-    user = _user_by_email(email)
-    if user is None:
-        entry = registration.match_entry(last_name, email)
-        if entry is not None:
-            registration.send_registration_link(entry)
-        else:
-            audit.record("password.setup_requested", target_label=audit.typed_label(email))
-    elif not user.is_active or user.is_service_account or not _name_matches(user, last_name):
-        audit.record("password.setup_requested", target=user, matched=False)
-    elif user.password_hash is None:
-        queue_setup_link(user)
-    else:
-        registration.queue_already_registered(user)
     db.session.commit()
 
 

@@ -63,8 +63,8 @@ def queue_already_registered(user: User) -> None:
         "already_registered",
         user.email,
         user=user,
-        login_url=recovery.app_link("/login"),
-        reset_url=recovery.app_link("/forgot-password"),
+        login_url=tokens.app_link("/login"),
+        reset_url=tokens.app_link("/forgot-password"),
     )
     audit.record("registration.already_registered", target=user)
 
@@ -81,7 +81,7 @@ def send_registration_link(entry: AllowlistEntry, actor: User | None = None) -> 
             "registration_link",
             entry.email,
             entry=entry,
-            link=recovery.app_link(f"/register/password/{tokens.for_entry(entry)}"),
+            link=tokens.app_link(f"/register/password/{tokens.for_entry(entry)}"),
             hours=current_app.config["REGISTRATION_TOKEN_HOURS"],
         )
         entry.invited_at = utcnow()
@@ -102,6 +102,42 @@ def request_registration(last_name: str, email: str) -> None:
         notices.registration_not_recognised(email)
     else:
         send_registration_link(entry)
+    db.session.commit()
+
+
+def _user_by_email(email: str) -> User | None:
+    key = email_key(email or "")
+    if not key or len(key) > 254:
+        return None
+    return db.session.scalar(select(User).where(User.email_key == key))
+
+
+def _name_matches(user: User, last_name: str) -> bool:
+    """The last name given matches the account's, or its allowlist entry's when it has none."""
+    if user.last_name:
+        return same_name(user.last_name, last_name)
+    return match_entry(last_name, user.email) is not None
+
+
+def request_setup(last_name: str, email: str) -> None:
+    """First-time setup: email the stored address whatever fits; the caller answers the same.
+
+    An active account without a password gets its setup link, one with a password the "already
+    registered" email; an allowlisted person without an account gets the registration link.
+    """
+    user = _user_by_email(email)
+    if user is None:
+        entry = match_entry(last_name, email)
+        if entry is not None:
+            send_registration_link(entry)
+        else:
+            audit.record("password.setup_requested", target_label=audit.typed_label(email))
+    elif not user.is_active or user.is_service_account or not _name_matches(user, last_name):
+        audit.record("password.setup_requested", target=user, matched=False)
+    elif user.password_hash is None:
+        recovery.queue_setup_link(user)
+    else:
+        queue_already_registered(user)
     db.session.commit()
 
 

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import smtplib
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -50,6 +51,8 @@ WELCOME_SUBJECT = "Your account is ready: set up your password"
 LEASE = timedelta(minutes=5)
 # The background sender sleeps at most this long between looks at messages waiting for a retry.
 RETRY_POLL = timedelta(minutes=1)
+# app.extensions key: the functions each delivery round runs first (see add_producer).
+_PRODUCERS = "acs_mail_producers"
 
 
 def queue(kind: str, to: str, **context) -> OutboxMessage:
@@ -216,9 +219,8 @@ def _deliver_to_console(row: OutboxMessage) -> None:
 
 def send_pending(limit: int = 100) -> tuple[int, int]:
     """Send what is due; returns (sent, failed this round). Safe to run in many processes."""
-    from acs_auth.services.mail import link_requests  # imports the services that queue mail
-
-    link_requests.process_pending(limit)  # requests for links become mail first
+    for produce in current_app.extensions.get(_PRODUCERS, ()):
+        produce(limit)  # e.g. requests for links become mail first (mail.link_requests)
     sent = failed = 0
     transport = _Transport()
     try:
@@ -342,6 +344,11 @@ class BackgroundSender:
                 return RETRY_POLL.total_seconds()
             finally:
                 db.session.remove()
+
+
+def add_producer(app: Flask, produce: Callable[[int], object]) -> None:
+    """Run ``produce(limit)`` before each delivery round of ``app``: work that turns into mail."""
+    app.extensions.setdefault(_PRODUCERS, []).append(produce)
 
 
 def sender_for(app: Flask) -> BackgroundSender:

@@ -15,7 +15,8 @@ from acs_auth.extensions import db
 from acs_auth.models import AuthSession, User, UTCDateTime, utcnow
 from acs_auth.services import audit
 from acs_auth.services.accounts.passwords import verify_password
-from acs_auth.services.signin import sessions
+from acs_auth.services.mail import notices
+from acs_auth.services.signin import activity, sessions
 from acs_auth.services.text.addresses import email_key
 
 
@@ -134,8 +135,6 @@ def count_failure(user: User) -> Failure:
 
 def _locked_now(user: User, failure: Failure) -> None:
     """Record the lock this failure caused and tell the owner, once per lock (no commit)."""
-    from acs_auth.services.mail import notices  # notices -> recovery -> this module
-
     audit.record("account.locked", target=user)
     notices.account_locked(user, failure.until)
 
@@ -193,16 +192,11 @@ def sign_in(
         if failure.just_locked:
             _locked_now(user, failure)
     elif not user.is_active:
-        from acs_auth.services.mail import notices
-
         audit.record("login.failed", target=user, reason="inactive")
         notices.account_inactive(user)  # the right password: tell the owner whom to ask
     elif not _record_success(user):
         audit.record("login.failed", target=user, reason="locked")
     else:
-        from acs_auth.services.mail import notices
-        from acs_auth.services.signin import activity
-
         new_device = has_request_context() and activity.is_new_device(
             user, request.user_agent.string, request.remote_addr
         )
