@@ -4,7 +4,25 @@ from __future__ import annotations
 
 from flask import Flask
 
-from acs_auth import checks, cli, errors, kept_forms, key_rotation, logs, metrics, security
+from acs_auth import (
+    account,
+    admin,
+    api,
+    auth,
+    checks,
+    cli,
+    errors,
+    health,
+    kept_forms,
+    key_rotation,
+    logs,
+    metrics,
+    oidc,
+    passwords,
+    programs,
+    registration,
+    security,
+)
 from acs_auth.extensions import bcrypt, csrf, init_database, limiter, login_manager, mail
 from acs_auth.services.mail import link_requests, outbox
 from acs_auth.services.monitoring import alerts
@@ -59,15 +77,11 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount every feature blueprint; the API is CSRF-exempt because it never reads cookies."""
-    from acs_auth import account, admin, api, auth, health, passwords, programs, registration
-
     for module in (auth, registration, passwords, account, programs, admin, health):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
     api.quotas.init_app(app)  # per-account and per-key budgets on every registered API view
-    from acs_auth import oidc
-
     oidc.init_app(app)
 
 

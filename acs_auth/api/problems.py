@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from acs_auth import messages
+from acs_auth.extensions import limiter
 
 PROBLEM_MIMETYPE = "application/problem+json"
 # Retry-After when the limiter cannot say when the window resets.
@@ -55,8 +56,6 @@ def validation_failed(errors: dict[str, list[str]]):
 
 
 def _retry_after() -> int:
-    from acs_auth.extensions import limiter
-
     try:
         current = limiter.current_limit
         if current is not None:
