@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 
-from conftest import STRONG_PASSWORD
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from test_oidc_support import REDIRECT, query_of
+
+from tests.support.config import STRONG_PASSWORD
 
 pytest_plugins = ("test_oidc_support",)
 

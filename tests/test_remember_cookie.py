@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from conftest import AuthActions, read_db
-from helpers_browser import signed_in
 from sqlalchemy import select
 
 from acs_auth.extensions import db
 from acs_auth.models import User
 from acs_auth.services.signin import sessions
+from tests.support.browser import signed_in
+from tests.support.db import read_db
+from tests.support.web import AuthActions
 
 # `production_app`: production settings (SESSION_COOKIE_SECURE, `__Host-` names) over https.
 pytest_plugins = ("test_security_browser",)
