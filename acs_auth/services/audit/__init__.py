@@ -2,7 +2,8 @@
 
 This package holds the trail itself (here, so ``audit.record(...)`` reads as it always did),
 reading it by pages (log) and exporting and pruning it (export). It may import models,
-extensions and the text services; every other service may import it.
+extensions, the text services, accounts.user_admin (keyset paging) and allowlist.csvfile (cells
+a spreadsheet would run); every other service may import it.
 """
 
 from __future__ import annotations
