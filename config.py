@@ -145,6 +145,8 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
 
     # Sign-in protection.
+    # How long a pending sign-in (password right, second factor still to come) stays usable.
+    SIGNIN_PENDING_MINUTES = Env(int, 5)
     MAX_LOGIN_ATTEMPTS = Env(int, 5)
     LOCKOUT_DURATION_MINUTES = Env(int, 30)
     RATELIMIT_ENABLED = Env(bool, True)

@@ -24,7 +24,7 @@ from acs_auth import (
     security,
 )
 from acs_auth.extensions import bcrypt, csrf, init_database, limiter, login_manager, mail
-from acs_auth.services.mail import link_requests, outbox
+from acs_auth.services.mail import delivery
 from acs_auth.services.monitoring import alerts
 from config import CONFIGS, env_str
 
@@ -71,8 +71,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     security.init_login_manager(login_manager)
-    outbox.init_app(app)
-    link_requests.init_app(app)
+    delivery.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -81,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(api.reference.bp)  # /api/docs: HTML for people, not an operation
     api.quotas.init_app(app)  # per-account and per-key budgets on every registered API view
     oidc.init_app(app)
 

@@ -2,6 +2,7 @@
 
 # Sign-in
 LOGIN_FAILED = "Invalid email or password."
+SECOND_FACTOR_REQUIRED = "Your password is right; confirm the sign-in with your second factor."
 LOGIN_REQUIRED = "Please sign in to continue."
 LOGGED_OUT = "You have been signed out."
 SESSION_ENDED = "Your session has ended. Please sign in again."
@@ -139,7 +140,7 @@ API_JSON_REQUIRED = "Send the request body as JSON (Content-Type: application/js
 API_MALFORMED_JSON = "The request body is not valid JSON."
 API_BODY_NOT_OBJECT = "The request body must be a JSON object."
 API_VALIDATION_FAILED = "Some fields are missing or invalid."
-API_FIELD_UNKNOWN = "This field is not accepted."
+API_FIELD_UNKNOWN = "This field is not accepted. The fields of this request are: {fields}."
 API_FIELD_TYPE = "Expected {kind}."
 API_FIELD_TOO_SHORT = "This value is too short."
 API_FIELD_CHOICE = "Expected one of: {choices}."

@@ -7,13 +7,12 @@ views. It may import services; never a blueprint.
 
 from __future__ import annotations
 
-import flask_login
-from flask import current_app, flash, redirect, render_template, session, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 
 from acs_auth import messages
 from acs_auth.services.accounts.passwords import PasswordRejected
-from acs_auth.services.signin.authentication import SignIn
+from acs_auth.services.signin import browser, seam
 
 
 def endpoint_url(endpoint: str, fallback: str) -> str:
@@ -21,12 +20,11 @@ def endpoint_url(endpoint: str, fallback: str) -> str:
     return url_for(endpoint) if endpoint in current_app.view_functions else fallback
 
 
-def sign_in_and_redirect(result: SignIn, message: str):
-    """Start a fresh browser session for ``result`` (no fixation) and go to the programs."""
-    session.clear()
-    flask_login.login_user(result.user)
-    flash(message, "success")
-    return redirect(endpoint_url("programs.index", "/programs"))
+def sign_in_and_redirect(attempt: seam.Attempt, message: str):
+    """Go on from a link that signs in, through the seam: the programs, or the second factor."""
+    answer = browser.proceed(attempt, endpoint_url("programs.index", "/programs"))
+    flash(message, "success")  # after proceed, which starts a fresh session
+    return answer or redirect(endpoint_url("auth.login", "/login"))
 
 
 def link_invalid():

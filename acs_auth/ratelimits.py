@@ -27,7 +27,7 @@ from acs_auth.extensions import client_ip, db, limiter
 from acs_auth.models import User
 from acs_auth.services.accounts import tokens
 from acs_auth.services.signin import authentication, jwt_tokens
-from acs_auth.services.text.addresses import email_key
+from acs_auth.services.text.addresses import EMAIL_MAX, email_key
 
 Reader = Callable[[], object]
 Subject = Callable[[], str | None]
@@ -124,7 +124,7 @@ def reset_address_in(read: Reader) -> Subject:
         if not isinstance(value, str) or not value.strip():
             return None
         key = email_key(value)
-        if "@" not in key and len(key) <= 254 and key.isprintable():
+        if "@" not in key and len(key) <= EMAIL_MAX and key.isprintable():
             stored = db.session.scalar(select(User.email_key).where(User.username_key == key))
             key = stored or key
         return "address:" + _digest(key)
@@ -228,12 +228,14 @@ def limited(budget: Budget, subject: Subject):
             key_func=_once_per_request(subject),
             exempt_when=_not_post,
         )(view)
-        return limiter.shared_limit(
+        view = limiter.shared_limit(
             _setting(budget.ip_setting),
             scope=budget.name + "-ip",
             key_func=client_ip,
             exempt_when=_not_post,
         )(view)
+        view.rate_limited = True  # the API's document lists 429 for it
+        return view
 
     return decorate
 

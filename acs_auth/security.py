@@ -7,11 +7,12 @@ import secrets
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, abort, current_app, g, request, session
-from flask_login import LoginManager, logout_user
+from flask import Flask, abort, current_app, g, request
+from flask_login import LoginManager
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from acs_auth import messages
+from acs_auth.models import AuthSession
 from acs_auth.services.signin import sessions
 from acs_auth.services.text.characters import has_control_characters
 from config import ConfigurationError
@@ -148,12 +149,8 @@ def init_login_manager(login_manager: LoginManager) -> None:
         row = sessions.load_live(public_id, kind="browser")
         if row is None:
             return None
-        # touch() may commit, which expires the loaded rows; keep the user object alive and
-        # re-attach its session, or logout and password change would lose track of it.
-        user = row.user
-        sessions.touch(row)
-        user.auth_session = row
-        return user
+        sessions.touch(AuthSession, row.id, row.last_used_at)
+        return row.user
 
 
 def safe_next(target: str | None) -> str | None:
@@ -175,13 +172,3 @@ def safe_next(target: str | None) -> str | None:
         if parts.scheme or parts.netloc:
             return None
     return target
-
-
-def forget_browser_session() -> None:
-    """Forget the signed-in user in this browser: session data and the remember-me cookie.
-
-    The server-side session row must already be revoked by the caller; this only makes the
-    browser drop what it holds.
-    """
-    session.clear()
-    logout_user()  # marks the remember-me cookie for deletion when the browser sent one

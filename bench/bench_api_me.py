@@ -222,7 +222,10 @@ def versions() -> str:
             found.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
             continue
-    wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout
+    try:  # bench_login_peer.py drives its own clients and runs without wrk
+        wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout
+    except FileNotFoundError:
+        wrk_version = "no wrk"
     wrk_version = wrk_version.split(" [")[0].strip() or "wrk"
     return (
         f"{cpu}, {os.cpu_count()} cores, Linux {platform.release()}, "

@@ -24,6 +24,7 @@ ratio printed is baseline ÷ the bulk apply of scenario 1.
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import os
 import platform
@@ -77,6 +78,26 @@ def fresh_app(url: str):
     return app
 
 
+class GcClock:
+    """Time spent in the cyclic garbage collector (all generations), via gc.callbacks."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.collections = 0
+        self._started = 0.0
+
+    def __call__(self, phase: str, _info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+            self.collections += 1
+
+
+GC_CLOCK = GcClock()
+gc.callbacks.append(GC_CLOCK)
+
+
 def timed(fn):
     start = time.perf_counter()
     value = fn()
@@ -84,8 +105,9 @@ def timed(fn):
 
 
 def run_import(data: bytes, mode: str) -> dict:
-    """Parse, preview and apply, timing each step."""
+    """Parse, preview and apply, timing each step and the garbage collector's share of them."""
     cfg_rows = 200_000
+    gc_before, collections_before = GC_CLOCK.seconds, GC_CLOCK.collections
     parsed, t_parse = timed(lambda: parse(data, cfg_rows))
     preview, t_preview = timed(
         lambda: imports.build_preview(
@@ -100,6 +122,8 @@ def run_import(data: bytes, mode: str) -> dict:
         "preview": t_preview,
         "apply": t_apply,
         "total": t_parse + t_preview + t_apply,
+        "gc": GC_CLOCK.seconds - gc_before,
+        "collections": GC_CLOCK.collections - collections_before,
         "added": len(preview.to_add),
         "changed": len(preview.to_change),
         "unchanged": preview.unchanged,
@@ -186,7 +210,8 @@ def bench_backend(name: str, url: str, n: int, sample: int) -> dict:
         for scenario, r in results.items():
             print(
                 f"{scenario:10s} parse {r['parse']:.2f} s  preview {r['preview']:.2f} s  "
-                f"apply {r['apply']:.2f} s  total {r['total']:.2f} s   "
+                f"apply {r['apply']:.2f} s  total {r['total']:.2f} s  "
+                f"(gc {r['gc']:.2f} s in {r['collections']} collections)  "
                 f"(+{r['added']} ~{r['changed']} ={r['unchanged']} -{r['removed']})",
                 flush=True,
             )

@@ -18,17 +18,34 @@ from openapi_core.contrib.werkzeug import WerkzeugOpenAPIResponse
 from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
 from openapi_core.testing import MockRequest
 
+from acs_auth import create_app
 from acs_auth.api import openapi as api_document
+from acs_auth.api.problems import KINDS
 from tests.support.config import STRONG_PASSWORD
 
 NEW_PASSWORD = "violet umbrella marching sideways 7"
+
+
+def _served_document() -> dict:
+    with create_app("testing", SQLALCHEMY_DATABASE_URI="sqlite://").app_context():
+        return api_document.document()
+
+
+# Built at collection, from an app of its own (it touches no database): making an app sets up
+# the shared extensions again (the in-memory rate limits among them), never in a test's midst.
+DOCUMENT = _served_document()
+
+
+def document() -> dict:
+    """The document the app serves."""
+    return DOCUMENT
 
 
 @cache
 def spec() -> OpenAPI:
     """The served document, checked against the OpenAPI 3.1 meta-schema when loaded."""
     config = Config(extra_media_type_deserializers={"application/problem+json": json.loads})
-    return OpenAPI.from_dict(api_document.document(), config=config)
+    return OpenAPI.from_dict(document(), config=config)
 
 
 def validate(response) -> None:
@@ -96,14 +113,23 @@ def api(client):
     return Api(client)
 
 
-def assert_problem(response, status: int, detail: str | None = None) -> dict:
-    """Check an RFC 9457 answer and return its body."""
+PROBLEMS = "http://portal.test/api/problems/"  # APP_URL of the testing configuration
+
+
+def assert_problem(
+    response, status: int, detail: str | None = None, kind: str | None = None
+) -> dict:
+    """Check an RFC 9457 answer and return its body; its type names a kind of this status."""
     assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
     assert response.mimetype == "application/problem+json"
     body = response.get_json()
     assert body["status"] == status
-    assert body["type"] == "about:blank"
-    assert body["title"]
+    assert body["type"].startswith(PROBLEMS), body["type"]
+    slug = body["type"].removeprefix(PROBLEMS)
+    assert KINDS[slug].status == status
+    if kind is not None:
+        assert slug == kind, body
+    assert body["title"] == KINDS[slug].title
     if detail is not None:
         assert body["detail"] == detail
     return body

@@ -19,7 +19,7 @@ from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import OutboxMessage, utcnow
 from acs_auth.services.accounts import accounts
-from acs_auth.services.mail import outbox as mail_service
+from acs_auth.services.mail import delivery as mail_service
 from acs_auth.services.operations import maintenance
 from tests.support.config import free_port
 from tests.support.db import read_db

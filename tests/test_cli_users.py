@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, User, utcnow
-from acs_auth.services.signin import authentication
+from acs_auth.services.signin import seam
 from tests.support.config import STRONG_PASSWORD
 from tests.support.db import read_db
 
@@ -27,7 +27,7 @@ def printed_password(output: str) -> str:
 def signs_in(app, email: str, password: str) -> bool:
     with app.test_request_context():
         try:
-            return authentication.sign_in(email, password, "browser") is not None
+            return seam.sign_in(email, password, seam.Channel.BROWSER).signed_in is not None
         finally:
             db.session.remove()
 

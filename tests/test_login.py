@@ -9,7 +9,7 @@ import pytest
 
 from acs_auth import messages
 from acs_auth.models import User, utcnow
-from acs_auth.services.signin import authentication
+from acs_auth.services.signin import seam
 from tests.support.browser import (
     normalised,
     post_multipart,
@@ -187,7 +187,8 @@ def test_a_lock_set_while_the_password_was_checked_still_wins(app, make_user, mo
     update_user(app, user_id, failed_login_count=5, locked_until=utcnow() + timedelta(minutes=30))
     monkeypatch.setattr(User, "is_locked", lambda self, now=None: False)  # the stale read
     with app.test_request_context():
-        assert authentication.sign_in("ada@example.org", STRONG_PASSWORD, "browser") is None
+        attempt = seam.sign_in("ada@example.org", STRONG_PASSWORD, seam.Channel.BROWSER)
+        assert attempt.signed_in is None
     assert user_state(app, user_id)["visit_count"] == 0
     assert sessions_of(app, user_id) == []
 

@@ -13,6 +13,7 @@ from test_registration import post_form, text
 from acs_auth.extensions import db
 from acs_auth.models import OutboxMessage, User, utcnow
 from acs_auth.services.accounts import recovery
+from acs_auth.services.mail import delivery, letters
 from acs_auth.services.mail import outbox as mail
 from tests.support.db import read_db
 from tests.support.web import csrf_from
@@ -52,7 +53,7 @@ def make_due(app) -> None:
 
 
 def send(app) -> tuple[int, int]:
-    return read_db(app, mail.send_pending)
+    return read_db(app, delivery.send_pending)
 
 
 def first_row(app) -> dict:
@@ -127,7 +128,7 @@ def test_a_message_is_given_up_after_the_maximum_attempts(app, smtp, make_user):
 def queue_reset(app, email: str) -> None:
     user = db.session.scalar(select(User).where(User.email_key == email))
     with app.test_request_context():
-        recovery.queue_reset_link(user)
+        letters.send_reset_link(user)
 
 
 def test_the_console_transport_writes_an_eml_file_and_prints_the_link(
@@ -195,7 +196,7 @@ class TestBackground:
 
         smtp.start()
         make_due(app)
-        mail.sender_for(app).kick()  # what the next request that queues mail would do
+        delivery.sender_for(app).kick()  # what the next request that queues mail would do
 
         assert wait_for(lambda: len(smtp.messages) == 1)
         assert wait_for(lambda: outbox_rows(app)[0]["sent_at"] is not None)
@@ -256,7 +257,7 @@ def test_parallel_senders_deliver_each_message_exactly_once(app, smtp, make_user
     def sender():
         barrier.wait()
         try:
-            read_db(app, lambda: mail.send_pending(limit=5))
+            read_db(app, lambda: delivery.send_pending(limit=5))
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 

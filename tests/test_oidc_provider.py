@@ -7,7 +7,9 @@ import time
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from test_oidc_support import REDIRECT, query_of
+from test_signin_seam import complete, hold
 
+from acs_auth.services.signin.seam import Channel
 from tests.support.config import STRONG_PASSWORD
 
 pytest_plugins = ("test_oidc_support",)
@@ -155,3 +157,17 @@ def test_an_asymmetric_api_key_signs_id_tokens_too(make_app, tmp_path, make_user
 
     header = jws.extract_compact(id_token.encode()).protected
     assert header["kid"] == keys[0]["kid"] and header["alg"] == "RS256"
+
+
+def test_the_id_token_carries_the_methods_of_the_portal_sign_in(app, make_rp, make_user, client):
+    """amr comes from the session row: a sign-in completed with a second factor says so."""
+    held = hold(app, make_user(), Channel.PROVIDER)
+    signed_in = complete(app, held, "otp")
+    with client.session_transaction() as sess:  # the browser that completed it
+        sess["_user_id"] = signed_in["sid"]
+        sess["_fresh"] = True
+    rp = make_rp()
+
+    claims = verify_id_token(client, rp.tokens()["id_token"], rp.client_id)
+
+    assert claims["amr"] == ["pwd", "otp"]

@@ -14,7 +14,7 @@ from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuthSession, OutboxMessage, User, utcnow
 from acs_auth.services.accounts import accounts
-from acs_auth.services.signin import authentication, sessions
+from acs_auth.services.signin import seam, sessions
 from tests.support.config import STRONG_PASSWORD
 from tests.support.db import read_db
 from tests.support.web import csrf_from
@@ -26,7 +26,7 @@ def can_sign_in(app, email: str, password: str) -> bool:
     """Whether the sign-in service accepts these credentials now."""
     with app.test_request_context():
         try:
-            return authentication.sign_in(email, password, "browser") is not None
+            return seam.sign_in(email, password, seam.Channel.BROWSER).signed_in is not None
         finally:
             db.session.remove()
 

@@ -5,8 +5,11 @@ from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp
 
 from acs_auth import messages
-from acs_auth.auth.forms import PASSWORD_FIELD_MAX, strip
-from acs_auth.services.accounts.accounts import NAME_MAX, USERNAME_PATTERN
+from acs_auth.fields import strip
+from acs_auth.services.text.addresses import EMAIL_MAX
+from acs_auth.services.text.characters import PASSWORD_MAX
+from acs_auth.services.text.identifiers import USERNAME_MAX, USERNAME_REGEX
+from acs_auth.services.text.names import NAME_MAX
 
 
 def _password(label: str, *extra) -> PasswordField:
@@ -14,7 +17,7 @@ def _password(label: str, *extra) -> PasswordField:
         label,
         validators=[
             InputRequired(messages.FIELD_REQUIRED),
-            Length(max=PASSWORD_FIELD_MAX, message=messages.FIELD_TOO_LONG),
+            Length(max=PASSWORD_MAX, message=messages.FIELD_TOO_LONG),
             *extra,
         ],
     )
@@ -44,8 +47,8 @@ class ProfileForm(FlaskForm):
         filters=[strip],
         validators=[
             Optional(),
-            Length(max=64, message=messages.FIELD_TOO_LONG),
-            Regexp(f"^{USERNAME_PATTERN.pattern}$", message=messages.USERNAME_INVALID),
+            Length(max=USERNAME_MAX, message=messages.FIELD_TOO_LONG),
+            Regexp(f"^{USERNAME_REGEX}$", message=messages.USERNAME_INVALID),
         ],
     )
 
@@ -58,7 +61,7 @@ class ChangeEmailForm(FlaskForm):
         filters=[strip],
         validators=[
             DataRequired(messages.FIELD_REQUIRED),
-            Length(max=254, message=messages.FIELD_TOO_LONG),
+            Length(max=EMAIL_MAX, message=messages.FIELD_TOO_LONG),
         ],
     )
     email_password = _password("Current password")

@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from acs_auth import messages, security
+from acs_auth import messages
 from acs_auth.account.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
@@ -13,7 +13,7 @@ from acs_auth.account.forms import (
 from acs_auth.models import utcnow
 from acs_auth.ratelimits import PASSWORD, limited, signed_in_account
 from acs_auth.services.accounts import accounts, email_change, passwords
-from acs_auth.services.signin import activity, api_keys, api_quota, sessions
+from acs_auth.services.signin import activity, api_keys, api_quota, browser, sessions
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -88,7 +88,7 @@ def change_password():
                 revoke_keys=form.revoke_api_keys.data,
             )
         except accounts.SignedOutByLock:
-            security.forget_browser_session()
+            browser.end()
             flash(messages.SIGNED_OUT_AFTER_WRONG_PASSWORDS, "error")
             return redirect(url_for("auth.login"))
         except accounts.CurrentPasswordWrong:
@@ -116,7 +116,7 @@ def change_email():
             )
             address = email_change.request_change(current_user, form.new_email.data)
         except accounts.SignedOutByLock:
-            security.forget_browser_session()
+            browser.end()
             flash(messages.SIGNED_OUT_AFTER_WRONG_PASSWORDS, "error")
             return redirect(url_for("auth.login"))
         except accounts.CurrentPasswordWrong:
@@ -155,7 +155,7 @@ def revoke_session(public_id: str):
     if not accounts.sign_out_session(current_user, public_id):
         abort(404)
     if is_current:
-        security.forget_browser_session()
+        browser.end()
         flash(messages.SESSION_ENDED, "info")
         return redirect(url_for("auth.login"))
     flash(messages.SESSION_REVOKED, "success")

@@ -233,5 +233,5 @@ def discard_upload(token: str):
 @bp.get("/allowlist/imports")
 def list_imports():
     """Import history: who, when, which file (name and SHA-256), what changed, which mode."""
-    imports = entries.history(before=cursor_arg("before"))
-    return render_template("admin/imports.html", imports=imports)
+    page = entries.history(before=cursor_arg("before"), after=cursor_arg("after"))
+    return render_template("admin/imports.html", page=page)

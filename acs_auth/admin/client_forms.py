@@ -9,7 +9,8 @@ from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from acs_auth import messages
-from acs_auth.admin.forms import no_control_characters, strip
+from acs_auth.fields import no_control_characters, strip
+from acs_auth.oidc.clients import CLIENT_NAME_MAX
 
 
 def lines(value: str | None) -> list[str]:
@@ -25,7 +26,7 @@ class ClientForm(FlaskForm):
         filters=[strip],
         validators=[
             InputRequired(messages.FIELD_REQUIRED),
-            Length(max=100, message=messages.FIELD_TOO_LONG),
+            Length(max=CLIENT_NAME_MAX, message=messages.FIELD_TOO_LONG),
             no_control_characters,
         ],
     )

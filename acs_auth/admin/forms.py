@@ -27,22 +27,24 @@ from wtforms.validators import (
 )
 
 from acs_auth import messages
-from acs_auth.auth.forms import no_control_characters
+from acs_auth.fields import no_control_characters, strip
 from acs_auth.models import Role
 from acs_auth.services.accounts.user_admin import UserFilters
-from acs_auth.services.allowlist.csvfile import ID_PATTERN, ID_SEPARATORS
 from acs_auth.services.allowlist.entries import FILTERS, STATUS_LABELS
 from acs_auth.services.audit.log import AuditFilters
+from acs_auth.services.signin.api_keys import KEY_NAME_MAX
+from acs_auth.services.text.addresses import EMAIL_MAX
 from acs_auth.services.text.characters import has_control_characters
+from acs_auth.services.text.identifiers import (
+    MAX_PROGRAMS,
+    is_program_id,
+    program_list,
+    split_program_ids,
+)
+from acs_auth.services.text.names import NAME_MAX
 
-MAX_PROGRAMS = 200
 MAX_CURSOR = 2**31 - 1
 ROLE_CHOICES = {r.value: r.value.replace("_", " ").capitalize() for r in Role}
-
-
-def strip(value):
-    """Trim the spaces that copy-paste adds."""
-    return value.strip() if isinstance(value, str) else value
 
 
 def cursor_arg(name: str) -> int | None:
@@ -55,7 +57,9 @@ def cursor_arg(name: str) -> int | None:
 
 def filter_args(form: FlaskForm) -> dict[str, str]:
     """The non-empty filter values of a GET form, to carry into pagination links."""
-    return {k: v for k, v in request.args.items() if k in form._fields and v and len(v) <= 254}
+    return {
+        k: v for k, v in request.args.items() if k in form._fields and v and len(v) <= EMAIL_MAX
+    }
 
 
 class ProgramsField(TextAreaField):
@@ -69,8 +73,7 @@ class ProgramsField(TextAreaField):
     def process_formdata(self, valuelist) -> None:
         text = valuelist[0] if valuelist else ""
         self.raw_text = text
-        parts = ID_SEPARATORS.sub(" ", text or "").split()
-        self.data = sorted(set(parts))
+        self.data = program_list(split_program_ids(text))
 
     def pre_validate(self, form) -> None:
         if len(getattr(self, "raw_text", "") or "") > 20_000:
@@ -78,7 +81,7 @@ class ProgramsField(TextAreaField):
         if len(self.data or []) > MAX_PROGRAMS:
             raise ValidationError(messages.ADMIN_PROGRAMS_TOO_MANY.format(limit=MAX_PROGRAMS))
         for value in self.data or []:
-            if not ID_PATTERN.match(value):
+            if not is_program_id(value):
                 shown = value if len(value) <= 40 else value[:39] + "…"
                 raise ValidationError(messages.ADMIN_PROGRAMS_INVALID.format(value=shown))
 
@@ -97,7 +100,7 @@ def _name_field(label: str) -> StringField:
         filters=[strip],
         validators=[
             Optional(),
-            Length(max=100, message=messages.FIELD_TOO_LONG),
+            Length(max=NAME_MAX, message=messages.FIELD_TOO_LONG),
             no_control_characters,
         ],
     )
@@ -125,7 +128,7 @@ class UserFilterForm(FlaskForm):
         filters=[strip],
         validators=[
             Optional(),
-            Length(max=254, message=messages.FIELD_TOO_LONG),
+            Length(max=EMAIL_MAX, message=messages.FIELD_TOO_LONG),
             no_control_characters,
         ],
     )
@@ -163,7 +166,7 @@ class UserCreateForm(FlaskForm):
         filters=[strip],
         validators=[
             InputRequired(messages.FIELD_REQUIRED),
-            Length(max=254, message=messages.FIELD_TOO_LONG),
+            Length(max=EMAIL_MAX, message=messages.FIELD_TOO_LONG),
             no_control_characters,
         ],
     )
@@ -238,7 +241,7 @@ class EntryFilterForm(FlaskForm):
         filters=[strip],
         validators=[
             Optional(),
-            Length(max=254, message=messages.FIELD_TOO_LONG),
+            Length(max=EMAIL_MAX, message=messages.FIELD_TOO_LONG),
             no_control_characters,
         ],
     )
@@ -274,7 +277,7 @@ class AuditFilterForm(FlaskForm):
         filters=[strip],
         validators=[
             Optional(),
-            Length(max=254, message=messages.FIELD_TOO_LONG),
+            Length(max=EMAIL_MAX, message=messages.FIELD_TOO_LONG),
             no_control_characters,
         ],
     )
@@ -283,7 +286,7 @@ class AuditFilterForm(FlaskForm):
         filters=[strip],
         validators=[
             Optional(),
-            Length(max=254, message=messages.FIELD_TOO_LONG),
+            Length(max=EMAIL_MAX, message=messages.FIELD_TOO_LONG),
             no_control_characters,
         ],
     )
@@ -327,7 +330,7 @@ class ServiceKeyForm(FlaskForm):
         filters=[strip],
         validators=[
             DataRequired(message=messages.FIELD_REQUIRED),
-            Length(max=100, message=messages.FIELD_TOO_LONG),
+            Length(max=KEY_NAME_MAX, message=messages.FIELD_TOO_LONG),
             no_control_characters,
         ],
     )

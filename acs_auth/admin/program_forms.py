@@ -8,7 +8,9 @@ from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from acs_auth import messages
-from acs_auth.admin.forms import no_control_characters, strip
+from acs_auth.fields import no_control_characters, strip
+from acs_auth.services.programs.catalogue import MAX_DESCRIPTION, MAX_NAME, MAX_URL
+from acs_auth.services.text.identifiers import PROGRAM_ID_MAX
 
 
 class ProgramForm(FlaskForm):
@@ -19,7 +21,7 @@ class ProgramForm(FlaskForm):
         filters=[strip],
         validators=[
             InputRequired(messages.FIELD_REQUIRED),
-            Length(max=64, message=messages.FIELD_TOO_LONG),
+            Length(max=PROGRAM_ID_MAX, message=messages.FIELD_TOO_LONG),
         ],
     )
     name = StringField(
@@ -27,19 +29,19 @@ class ProgramForm(FlaskForm):
         filters=[strip],
         validators=[
             InputRequired(messages.FIELD_REQUIRED),
-            Length(max=200, message=messages.FIELD_TOO_LONG),
+            Length(max=MAX_NAME, message=messages.FIELD_TOO_LONG),
             no_control_characters,
         ],
     )
     description = TextAreaField(
         "Description",
         filters=[strip],
-        validators=[Optional(), Length(max=2000, message=messages.FIELD_TOO_LONG)],
+        validators=[Optional(), Length(max=MAX_DESCRIPTION, message=messages.FIELD_TOO_LONG)],
     )
     launch_url = StringField(
         "Launch URL",
         filters=[strip],
-        validators=[Optional(), Length(max=2000, message=messages.FIELD_TOO_LONG)],
+        validators=[Optional(), Length(max=MAX_URL, message=messages.FIELD_TOO_LONG)],
     )
     active = BooleanField("Active (offered on /programs)", default=True)
 

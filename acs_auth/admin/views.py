@@ -23,6 +23,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from acs_auth import errors, messages
 from acs_auth.admin.forms import AuditFilterForm, UploadForm, cursor_arg, filter_args
 from acs_auth.models import utcnow
+from acs_auth.services import paging
 from acs_auth.services.accounts import user_admin
 from acs_auth.services.allowlist.csvfile import human_size
 from acs_auth.services.audit import export, log
@@ -90,7 +91,7 @@ def dashboard():
 def audit_events():
     """The audit log with its filters, newest first."""
     form = AuditFilterForm(formdata=request.args)
-    page = user_admin.Page()
+    page = paging.Page()
     if form.validate():
         page = log.search(form.filters(), before=cursor_arg("before"), after=cursor_arg("after"))
     return render_template(

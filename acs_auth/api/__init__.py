@@ -1,6 +1,6 @@
-"""The api blueprint, and the request budgets put on its views once it is registered."""
+"""The api blueprint, the request budgets put on its views, and its reference pages."""
 
-from acs_auth.api import quotas
+from acs_auth.api import quotas, reference
 from acs_auth.api.views import bp
 
-__all__ = ["bp", "quotas"]
+__all__ = ["bp", "quotas", "reference"]

@@ -5,28 +5,45 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from acs_auth import messages
-from acs_auth.api import schemas
+from acs_auth.api.contract import Invalid, Response, validate
 from acs_auth.api.guards import bearer_only, principal
 from acs_auth.api.minted_keys import minted_key
 from acs_auth.api.problems import problem
+from acs_auth.api.schemas.account import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyList,
+    ProfileUpdate,
+    SessionList,
+    User,
+)
 from acs_auth.api.serializers import api_key_json, session_json, user_json
-from acs_auth.api.validation import Invalid, json_body
 from acs_auth.services.accounts import accounts
 from acs_auth.services.signin import api_keys, sessions
 
 bp = Blueprint("account", __name__, url_prefix="/auth")
+TAGS = ("account",)
 
 
 @bp.get("/me")
+@validate(resp=Response(HTTP_200=User), tags=TAGS)
 def me():
-    """The caller's account, read from the database on this request."""
+    """The caller's account.
+
+    Read from the database on this request, so a role change shows at once.
+    """
     return jsonify(user_json(principal().caller))
 
 
 @bp.patch("/me")
-def update_me():
-    """Change names or username; any other field (role, is_active, email…) is refused."""
-    data = json_body(schemas.PROFILE)
+@validate(resp=Response("HTTP_409", HTTP_200=User), tags=TAGS)
+def update_me(json: ProfileUpdate):
+    """Change names or username.
+
+    Any other field (role, is_active, email…) is refused by name; null removes a name or the
+    username. A username another account holds answers 409.
+    """
+    data = json.model_dump(exclude_unset=True)
     user = principal().user
     try:
         accounts.update_profile(
@@ -44,8 +61,12 @@ def update_me():
 
 @bp.get("/sessions")
 @bearer_only
+@validate(resp=Response(HTTP_200=SessionList), tags=TAGS)
 def list_sessions():
-    """The caller's live sessions, browser and API."""
+    """The caller's live sessions.
+
+    Browser and API sign-ins that have not ended; ``current`` marks the caller's own.
+    """
     me = principal()
     rows = sessions.list_live(me.user)
     return jsonify(sessions=[session_json(row, me.session_id) for row in rows])
@@ -53,8 +74,13 @@ def list_sessions():
 
 @bp.delete("/sessions/<session_id>")
 @bearer_only
+@validate(resp=Response("HTTP_204", "HTTP_404"), tags=TAGS)
 def delete_session(session_id: str):
-    """End one of the caller's sessions; another person's answers 404."""
+    """End one of the caller's sessions.
+
+    Its cookie, remember-me, access and refresh tokens stop working; another person's session
+    answers 404, like one that does not exist.
+    """
     if not accounts.sign_out_session(principal().user, session_id[:64]):
         return problem(404, detail=messages.API_SESSION_NOT_FOUND)
     return "", 204
@@ -62,18 +88,22 @@ def delete_session(session_id: str):
 
 @bp.post("/api-keys")
 @bearer_only
-def create_api_key():
-    """Mint a key after re-checking the password; the secret is in this answer only."""
-    data = json_body(schemas.NEW_API_KEY)
+@validate(resp=Response("HTTP_403", "HTTP_409", HTTP_201=ApiKeyCreated), tags=TAGS)
+def create_api_key(json: ApiKeyCreate):
+    """Create an API key.
+
+    Needs the current password (a wrong one answers 403 and counts toward the lockout); the
+    owner is emailed. The secret is in this answer only.
+    """
     me = principal()
     try:
         return minted_key(
             lambda: api_keys.mint(
                 me.user,
-                password=data["current_password"],
-                name=data["name"].strip(),
-                scope=data.get("scope", "read"),
-                days=data.get("expires_in_days"),
+                password=json.current_password,
+                name=json.name.strip(),
+                scope=json.scope,
+                days=json.expires_in_days,
                 session=me.session,
             )
         )
@@ -87,16 +117,25 @@ def create_api_key():
 
 @bp.get("/api-keys")
 @bearer_only
+@validate(resp=Response(HTTP_200=ApiKeyList), tags=TAGS)
 def list_api_keys():
-    """The caller's keys that are not revoked, by prefix; never the secrets."""
+    """The caller's API keys.
+
+    Keys that are not revoked, by prefix, with their use in the current window; never the
+    secrets.
+    """
     rows = api_keys.list_for(principal().user)
     return jsonify(api_keys=[api_key_json(row) for row in rows])
 
 
 @bp.delete("/api-keys/<key_id>")
 @bearer_only
+@validate(resp=Response("HTTP_204", "HTTP_404"), tags=TAGS)
 def delete_api_key(key_id: str):
-    """Revoke one of the caller's keys at once; another person's answers 404."""
+    """Revoke an API key.
+
+    The key stops working at once; another person's key answers 404.
+    """
     if not api_keys.revoke(principal().user, key_id[:32]):
         return problem(404, detail=messages.API_KEY_NOT_FOUND)
     return "", 204

@@ -8,11 +8,17 @@ from __future__ import annotations
 from flask import jsonify
 
 from acs_auth import messages
-from acs_auth.api import schemas
-from acs_auth.api.admin_views import bp
+from acs_auth.api.admin_views import TAGS, bp
+from acs_auth.api.contract import Invalid, Response, validate
 from acs_auth.api.guards import principal
 from acs_auth.api.problems import problem
-from acs_auth.api.validation import Invalid, json_body
+from acs_auth.api.schemas.catalogue import (
+    Client,
+    ClientCreate,
+    ClientCreated,
+    ClientList,
+    ClientUpdate,
+)
 from acs_auth.models import OAuthClient
 from acs_auth.oidc import clients
 
@@ -41,24 +47,32 @@ def _invalid(exc: clients.ClientInvalid):
 
 
 @bp.get("/clients")
+@validate(resp=Response(HTTP_200=ClientList), tags=TAGS)
 def list_oidc_clients():
-    """Every registered client."""
+    """OpenID Connect clients.
+
+    Every registered client, active or not (never a secret).
+    """
     return jsonify(items=[client_json(c) for c in clients.all_clients()])
 
 
 @bp.post("/clients")
-def create_oidc_client():
-    """Register a client; a confidential client's secret is in this answer only."""
-    data = json_body(schemas.CLIENT_CREATE)
+@validate(resp=Response(HTTP_201=ClientCreated), tags=TAGS)
+def create_oidc_client(json: ClientCreate):
+    """Register a client.
+
+    Exact redirect URIs, the programs it serves, optional back-channel logout. A confidential
+    client's secret is in this answer only; a public client has none (PKCE only).
+    """
     try:
         done = clients.register(
-            data["name"],
-            redirect_uris=data["redirect_uris"],
-            post_logout_redirect_uris=data.get("post_logout_redirect_uris", []),
-            backchannel_logout_uri=data.get("backchannel_logout_uri"),
-            programs=data.get("programs", []),
-            first_party=data.get("first_party", False),
-            public=data.get("public", False),
+            json.name,
+            redirect_uris=json.redirect_uris,
+            post_logout_redirect_uris=json.post_logout_redirect_uris or [],
+            backchannel_logout_uri=json.backchannel_logout_uri,
+            programs=json.programs or [],
+            first_party=bool(json.first_party),
+            public=json.public,
             actor=principal().user,
         )
     except clients.ClientInvalid as exc:
@@ -69,8 +83,12 @@ def create_oidc_client():
 
 
 @bp.get("/clients/<client_id>")
+@validate(resp=Response("HTTP_404", HTTP_200=Client), tags=TAGS)
 def get_oidc_client(client_id: str):
-    """One client."""
+    """One client.
+
+    Its registration by client_id (never the secret).
+    """
     client = clients.get(client_id)
     if client is None:
         return problem(404, detail=messages.OIDC_CLIENT_NOT_FOUND)
@@ -78,9 +96,13 @@ def get_oidc_client(client_id: str):
 
 
 @bp.patch("/clients/<client_id>")
-def update_oidc_client(client_id: str):
-    """Change a client's registration or activity."""
-    data = json_body(schemas.CLIENT_UPDATE)
+@validate(resp=Response("HTTP_404", HTTP_200=Client), tags=TAGS)
+def update_oidc_client(client_id: str, json: ClientUpdate):
+    """Change a client.
+
+    Its registration or activity; a deactivated client's tokens stop working.
+    """
+    data = json.model_dump(exclude_unset=True)
     client = clients.get(client_id)
     if client is None:
         return problem(404, detail=messages.OIDC_CLIENT_NOT_FOUND)

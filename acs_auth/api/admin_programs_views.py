@@ -9,11 +9,18 @@ from flask import jsonify, request
 from werkzeug.exceptions import UnsupportedMediaType
 
 from acs_auth import messages
-from acs_auth.api import schemas
-from acs_auth.api.admin_views import CSV_TYPES, bp
+from acs_auth.api.admin_views import CSV_TYPES, TAGS, bp
+from acs_auth.api.contract import Invalid, Response, validate
 from acs_auth.api.guards import principal, upload
 from acs_auth.api.problems import problem
-from acs_auth.api.validation import Invalid, json_body, query_args
+from acs_auth.api.schemas.catalogue import (
+    CatalogueImport,
+    CatalogueProgram,
+    CatalogueProgramList,
+    ProgramCreate,
+    ProgramImport,
+    ProgramUpdate,
+)
 from acs_auth.models import Program
 from acs_auth.services.allowlist.csvfile import CsvRejected
 from acs_auth.services.programs import catalogue
@@ -46,28 +53,39 @@ def _save(fields: dict, create: bool):
 
 
 @bp.get("/programs")
+@validate(resp=Response(HTTP_200=CatalogueProgramList), tags=TAGS)
 def list_catalogue():
-    """Every program of the catalogue, active or not."""
+    """The program catalogue.
+
+    Every program, active or not, with its name, description and launch URL.
+    """
     return jsonify(items=[program_json(p) for p in catalogue.all_programs()])
 
 
 @bp.post("/programs")
-def create_program():
-    """Add a program to the catalogue."""
-    data = json_body(schemas.PROGRAM_CREATE)
+@validate(resp=Response("HTTP_409", HTTP_201=CatalogueProgram), tags=TAGS)
+def create_program(json: ProgramCreate):
+    """Add a program.
+
+    A new catalogue entry; an LO Root ID already in the catalogue answers 409.
+    """
     fields = {
-        "lo_root_id": data["lo_root_id"],
-        "name": data["name"],
-        "description": data.get("description"),
-        "launch_url": data.get("launch_url"),
-        "active": data.get("active", True),
+        "lo_root_id": json.lo_root_id,
+        "name": json.name,
+        "description": json.description,
+        "launch_url": json.launch_url,
+        "active": True if json.active is None else json.active,
     }
     return _save(fields, create=True)
 
 
 @bp.get("/programs/<program_id>")
+@validate(resp=Response("HTTP_404", HTTP_200=CatalogueProgram), tags=TAGS)
 def get_catalogue_program(program_id: str):
-    """One catalogue entry."""
+    """One program.
+
+    A catalogue entry by its LO Root ID.
+    """
     program = catalogue.get(program_id)
     if program is None:
         return problem(404, detail=messages.PROGRAM_NOT_FOUND)
@@ -75,9 +93,13 @@ def get_catalogue_program(program_id: str):
 
 
 @bp.patch("/programs/<program_id>")
-def update_program(program_id: str):
-    """Change a program's name, description, launch URL or active flag."""
-    data = json_body(schemas.PROGRAM_UPDATE)
+@validate(resp=Response("HTTP_404", HTTP_200=CatalogueProgram), tags=TAGS)
+def update_program(program_id: str, json: ProgramUpdate):
+    """Change a program.
+
+    Its name, description, launch URL or active flag; the LO Root ID stays.
+    """
+    data = json.model_dump(exclude_unset=True)
     program = catalogue.get(program_id)
     if program is None:
         return problem(404, detail=messages.PROGRAM_NOT_FOUND)
@@ -92,13 +114,17 @@ def update_program(program_id: str):
 
 
 @bp.post("/programs/import")
-@upload
-def import_programs():
-    """Add or update programs from a CSV (lo_root_id, name, description, launch_url, active)."""
-    args = query_args(schemas.PROGRAM_IMPORT)
+@upload("text/csv")
+@validate(resp=Response(HTTP_200=CatalogueImport), tags=TAGS)
+def import_programs(query: ProgramImport):
+    """Add or update programs from CSV.
+
+    Columns lo_root_id, name, description, launch_url, active; bad rows answer 422 by line
+    and nothing is applied. With dry_run=true, a report only.
+    """
     if request.mimetype not in CSV_TYPES:
         raise UnsupportedMediaType(messages.API_CSV_REQUIRED)
-    dry_run = args.get("dry_run", False)
+    dry_run = query.dry_run
     try:
         result = catalogue.import_csv(
             request.get_data(cache=False), actor=principal().user, dry_run=dry_run

@@ -11,14 +11,26 @@ from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import UnsupportedMediaType
 
 from acs_auth import messages
-from acs_auth.api import schemas
 from acs_auth.api.allowlist_json import import_response, stats_json
+from acs_auth.api.contract import Invalid, Response, validate
 from acs_auth.api.guards import principal, require_admin, upload
 from acs_auth.api.minted_keys import minted_key
 from acs_auth.api.problems import problem
+from acs_auth.api.schemas.account import ApiKeyCreated, ApiKeyList, SessionList
+from acs_auth.api.schemas.admin import (
+    AdminUser,
+    AdminUserCreate,
+    AdminUserUpdate,
+    AllowlistUpload,
+    ImportResult,
+    ResetSent,
+    ServiceApiKeyCreate,
+    Stats,
+    UserPage,
+    UserSearch,
+)
 from acs_auth.api.serializers import admin_user_json, api_key_json, session_json
-from acs_auth.api.validation import Invalid, json_body, query_args
-from acs_auth.models import Role, User
+from acs_auth.models import User
 from acs_auth.services.accounts import accounts, user_access, user_admin
 from acs_auth.services.allowlist import imports
 from acs_auth.services.monitoring import dashboard
@@ -29,6 +41,7 @@ from acs_auth.services.text.characters import has_control_characters
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(require_admin)
+TAGS = ("admin",)
 
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
 # Row ids are 32-bit on PostgreSQL; a larger number in the URL is simply no such user.
@@ -52,41 +65,54 @@ def _no_user():
 
 
 @bp.get("/stats")
+@validate(resp=Response(HTTP_200=Stats), tags=TAGS)
 def stats():
-    """The dashboard's figures and sign-ins per day for the last 30 days."""
+    """Figures.
+
+    The dashboard's figures (accounts by state, allowlist, sessions, mail, failed sign-ins)
+    and sign-ins per UTC day for the last 30 days.
+    """
     return jsonify(stats_json(dashboard.dashboard(), dashboard.signins_per_day(30)))
 
 
 @bp.get("/users")
-def list_users():
-    """Users by email, filtered like the console's list; keyset pages (after / before)."""
-    args = query_args(schemas.USER_SEARCH)
+@validate(resp=Response(HTTP_200=UserPage), tags=TAGS)
+def list_users(query: UserSearch):
+    """Search users.
+
+    Users by email, filtered like the console's list, in keyset pages: pass next_after as
+    ``after`` for the next page, prev_before as ``before`` for the previous one.
+    """
     filters = user_admin.UserFilters(
-        q=args.get("q", ""),
-        role=args.get("role", ""),
-        password=args.get("password", ""),
-        locked=args.get("locked", False),
-        inactive=args.get("inactive", False),
+        q=query.q,
+        role=query.role or "",
+        password=query.password or "",
+        locked=query.locked,
+        inactive=query.inactive,
     )
     page = user_admin.search_users(
-        filters, after=args.get("after"), before=args.get("before"), limit=args.get("limit", 50)
+        filters, after=query.after, before=query.before, limit=query.limit
     )
     items = [admin_user_json(u) for u in page.items]
-    return jsonify(items=items, next_after=page.next_after, prev_before=page.prev_before)
+    return jsonify(items=items, next_after=page.next_cursor, prev_before=page.previous_cursor)
 
 
 @bp.post("/users")
-def create_user():
-    """Create an account without a password; its setup email is queued."""
-    data = json_body(schemas.ADMIN_USER_CREATE)
-    _check_programs(data.get("programs"))
+@validate(resp=Response("HTTP_409", HTTP_201=AdminUser), tags=TAGS)
+def create_user(json: AdminUserCreate):
+    """Create a user.
+
+    The account has no password; its setup email is queued. Programs must be in the catalogue
+    when the catalogue is not empty.
+    """
+    _check_programs(json.programs)
     try:
         user = user_admin.create_user(
-            data["email"],
-            role=data.get("role", Role.USER.value),
-            first_name=(data.get("first_name") or "").strip() or None,
-            last_name=(data.get("last_name") or "").strip() or None,
-            programs=data.get("programs", []),
+            json.email,
+            role=json.role,
+            first_name=(json.first_name or "").strip() or None,
+            last_name=(json.last_name or "").strip() or None,
+            programs=json.programs,
             actor=principal().user,
         )
     except accounts.AccountExists:
@@ -97,26 +123,34 @@ def create_user():
 
 
 @bp.get("/users/<int:user_id>")
+@validate(resp=Response("HTTP_404", HTTP_200=AdminUser), tags=TAGS)
 def get_user(user_id: int):
-    """One account as an administrator sees it."""
+    """One user.
+
+    The account as an administrator sees it: state, lock, source and visits.
+    """
     user = _user(user_id)
     return jsonify(admin_user_json(user)) if user else _no_user()
 
 
 @bp.patch("/users/<int:user_id>")
-def update_user(user_id: int):
-    """Change role, activity or programs; deactivation ends the account's credentials."""
-    data = json_body(schemas.ADMIN_USER_UPDATE)
+@validate(resp=Response("HTTP_404", "HTTP_409", HTTP_200=AdminUser), tags=TAGS)
+def update_user(user_id: int, json: AdminUserUpdate):
+    """Change role, activity or programs.
+
+    Deactivation ends the account's sessions, tokens and keys; an administrator cannot demote
+    or deactivate themselves (409).
+    """
     user = _user(user_id)
     if user is None:
         return _no_user()
-    _check_programs(data.get("programs"), user.program_ids)
+    _check_programs(json.programs, user.program_ids)
     try:
         user_admin.update_user(
             user,
-            role=data.get("role", user.role),
-            programs=data.get("programs", user.program_ids),
-            active=data.get("is_active", user.is_active),
+            role=json.role or user.role,
+            programs=user.program_ids if json.programs is None else json.programs,
+            active=user.is_active if json.is_active is None else json.is_active,
             actor=principal().user,
         )
     except user_admin.ActionRefused as exc:
@@ -125,8 +159,12 @@ def update_user(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/unlock")
+@validate(resp=Response("HTTP_404", HTTP_200=AdminUser), tags=TAGS)
 def unlock_user(user_id: int):
-    """Clear the failed sign-in counter and the lock."""
+    """Unlock a user.
+
+    Clears the failed sign-in counter and the lock; the audit log names the administrator.
+    """
     user = _user(user_id)
     if user is None:
         return _no_user()
@@ -135,8 +173,12 @@ def unlock_user(user_id: int):
 
 
 @bp.get("/users/<int:user_id>/sessions")
+@validate(resp=Response("HTTP_404", HTTP_200=SessionList), tags=TAGS)
 def list_user_sessions(user_id: int):
-    """The account's live sessions, browser and API."""
+    """A user's live sessions.
+
+    Browser and API sign-ins of the account that have not ended.
+    """
     user = _user(user_id)
     if user is None:
         return _no_user()
@@ -145,8 +187,12 @@ def list_user_sessions(user_id: int):
 
 
 @bp.delete("/users/<int:user_id>/sessions/<session_id>")
+@validate(resp=Response("HTTP_204", "HTTP_404"), tags=TAGS)
 def delete_user_session(user_id: int, session_id: str):
-    """End one session of the account; the audit log names the administrator."""
+    """End one of a user's sessions.
+
+    Its cookie and tokens stop working at once; the audit log names the administrator.
+    """
     user = _user(user_id)
     if user is None:
         return _no_user()
@@ -156,8 +202,12 @@ def delete_user_session(user_id: int, session_id: str):
 
 
 @bp.get("/users/<int:user_id>/api-keys")
+@validate(resp=Response("HTTP_404", HTTP_200=ApiKeyList), tags=TAGS)
 def list_user_api_keys(user_id: int):
-    """The account's API keys (never a secret or its digest)."""
+    """A user's API keys.
+
+    Keys that are not revoked, by prefix; never a secret or its digest.
+    """
     user = _user(user_id)
     if user is None:
         return _no_user()
@@ -165,9 +215,13 @@ def list_user_api_keys(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/api-keys")
-def create_user_api_key(user_id: int):
-    """Make an API key for a service account; the secret is in this answer only."""
-    data = json_body(schemas.SERVICE_API_KEY)
+@validate(resp=Response("HTTP_404", "HTTP_409", HTTP_201=ApiKeyCreated), tags=TAGS)
+def create_user_api_key(user_id: int, json: ServiceApiKeyCreate):
+    """Create an API key for a service account.
+
+    A service account has no password to mint its own; only such accounts get keys this way
+    (409 otherwise). The secret is in this answer only.
+    """
     user = _user(user_id)
     if user is None:
         return _no_user()
@@ -175,9 +229,9 @@ def create_user_api_key(user_id: int):
         return minted_key(
             lambda: user_access.create_service_key(
                 user,
-                name=data["name"].strip(),
-                scope=data.get("scope", "read"),
-                days=data.get("expires_in_days"),
+                name=json.name.strip(),
+                scope=json.scope,
+                days=json.expires_in_days,
                 actor=principal().user,
             )
         )
@@ -186,8 +240,12 @@ def create_user_api_key(user_id: int):
 
 
 @bp.delete("/users/<int:user_id>/api-keys/<key_id>")
+@validate(resp=Response("HTTP_204", "HTTP_404"), tags=TAGS)
 def delete_user_api_key(user_id: int, key_id: str):
-    """Revoke one API key of the account at once."""
+    """Revoke one of a user's API keys.
+
+    The key stops working at once; the owner is emailed.
+    """
     user = _user(user_id)
     if user is None:
         return _no_user()
@@ -197,8 +255,13 @@ def delete_user_api_key(user_id: int, key_id: str):
 
 
 @bp.post("/users/<int:user_id>/password-reset")
+@validate(resp=Response("HTTP_404", "HTTP_409", HTTP_202=ResetSent), tags=TAGS)
 def send_password_reset(user_id: int):
-    """Email the person a reset link (a setup link without a password); 202, no link shown."""
+    """Email a user a password reset link.
+
+    A setup link when the account has no password yet. The link goes to the person only; the
+    answer says which kind was queued.
+    """
     user = _user(user_id)
     if user is None:
         return _no_user()
@@ -224,21 +287,27 @@ def _uploaded_file() -> tuple[bytes, str]:
 
 
 @bp.post("/allowlist")
-@upload
-def upload_allowlist():
-    """Import an allowlist CSV; with dry_run=true, only the preview of what would change."""
-    args = query_args(schemas.ALLOWLIST_UPLOAD)
+@upload("text/csv", "multipart/form-data")
+@validate(resp=Response("HTTP_409", HTTP_200=ImportResult), tags=TAGS)
+def upload_allowlist(query: AllowlistUpload):
+    """Import an allowlist CSV.
+
+    The file comes as a text/csv body or a multipart field named file. Applied in one
+    transaction, or not at all when rows are bad (422, by line) unless skip_invalid; a replace
+    that removes more than the allowed share needs confirm_mass_removal (409). With
+    dry_run=true, only the preview of what would change.
+    """
     data, sent_name = _uploaded_file()
     try:
         result = imports.import_file(
             data,
-            file_name=(args.get("file_name") or sent_name)[:255],
-            mode=args.get("mode", "merge"),
+            file_name=(query.file_name or sent_name)[:255],
+            mode=query.mode,
             actor=principal().user,
-            dry_run=args.get("dry_run", False),
-            skip_invalid=args.get("skip_invalid", False),
-            confirm_mass_removal=args.get("confirm_mass_removal", False),
+            dry_run=query.dry_run,
+            skip_invalid=query.skip_invalid,
+            confirm_mass_removal=query.confirm_mass_removal,
         )
     except imports.CsvRejected as exc:
         return problem(422, detail=str(exc), errors={"file": [str(exc)]})
-    return import_response(result, dry_run=args.get("dry_run", False))
+    return import_response(result, dry_run=query.dry_run)

@@ -9,11 +9,23 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 
 from acs_auth import messages
-from acs_auth.api import schemas
+from acs_auth.api.contract import Invalid, Response, validate
 from acs_auth.api.guards import bearer_only, principal, public
-from acs_auth.api.problems import problem, unauthorized
+from acs_auth.api.problems import CREDENTIAL_KINDS, REFRESH_KINDS, problem, unauthorized
+from acs_auth.api.schemas.auth import (
+    Accepted,
+    ChangePasswordRequest,
+    Jwks,
+    LoginRequest,
+    PasswordResetRequest,
+    RefreshRequest,
+    RegisterRequest,
+    ResetPasswordRequest,
+    TokenInfo,
+    TokenPair,
+    VerifyTokenRequest,
+)
 from acs_auth.api.serializers import timestamp, token_pair_json, user_json
-from acs_auth.api.validation import Invalid, json_body
 from acs_auth.models import Source
 from acs_auth.ratelimits import (
     LINK_REQUEST,
@@ -31,9 +43,10 @@ from acs_auth.ratelimits import (
 )
 from acs_auth.services.accounts import accounts, passwords, recovery, registration, tokens
 from acs_auth.services.mail import link_requests
-from acs_auth.services.signin import api_auth, authentication, jwt_tokens, refresh
+from acs_auth.services.signin import api_auth, jwt_tokens, refresh, seam
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
+TAGS = ("auth",)
 
 
 def tokens_response(pair: refresh.TokenPair, status: int = 200):
@@ -45,6 +58,21 @@ def tokens_response(pair: refresh.TokenPair, status: int = 200):
     return response
 
 
+def signed_in_response(attempt: seam.Attempt, status: int = 200):
+    """The token pair of a sign-in, or the challenge of a pending one (a second factor)."""
+    if attempt.pending is not None:
+        response = problem(
+            401,
+            detail=messages.SECOND_FACTOR_REQUIRED,
+            kind="mfa-required",
+            challenge=attempt.pending.handle,
+            expires_at=timestamp(attempt.pending.expires_at),
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    return tokens_response(attempt.signed_in.prepared, status)
+
+
 def accepted(detail: str):
     """202 with a fixed message: the same answer whether or not the person exists."""
     return jsonify(status="accepted", detail=detail), 202
@@ -53,18 +81,29 @@ def accepted(detail: str):
 @bp.post("/register")
 @public
 @limited(LINK_REQUEST, address_in(json_field("email")))
-def register():
-    """Registration: by emailed link (default), or at once when email confirmation is off."""
-    data = json_body(schemas.REGISTER)
+@validate(resp=Response("HTTP_403", "HTTP_409", HTTP_202=Accepted, HTTP_201=TokenPair), tags=TAGS)
+def register(json: RegisterRequest):
+    """Register someone on the allowlist.
+
+    By default the answer is always 202 and the person receives an email: a registration link
+    when the last name and email match the allowlist, otherwise a notice. When the portal runs
+    without email confirmation, the password is required and the account is created and
+    signed in at once (201 with a token pair).
+    """
     if current_app.config["REGISTRATION_EMAIL_CONFIRMATION"]:
-        link_requests.defer(link_requests.REGISTER, data["email"], data["last_name"])
+        link_requests.defer(link_requests.REGISTER, json.email, json.last_name)
         return accepted(messages.REGISTRATION_EMAIL_SENT)
-    if "password" not in data:
+    if json.password is None:
         raise Invalid({"password": [messages.FIELD_REQUIRED]})
     try:
-        entry = registration.start_in_session(data["last_name"], data["email"])
-        signed_in = registration.complete_registration(
-            entry, data["password"], verified=False, source=Source.API, kind="api"
+        entry = registration.start_in_session(json.last_name, json.email)
+        attempt = registration.complete_registration(
+            entry,
+            json.password,
+            verified=False,
+            source=Source.API,
+            channel=seam.Channel.API,
+            before_commit=refresh.sign_in_answer,
         )
     except registration.NoMatch:
         return problem(403, detail=messages.REGISTRATION_NOT_FOUND)
@@ -72,57 +111,79 @@ def register():
         return problem(409, detail=messages.ACCOUNT_EXISTS)
     except passwords.PasswordRejected as exc:
         raise Invalid({"password": [str(exc)]}) from None
-    return tokens_response(refresh.issue_pair(signed_in), 201)
+    return signed_in_response(attempt, 201)
 
 
 @bp.post("/login")
 @public
 @limited(SIGN_IN, account_named_by(json_field("email", "username")))
-def login():
-    """Email or username + password; a token pair, or one 401 for every kind of failure."""
-    data = json_body(schemas.LOGIN)
-    if ("email" in data) == ("username" in data):
+@validate(resp=Response("HTTP_401", HTTP_200=TokenPair), tags=TAGS)
+def login(json: LoginRequest):
+    """Sign in with email or username and password.
+
+    Answers a token pair, or one 401 (sign-in-failed) for every kind of failure: unknown
+    account, wrong password, locked, deactivated or not yet set up. A lock never answers
+    differently from a wrong password, so 423 is never sent.
+    """
+    if (json.email is None) == (json.username is None):
         raise Invalid({"email": [messages.API_LOGIN_IDENTIFIER]})
-    identifier = data.get("email") or data.get("username")
-    remember = data.get("remember_me", False)
-    signed_in = authentication.sign_in(
-        identifier, data["password"], "api", remember, before_commit=refresh.sign_in_answer
+    attempt = seam.sign_in(
+        json.email or json.username,
+        json.password,
+        seam.Channel.API,
+        remember=json.remember_me,
+        before_commit=refresh.sign_in_answer,
     )
-    if signed_in is None:
-        return unauthorized(messages.LOGIN_FAILED)
-    return tokens_response(signed_in.prepared)
+    if attempt.failed:
+        return unauthorized(messages.LOGIN_FAILED, kind="sign-in-failed")
+    return signed_in_response(attempt)
 
 
 @bp.post("/refresh")
 @public
 @limited(REFRESH, refresh_session(json_field("refresh_token")))
-def refresh_tokens():
-    """Rotate a refresh token; a rotated one presented again revokes its session."""
-    data = json_body(schemas.REFRESH)
+@validate(resp=Response("HTTP_401", HTTP_200=TokenPair), tags=TAGS)
+def refresh_tokens(json: RefreshRequest):
+    """Rotate a refresh token.
+
+    Answers a new pair; the old refresh token stops working. A rotated token presented again
+    revokes its whole session (token-revoked); an expired one answers session-expired. Both
+    mean: sign in again.
+    """
     try:
-        pair = refresh.rotate(data["refresh_token"])
-    except jwt_tokens.InvalidToken:
-        return unauthorized(messages.API_REFRESH_INVALID, token_given=True)
+        pair = refresh.rotate(json.refresh_token)
+    except jwt_tokens.InvalidToken as exc:
+        kind = REFRESH_KINDS[exc.kind]
+        return unauthorized(messages.API_REFRESH_INVALID, token_given=True, kind=kind)
     return tokens_response(pair)
 
 
 @bp.post("/logout")
 @bearer_only
+@validate(resp=Response("HTTP_204"), tags=TAGS)
 def logout():
-    """End the caller's API session: its access and refresh tokens stop working at once."""
+    """End this API session.
+
+    The caller's access and refresh tokens stop working at once; other sessions go on.
+    """
     accounts.sign_out(principal().session)
     return "", 204
 
 
 @bp.post("/verify-token")
 @public
-def verify_token():
-    """Tell a back end whether an access token is valid now, and whose it is."""
-    data = json_body(schemas.VERIFY)
+@validate(resp=Response("HTTP_401", HTTP_200=TokenInfo), tags=TAGS)
+def verify_token(json: VerifyTokenRequest):
+    """Check an access token.
+
+    Tells a back end whether the token is valid now (its session is live), and whose it is; a
+    401 names why not (token-expired, token-revoked or invalid-token).
+    """
     try:
-        found = api_auth.from_access_token(data["token"])
-    except api_auth.Unauthenticated:
-        return unauthorized(messages.API_TOKEN_INVALID, token_given=True)
+        found = api_auth.from_access_token(json.token)
+    except api_auth.Unauthenticated as exc:
+        kind = CREDENTIAL_KINDS[exc.kind]
+        return unauthorized(messages.API_TOKEN_INVALID, token_given=True, kind=kind)
     expires = jwt_tokens.expiry_of(found.claims)
     return jsonify(
         valid=True,
@@ -135,53 +196,65 @@ def verify_token():
 @bp.post("/change-password")
 @bearer_only
 @limited(PASSWORD, signed_in_account)
-def change_password():
-    """Change the password; every session ends and the caller gets a fresh pair."""
-    data = json_body(schemas.CHANGE_PASSWORD)
+@validate(resp=Response(HTTP_200=TokenPair), tags=TAGS)
+def change_password(json: ChangePasswordRequest):
+    """Change the password.
+
+    Needs the current password. Every session of the account ends and the caller gets a fresh
+    pair; with revoke_api_keys the keys are revoked too. The owner is emailed. Wrong current
+    passwords count toward the lockout; the one that locks the account ends this session too
+    (401 token-revoked).
+    """
     me = principal()
-    remember = me.remember
+    remember, methods = me.remember, me.session.methods
     try:
         accounts.change_password(
             me.user,
-            data["current_password"],
-            data["new_password"],
+            json.current_password,
+            json.new_password,
             None,
             asking=me.session,
-            revoke_keys=data.get("revoke_api_keys", False),
+            revoke_keys=json.revoke_api_keys,
         )
     except accounts.SignedOutByLock:
-        return unauthorized(messages.SIGNED_OUT_AFTER_WRONG_PASSWORDS, token_given=True)
+        return unauthorized(
+            messages.SIGNED_OUT_AFTER_WRONG_PASSWORDS, token_given=True, kind="token-revoked"
+        )
     except accounts.CurrentPasswordWrong:
         raise Invalid({"current_password": [messages.CURRENT_PASSWORD_WRONG]}) from None
     except passwords.PasswordRejected as exc:
         raise Invalid({"new_password": [str(exc)]}) from None
-    return tokens_response(refresh.open_pair(me.user, remember))
+    return tokens_response(refresh.open_pair(me.user, remember, methods))
 
 
 @bp.post("/request-password-reset")
 @public
 @limited(LINK_REQUEST, reset_address_in(json_field("email", "username")))
-def request_password_reset():
-    """Email a reset link to the stored address; the same answer whether or not it exists."""
-    data = json_body(schemas.REQUEST_RESET)
-    if ("email" in data) == ("username" in data):
+@validate(resp=Response(HTTP_202=Accepted), tags=TAGS)
+def request_password_reset(json: PasswordResetRequest):
+    """Email a reset link.
+
+    The link (valid 1 hour) goes to the address stored on the account named by email or
+    username; the answer is the same whether or not such an account exists.
+    """
+    if (json.email is None) == (json.username is None):
         raise Invalid({"email": [messages.API_LOGIN_IDENTIFIER]})
-    link_requests.defer(link_requests.RESET, data.get("email") or data["username"])
+    link_requests.defer(link_requests.RESET, json.email or json.username)
     return accepted(messages.RESET_EMAIL_SENT)
 
 
 @bp.post("/reset-password")
 @public
 @limited(PASSWORD, link_subject(tokens.Purpose.RESET, json_field("token")))
-def reset_password():
-    """Set a new password with the emailed token; every session ends and none is opened.
+@validate(resp=Response("HTTP_204"), tags=TAGS)
+def reset_password(json: ResetPasswordRequest):
+    """Set a new password with the emailed token.
 
-    No tokens come back (204): the client signs in with the new password, so a reset link is
-    never a way around a second factor.
+    Every session ends and none is opened: no tokens come back (204), the client signs in with
+    the new password, so a reset link is never a way around a second factor.
     """
-    data = json_body(schemas.RESET)
     try:
-        recovery.complete(tokens.Purpose.RESET, data["token"], data["password"], "api")
+        recovery.complete(tokens.Purpose.RESET, json.token, json.password, "api")
     except recovery.LinkInvalid:
         raise Invalid({"token": [messages.LINK_INVALID]}) from None
     except passwords.PasswordRejected as exc:
@@ -191,8 +264,12 @@ def reset_password():
 
 @bp.get("/.well-known/jwks.json")
 @public
+@validate(resp=Response(HTTP_200=Jwks), tags=TAGS)
 def jwks():
-    """The public keys that verify access tokens (an empty set with HS256)."""
+    """Public keys for RS256/EdDSA tokens.
+
+    The keys that verify access tokens and ID tokens (an empty set with HS256).
+    """
     response = jsonify(jwt_tokens.keyring().jwks())
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

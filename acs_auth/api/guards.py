@@ -13,7 +13,7 @@ import logging
 from flask import current_app, g, request
 
 from acs_auth import messages
-from acs_auth.api.problems import problem, unauthorized
+from acs_auth.api.problems import CREDENTIAL_KINDS, problem, unauthorized
 from acs_auth.logs import redact
 from acs_auth.models import Role
 from acs_auth.security import URL_CREDENTIALS
@@ -37,10 +37,17 @@ def bearer_only(view):
     return view
 
 
-def upload(view):
-    """Mark a view that accepts a body up to MAX_CONTENT_LENGTH instead of JSON_BODY_LIMIT."""
-    view.api_upload = True
-    return view
+def upload(*media_types: str):
+    """Mark a view that takes a file of ``media_types``, up to MAX_CONTENT_LENGTH.
+
+    Other views take JSON up to JSON_BODY_LIMIT; the media types go into the OpenAPI document.
+    """
+
+    def mark(view):
+        view.api_upload = media_types
+        return view
+
+    return mark
 
 
 def principal() -> api_auth.Principal:
@@ -64,7 +71,7 @@ def check_request():
     except api_auth.Unauthenticated as exc:
         log.info("api authentication refused on %s: %s", redact(request.path), exc)
         token_given = bool(request.headers.get("Authorization") or request.headers.get("X-API-Key"))
-        return unauthorized(token_given=token_given)
+        return unauthorized(token_given=token_given, kind=CREDENTIAL_KINDS[exc.kind])
     if g.api_principal.via_key:
         if getattr(view, "api_bearer_only", False):
             return problem(403, detail=messages.API_KEY_NOT_ALLOWED)

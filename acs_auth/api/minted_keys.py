@@ -7,9 +7,9 @@ from collections.abc import Callable
 from flask import jsonify
 
 from acs_auth import messages
+from acs_auth.api.contract import Invalid
 from acs_auth.api.problems import problem
 from acs_auth.api.serializers import api_key_json
-from acs_auth.api.validation import Invalid
 from acs_auth.models import ApiKey
 from acs_auth.services.signin import api_keys
 

@@ -1,35 +1,41 @@
-"""The OpenAPI 3.1 document of /api, served at /api/openapi.json.
+"""The OpenAPI 3.1 document of /api, served at /api/openapi.json and rendered at /api/docs.
 
-Request bodies and query parameters are generated from the same Schema objects the views
-validate with (acs_auth.api.schemas); responses are described in openapi_components. The test
-suite checks that every /api route of the app is here and validates real responses against it.
+spectree builds the paths, request bodies, parameters and answers from the models the views
+validate with (acs_auth.api.contract). This module adds what follows from our policy rather
+than from a model, so that a new endpoint needs nothing here:
+
+* each operation's ``operationId`` is its Flask endpoint, its security follows the guards'
+  markers (public, bearer_only), and an upload's media types follow ``guards.upload``;
+* the errors it can answer: those its view declares, plus the ones every such operation can
+  answer (a body: 400/413/415/422; a query: 400/422; a credential: 401/403/429; a path value:
+  404; a rate limit: 429; always 500 and 503), each an RFC 9457 problem with its type URIs;
+* the models' examples on each request and answer; Cache-Control: no-store on secrets.
 """
 
 from __future__ import annotations
 
-from functools import cache
+import re
+from typing import Any
 
-from acs_auth.api import schemas
-from acs_auth.api.openapi_components import (
-    COMPONENT_SCHEMAS,
-    ERRORS,
-    SECURITY_SCHEMES,
-    closed,
-    ref,
-)
-from acs_auth.api.validation import Schema
+from flask import current_app
+
+from acs_auth.api.contract import MODELS, no_store, spec
+from acs_auth.api.problems import KINDS, type_uri
 
 DESCRIPTION = """\
-The JSON API of the portal: the same accounts, rules and limits as the browser pages.
+The JSON API of the portal: the same accounts, rules and limits as the browser pages. A
+rendered reference of this document is at `/api/docs`.
 
 * Authenticate with `Authorization: Bearer <access token>` or `X-API-Key: <key>`. The session
   cookie is never accepted and credentials are never read from the URL.
-* Every error is an RFC 9457 problem document (`application/problem+json`); 422 adds `errors`
+* Every error is an RFC 9457 problem document (`application/problem+json`) whose `type` names
+  the kind of error and opens its explanation (`/api/problems/<kind>`): `token-expired` means
+  refresh now, `token-revoked` and `session-expired` mean sign in again. 422 adds `errors`
   with the messages of each field.
-* Sign-in failures of every kind answer the same 401, locked accounts included: the lock must
-  not answer differently from a wrong password. 423 Locked is therefore never sent.
-* Rate limits (429 with Retry-After) are shared with the browser's sign-in, registration and
-  reset pages.
+* Sign-in failures of every kind answer the same 401 (`sign-in-failed`), locked accounts
+  included: the lock must not answer differently from a wrong password. 423 is never sent.
+* Rate limits (429 `rate-limited`, with Retry-After) are shared with the browser's sign-in,
+  registration and reset pages.
 * Token responses carry `Cache-Control: no-store`.
 * API keys are credentials of the account: minting one needs the current password, every key
   expires (90 days by default), the owner is emailed, and a password reset or an
@@ -44,484 +50,241 @@ refresh_token), `/oauth/userinfo`, `/oauth/introspect` (RFC 7662), `/oauth/revok
 tokens and of ID tokens). Clients are registered through `/api/admin/clients`; the catalogue
 of programs lives at `/api/admin/programs`. See docs/oidc.md.
 """
-PUBLIC: list = []
 ANY = [{"bearerAuth": []}, {"apiKey": []}]
 BEARER = [{"bearerAuth": []}]
 NO_STORE = {"Cache-Control": {"required": True, "schema": {"type": "string", "const": "no-store"}}}
-
-
-def json_response(description: str, schema: dict, headers: dict | None = None) -> dict:
-    """A JSON response with ``schema``."""
-    response = {"description": description, "content": {"application/json": {"schema": schema}}}
-    if headers:
-        response["headers"] = headers
-    return response
-
-
-TOKENS = json_response("A new access and refresh token.", ref("TokenPair"), NO_STORE)
-NO_CONTENT = {"description": "Done."}
-
-
-def _parameters(query: Schema | None, path: tuple[str, ...]) -> list[dict]:
-    params = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
-        for name, kind in (p.split(":") for p in path)
-    ]
-    for name, spec in query.fields.items() if query else ():
-        params.append(
-            {"name": name, "in": "query", "required": spec.required, "schema": spec.json_schema()}
-        )
-    return params
-
-
-def operation(
-    summary: str,
-    ok: dict[str, dict],
-    *,
-    security: list = ANY,
-    body: Schema | None = None,
-    query: Schema | None = None,
-    path: tuple[str, ...] = (),
-    errors: tuple[str, ...] = (),
-    limited: bool = False,
-    tag: str = "auth",
-) -> dict:
-    """One operation, with the errors every such operation can answer added to ``errors``."""
-    codes = set(errors) | {"500"}
-    if body is not None:
-        codes |= {"400", "413", "415", "422"}
-    if query is not None:
-        codes |= {"400", "422"}
-    if security:
-        codes |= {"401", "403", "429"}  # 429: the account's or the key's request budget
-    if path:  # a path value with a control character names nothing (security._refuse_…)
-        codes.add("404")
-    if limited:
-        codes.add("429")
-    op: dict = {"summary": summary, "tags": [tag], "security": security}
-    params = _parameters(query, path)
-    if params:
-        op["parameters"] = params
-    if body is not None:
-        op["requestBody"] = {
+PROBLEM_HEADERS = {
+    "401": {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}}},
+    "429": {
+        "Retry-After": {
             "required": True,
-            "content": {"application/json": {"schema": ref(body.name)}},
+            "schema": {"type": "integer"},
+            "description": "Seconds to wait.",
         }
-    op["responses"] = {**ok, **{code: ERRORS[code] for code in sorted(codes)}}
-    return op
+    },
+}
+SECURITY_SCHEMES = {
+    "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "An access token from login, register or refresh.",
+    },
+    "apiKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "A key from POST /api/auth/api-keys: scope read allows GET only; only "
+        "scope admin (of an account that is still an administrator) reaches /api/admin.",
+    },
+}
+# Sample path values, for the examples of each operation.
+PATH_EXAMPLES = {
+    "user_id": 7,
+    "session_id": "k2Jx0aQ9",
+    "key_id": "b7c1d2e3",
+    "program_id": "PROG-1",
+    "client_id": "c2f9a1",
+}
+_CACHE: dict[str, dict] = {}
 
 
-def _auth_paths() -> dict:
-    s = schemas
-    return {
-        "/api/auth/register": {
-            "post": operation(
-                "Register someone on the allowlist",
-                {
-                    "202": json_response(
-                        "Email confirmation: a link was sent if the details match.", ref("Accepted")
-                    ),
-                    "201": {**TOKENS, "description": "Without email confirmation: signed in."},
-                },
-                security=PUBLIC,
-                body=s.REGISTER,
-                errors=("403", "409"),
-                limited=True,
-            )
-        },
-        "/api/auth/login": {
-            "post": operation(
-                "Sign in with email or username",
-                {"200": TOKENS},
-                security=PUBLIC,
-                body=s.LOGIN,
-                errors=("401",),
-                limited=True,
-            )
-        },
-        "/api/auth/refresh": {
-            "post": operation(
-                "Rotate a refresh token (a rotated one revokes the session)",
-                {"200": TOKENS},
-                security=PUBLIC,
-                body=s.REFRESH,
-                errors=("401",),
-                limited=True,
-            )
-        },
-        "/api/auth/logout": {
-            "post": operation("End this API session", {"204": NO_CONTENT}, security=BEARER)
-        },
-        "/api/auth/verify-token": {
-            "post": operation(
-                "Check an access token",
-                {"200": json_response("Valid.", ref("TokenInfo"))},
-                security=PUBLIC,
-                body=s.VERIFY,
-                errors=("401",),
-            )
-        },
-        "/api/auth/change-password": {
-            "post": operation(
-                "Change the password (every session ends; a new pair is returned)",
-                {"200": TOKENS},
-                security=BEARER,
-                body=s.CHANGE_PASSWORD,
-                limited=True,
-            )
-        },
-        "/api/auth/request-password-reset": {
-            "post": operation(
-                "Email a reset link",
-                {"202": json_response("Always the same.", ref("Accepted"))},
-                security=PUBLIC,
-                body=s.REQUEST_RESET,
-                limited=True,
-            )
-        },
-        "/api/auth/reset-password": {
-            "post": operation(
-                "Set a new password with the emailed token (no tokens: sign in afterwards)",
-                {"204": NO_CONTENT},
-                security=PUBLIC,
-                body=s.RESET,
-                limited=True,
-            )
-        },
-        "/api/auth/.well-known/jwks.json": {
-            "get": operation(
-                "Public keys for RS256/EdDSA tokens",
-                {"200": json_response("JWKS.", ref("Jwks"))},
-                security=PUBLIC,
-            )
-        },
-    }
-
-
-def _account_paths() -> dict:
-    s = schemas
-    user = json_response("The account.", ref("User"))
-    return {
-        "/api/auth/me": {
-            "get": operation("The caller's account", {"200": user}),
-            "patch": operation(
-                "Change names or username", {"200": user}, body=s.PROFILE, errors=("409",)
-            ),
-        },
-        "/api/auth/sessions": {
-            "get": operation(
-                "The caller's live sessions",
-                {
-                    "200": json_response(
-                        "Sessions.",
-                        closed({"sessions": {"type": "array", "items": ref("Session")}}),
-                    )
-                },
-                security=BEARER,
-            )
-        },
-        "/api/auth/sessions/{session_id}": {
-            "delete": operation(
-                "End one of the caller's sessions",
-                {"204": NO_CONTENT},
-                security=BEARER,
-                path=("session_id:string",),
-                errors=("404",),
-            )
-        },
-        "/api/auth/api-keys": {
-            "post": operation(
-                "Create an API key (needs the current password; the owner is emailed)",
-                {
-                    "201": json_response(
-                        "The key; its secret is in this answer only.",
-                        ref("ApiKeyCreated"),
-                        NO_STORE,
-                    )
-                },
-                security=BEARER,
-                body=s.NEW_API_KEY,
-                errors=("409",),
-            ),
-            "get": operation(
-                "The caller's API keys",
-                {
-                    "200": json_response(
-                        "Keys.", closed({"api_keys": {"type": "array", "items": ref("ApiKey")}})
-                    )
-                },
-                security=BEARER,
-            ),
-        },
-        "/api/auth/api-keys/{key_id}": {
-            "delete": operation(
-                "Revoke an API key",
-                {"204": NO_CONTENT},
-                security=BEARER,
-                path=("key_id:string",),
-                errors=("404",),
-            )
-        },
-    }
-
-
-def _admin_paths() -> dict:
-    s = schemas
-    admin_user = json_response("The account.", ref("AdminUser"))
-    user_path = ("user_id:integer",)
-    csv_body = {
-        "required": True,
-        "content": {
-            "text/csv": {"schema": {"type": "string"}},
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {"file": {"type": "string", "contentMediaType": "text/csv"}},
-                }
-            },
-        },
-    }
-    upload = operation(
-        "Import an allowlist CSV (dry_run=true: preview only)",
-        {"200": json_response("What was (or would be) done.", ref("ImportResult"))},
-        query=s.ALLOWLIST_UPLOAD,
-        errors=("409", "413", "415"),
-        tag="admin",
-    )
-    upload["requestBody"] = csv_body
-    return {
-        "/api/admin/stats": {
-            "get": operation(
-                "Figures", {"200": json_response("Figures.", ref("Stats"))}, tag="admin"
-            )
-        },
-        "/api/admin/users": {
-            "get": operation(
-                "Search users",
-                {"200": json_response("A page.", ref("UserPage"))},
-                query=s.USER_SEARCH,
-                tag="admin",
-            ),
-            "post": operation(
-                "Create a user (the setup email is queued)",
-                {"201": admin_user},
-                body=s.ADMIN_USER_CREATE,
-                errors=("409",),
-                tag="admin",
-            ),
-        },
-        "/api/admin/users/{user_id}": {
-            "get": operation(
-                "One user", {"200": admin_user}, path=user_path, errors=("404",), tag="admin"
-            ),
-            "patch": operation(
-                "Change role, activity or programs",
-                {"200": admin_user},
-                path=user_path,
-                body=s.ADMIN_USER_UPDATE,
-                errors=("404", "409"),
-                tag="admin",
-            ),
-        },
-        "/api/admin/users/{user_id}/unlock": {
-            "post": operation(
-                "Unlock a user", {"200": admin_user}, path=user_path, errors=("404",), tag="admin"
-            )
-        },
-        **_admin_access_paths(user_path),
-        "/api/admin/allowlist": {"post": upload},
-        **_catalogue_paths(csv_body),
-        **_client_paths(),
-    }
-
-
-def _client_paths() -> dict:
-    s = schemas
-    one = json_response("The client.", ref("Client"))
-    path = ("client_id:string",)
-    return {
-        "/api/admin/clients": {
-            "get": operation(
-                "OpenID Connect clients",
-                {"200": json_response("Clients.", ref("ClientList"))},
-                tag="admin",
-            ),
-            "post": operation(
-                "Register a client (the secret is in this answer only)",
-                {"201": json_response("The client and its secret.", ref("ClientCreated"))},
-                body=s.CLIENT_CREATE,
-                tag="admin",
-            ),
-        },
-        "/api/admin/clients/{client_id}": {
-            "get": operation("One client", {"200": one}, path=path, errors=("404",), tag="admin"),
-            "patch": operation(
-                "Change a client",
-                {"200": one},
-                path=path,
-                body=s.CLIENT_UPDATE,
-                errors=("404",),
-                tag="admin",
-            ),
-        },
-    }
-
-
-def _catalogue_paths(csv_body: dict) -> dict:
-    s = schemas
-    one = json_response("The program.", ref("CatalogueProgram"))
-    path = ("program_id:string",)
-    imported = operation(
-        "Add or update programs from CSV (dry_run=true: report only)",
-        {"200": json_response("What was (or would be) done.", ref("CatalogueImport"))},
-        query=s.PROGRAM_IMPORT,
-        errors=("413", "415"),
-        tag="admin",
-    )
-    imported["requestBody"] = {
-        "required": True,
-        "content": {"text/csv": csv_body["content"]["text/csv"]},
-    }
-    return {
-        "/api/admin/programs": {
-            "get": operation(
-                "The program catalogue",
-                {"200": json_response("Programs.", ref("CatalogueProgramList"))},
-                tag="admin",
-            ),
-            "post": operation(
-                "Add a program",
-                {"201": one},
-                body=s.PROGRAM_CREATE,
-                errors=("409",),
-                tag="admin",
-            ),
-        },
-        "/api/admin/programs/import": {"post": imported},
-        "/api/admin/programs/{program_id}": {
-            "get": operation("One program", {"200": one}, path=path, errors=("404",), tag="admin"),
-            "patch": operation(
-                "Change a program",
-                {"200": one},
-                path=path,
-                body=s.PROGRAM_UPDATE,
-                errors=("404",),
-                tag="admin",
-            ),
-        },
-    }
-
-
-def _admin_access_paths(user_path: tuple[str, ...]) -> dict:
-    """A person's sessions, API keys and password reset, as an administrator manages them."""
-
-    def listing(name: str, item: str) -> dict:
-        body = closed({name: {"type": "array", "items": ref(item)}})
-        return json_response(f"{item}s.", body)
-
-    def removal(summary: str, extra: str) -> dict:
-        return operation(
-            summary, {"204": NO_CONTENT}, path=(*user_path, extra), errors=("404",), tag="admin"
-        )
-
-    sent = closed({"sent": {"type": "string", "enum": ["reset", "setup"]}})
-    return {
-        "/api/admin/users/{user_id}/sessions": {
-            "get": operation(
-                "A user's live sessions",
-                {"200": listing("sessions", "Session")},
-                path=user_path,
-                errors=("404",),
-                tag="admin",
-            )
-        },
-        "/api/admin/users/{user_id}/sessions/{session_id}": {
-            "delete": removal("End one of a user's sessions", "session_id:string")
-        },
-        "/api/admin/users/{user_id}/api-keys": {
-            "get": operation(
-                "A user's API keys",
-                {"200": listing("api_keys", "ApiKey")},
-                path=user_path,
-                errors=("404",),
-                tag="admin",
-            ),
-            "post": operation(
-                "Create an API key for a service account (secret shown once)",
-                {
-                    "201": json_response(
-                        "The key; its secret is in this answer only.",
-                        ref("ApiKeyCreated"),
-                        NO_STORE,
-                    )
-                },
-                path=user_path,
-                body=schemas.SERVICE_API_KEY,
-                errors=("404", "409"),
-                tag="admin",
-            ),
-        },
-        "/api/admin/users/{user_id}/api-keys/{key_id}": {
-            "delete": removal("Revoke one of a user's API keys", "key_id:string")
-        },
-        "/api/admin/users/{user_id}/password-reset": {
-            "post": operation(
-                "Email a user a password reset link (setup link when no password is set)",
-                {"202": json_response("Queued; the link goes to the user only.", sent)},
-                path=user_path,
-                errors=("404", "409"),
-                tag="admin",
-            )
-        },
-    }
-
-
-def _other_paths() -> dict:
-    return {
-        "/api/ping": {
-            "get": operation(
-                "A bare JSON answer",
-                {"200": json_response("Pong.", ref("Pong"))},
-                security=PUBLIC,
-                tag="meta",
-            )
-        },
-        "/api/openapi.json": {
-            "get": operation(
-                "This document",
-                {"200": json_response("OpenAPI 3.1.", {"type": "object"})},
-                security=PUBLIC,
-                tag="meta",
-            )
-        },
-        "/api/programs": {
-            "get": operation(
-                "The caller's programs: LO Root IDs and catalogue fields (administrators: all)",
-                {"200": json_response("Programs.", ref("Programs"))},
-                tag="programs",
-            )
-        },
-        "/api/programs/{program_id}": {
-            "get": operation(
-                "One program; 403 when the caller is not authorized for it",
-                {"200": json_response("Authorized.", ref("Program"))},
-                path=("program_id:string",),
-                tag="programs",
-            )
-        },
-    }
-
-
-@cache
 def document() -> dict:
-    """The whole document (built once per process)."""
-    components = dict(COMPONENT_SCHEMAS)
-    for schema in schemas.ALL:
-        components[schema.name] = schema.json_schema()
+    """The whole document, built once per process from the app of the current context.
+
+    One process serves one app, so its APP_URL (in the problem types' URIs) is the app's.
+    """
+    if "document" not in _CACHE:
+        _CACHE["document"] = _build()
+    return _CACHE["document"]
+
+
+def _views() -> dict[tuple[str, str], tuple[str, Any]]:
+    """(OpenAPI path, method) → (endpoint, view) of every /api route."""
+    found = {}
+    for rule in current_app.url_map.iter_rules():
+        if rule.rule.startswith("/api/"):
+            path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                found[(path, method.lower())] = (
+                    rule.endpoint,
+                    current_app.view_functions[rule.endpoint],
+                )
+    return found
+
+
+def _build() -> dict:
+    generated = _compact(spec.spec)  # a tidied copy: spectree's own stays as it made it
+    schemas = generated["components"]["schemas"]
+    views = _views()
+    paths = {}
+    for path, item in generated["paths"].items():
+        paths[path] = {
+            method: _operation(op, *views[(path, method)], schemas) for method, op in item.items()
+        }
     return {
         "openapi": "3.1.0",
         "info": {"title": "ACS Portal API", "version": "1.0.0", "description": DESCRIPTION},
         "servers": [{"url": "/"}],
-        "paths": {**_other_paths(), **_auth_paths(), **_account_paths(), **_admin_paths()},
-        "components": {"schemas": components, "securitySchemes": SECURITY_SCHEMES},
+        "tags": generated["tags"],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": SECURITY_SCHEMES,
+        },
     }
+
+
+def _security(view) -> list:
+    if getattr(view, "api_public", False):
+        return []
+    return BEARER if getattr(view, "api_bearer_only", False) else ANY
+
+
+def _operation(op: dict, endpoint: str, view, schemas: dict) -> dict:
+    """One operation, completed by policy (see the module docstring)."""
+    security = _security(view)
+    op = {**op, "operationId": endpoint.removeprefix("api."), "security": security}
+    op["description"] = op["description"].replace("\n", " ").strip() or op["summary"]
+    codes = {"500", "503"}  # 503: the database or Redis is out of reach
+    params = op.get("parameters", [])
+    for param in params:
+        if not param.get("description"):
+            param.pop("description", None)
+        if param["in"] == "path":
+            param["example"] = PATH_EXAMPLES.get(param["name"], "abc")
+            codes.add("404")  # a path value with a control character names nothing
+        else:
+            codes |= {"400", "422"}
+    if not params:
+        op.pop("parameters", None)
+    if "requestBody" in op:
+        _example_body(op["requestBody"], schemas)
+        codes |= {"400", "413", "415", "422"}
+    media_types = getattr(view, "api_upload", ())
+    if media_types:
+        op["requestBody"] = _upload_body(media_types)
+        codes |= {"413", "415"}
+    if security:
+        codes |= {"401", "403", "429"}  # 429: the account's or the key's request budget
+    if getattr(view, "rate_limited", False):
+        codes.add("429")
+    op["responses"] = _responses(op["responses"], codes, schemas)
+    return op
+
+
+def _responses(declared: dict, codes: set[str], schemas: dict) -> dict:
+    """The view's answers with their examples, then a problem answer for each error code."""
+    responses = {}
+    for code, response in declared.items():
+        content = response.get("content", {}).get("application/json")
+        if code == "422":  # spectree lists it everywhere; only a body or a query is validated
+            continue
+        if code.startswith("2") and content is not None:
+            responses[code] = _answer(response, content, schemas)
+        elif code.startswith("2"):
+            responses[code] = {"description": response["description"]}
+        else:
+            codes.add(code)
+    for code in sorted(codes):
+        responses[code] = _problem_response(code)
+    return responses
+
+
+def _example_of(ref: dict, schemas: dict) -> Any:
+    schema = schemas[ref["$ref"].rsplit("/", 1)[1]]
+    examples = schema.get("examples")
+    return examples[0] if examples else None
+
+
+def _example_body(body: dict, schemas: dict) -> None:
+    media = body["content"]["application/json"]
+    example = _example_of(media["schema"], schemas)
+    if example is not None:
+        media["example"] = example
+
+
+def _upload_body(media_types: tuple[str, ...]) -> dict:
+    content = {}
+    for media_type in media_types:
+        if media_type == "multipart/form-data":
+            content[media_type] = {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "contentMediaType": "text/csv"}},
+                }
+            }
+        else:
+            content[media_type] = {
+                "schema": {"type": "string"},
+                "example": "last_name,email,lo_root_ids\nLovelace,ada@example.org,PROG-1\n",
+            }
+    return {"required": True, "content": content}
+
+
+def _answer(response: dict, content: dict, schemas: dict) -> dict:
+    name = content["schema"]["$ref"].rsplit("/", 1)[1]
+    media = {"schema": content["schema"]}
+    example = _example_of(content["schema"], schemas)
+    if example is not None:
+        media["example"] = example
+    about = schemas[name].get("description", response["description"]).split("\n\n")[0]
+    answer = {"description": " ".join(about.split()), "content": {"application/json": media}}
+    if no_store(MODELS[name]):
+        answer["headers"] = NO_STORE
+    return answer
+
+
+def _problem_response(code: str) -> dict:
+    kinds = [k for k in KINDS.values() if str(k.status) == code]
+    response = {
+        "description": "A problem of kind " + ", ".join(k.slug for k in kinds) + ".",
+        "content": {
+            "application/problem+json": {
+                "schema": {"$ref": "#/components/schemas/Problem"},
+                "examples": {
+                    k.slug: {
+                        "summary": k.title,
+                        "value": {"type": type_uri(k.slug), "title": k.title, "status": k.status},
+                    }
+                    for k in kinds
+                },
+            }
+        },
+    }
+    if code in PROBLEM_HEADERS:
+        response["headers"] = PROBLEM_HEADERS[code]
+    return response
+
+
+_LITERAL = {"examples", "example", "default", "const", "enum"}
+
+
+def _compact(schema: Any) -> Any:
+    """pydantic's JSON Schema, tidied: ``anyOf [X, null]`` as ``type: [X, "null"]``, no titles.
+
+    Both forms mean the same; the compact one reads better and is what clients' generators
+    handle best. A ``default: null`` on a field that refuses null is dropped (it only means
+    "absent").
+    """
+    if isinstance(schema, list):
+        return [_compact(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    schema = {
+        k: v if k in _LITERAL else _compact(v)
+        for k, v in schema.items()
+        if k != "title" or not isinstance(v, str)
+    }
+    options = schema.get("anyOf")
+    if options and len(options) == 2 and {"type": "null"} in options:
+        (other,) = [o for o in options if o != {"type": "null"}]
+        if "type" in other and "$ref" not in other:
+            schema.pop("anyOf")
+            kinds = other["type"] if isinstance(other["type"], list) else [other["type"]]
+            schema = {**other, **schema, "type": [*kinds, "null"]}
+    kinds = schema.get("type")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    if schema.get("default", 0) is None and None not in kinds and "null" not in kinds:
+        schema.pop("default")
+    return schema

@@ -12,8 +12,9 @@ from acs_auth.api import (
     openapi,
     programs_views,
 )
+from acs_auth.api.contract import Invalid, Response, validate
 from acs_auth.api.problems import validation_failed
-from acs_auth.api.validation import Invalid
+from acs_auth.api.schemas.meta import Document, Pong
 from acs_auth.extensions import csrf
 from acs_auth.services.signin import jwt_tokens
 
@@ -45,13 +46,22 @@ def _invalid(exc: Invalid):
 
 @bp.get("/ping")
 @guards.public
+@validate(resp=Response(HTTP_200=Pong), tags=("meta",))
 def ping():
-    """A bare JSON answer, for health checks and as the baseline of the benchmarks."""
+    """A bare JSON answer.
+
+    For health checks, and the baseline of the benchmarks.
+    """
     return jsonify(pong=True)
 
 
 @bp.get("/openapi.json")
 @guards.public
+@validate(resp=Response(HTTP_200=Document), tags=("meta",))
 def openapi_document():
-    """The OpenAPI 3.1 description of this API."""
+    """This document.
+
+    The OpenAPI 3.1 description of this API, generated from the models the views validate
+    with; its human reference is /api/docs.
+    """
     return jsonify(openapi.document())

@@ -1,23 +1,13 @@
 """Browser sign-in: the login page, logout, and the old URLs that lead to them."""
 
-from flask import (
-    Blueprint,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
-from flask_login import current_user, login_user
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from acs_auth import messages, security
 from acs_auth.auth.forms import LoginForm
-from acs_auth.models import SessionKind
 from acs_auth.ratelimits import SIGN_IN, account_named_by, form_field, limited
 from acs_auth.services.accounts import accounts
-from acs_auth.services.signin import authentication
+from acs_auth.services.signin import browser, seam
 
 bp = Blueprint("auth", __name__)
 
@@ -39,12 +29,16 @@ def login():
     form = LoginForm()
     failed = False
     if form.validate_on_submit():
-        result = authentication.sign_in(
-            form.email.data, form.password.data, SessionKind.BROWSER, remember=form.remember.data
+        attempt = seam.sign_in(
+            form.email.data,
+            form.password.data,
+            _channel_for(target),
+            remember=form.remember.data,
+            next_url=target,
         )
-        if result is not None:
-            _start_session(result, form.remember.data)
-            return redirect(target)
+        answer = browser.proceed(attempt, target, form.remember.data)
+        if answer is not None:
+            return answer
         # Unknown email, wrong password, locked, inactive, no password yet: one answer for all.
         failed = True
     return render_template(
@@ -52,14 +46,9 @@ def login():
     )
 
 
-def _start_session(result: authentication.SignIn, remember: bool) -> None:
-    """Replace whatever session the browser had with one for the account just signed in."""
-    stale_cookie = current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
-    # A fresh session at sign-in: nothing planted in the old cookie survives (no fixation).
-    session.clear()
-    login_user(result.user, remember=remember)
-    if stale_cookie and not remember:
-        session["_remember"] = "clear"  # drop an earlier account's remember-me cookie
+def _channel_for(target: str) -> seam.Channel:
+    """A sign-in on its way back to the identity provider's authorize step is the provider's."""
+    return seam.Channel.PROVIDER if target.startswith("/oauth/authorize") else seam.Channel.BROWSER
 
 
 @bp.post("/logout")
@@ -68,7 +57,7 @@ def logout():
     row = getattr(current_user, "auth_session", None)
     if current_user.is_authenticated and row is not None:
         accounts.sign_out(row)
-    security.forget_browser_session()
+    browser.end()
     flash(messages.LOGGED_OUT, "info")
     return redirect(url_for("auth.login"))
 

@@ -28,10 +28,7 @@ def _print_preview(preview: Preview) -> None:
             file=preview.file_name,
             rows=preview.parsed.total_lines,
             mode=preview.mode,
-            added=len(preview.to_add),
-            changed=len(preview.to_change),
-            unchanged=preview.unchanged,
-            removed=len(preview.to_remove),
+            **preview.counts,
             errors=len(preview.errors),
         )
     )

@@ -9,9 +9,10 @@ from acs_auth import messages
 from acs_auth.cli.mail import deliver_if_background
 from acs_auth.models import Role
 from acs_auth.services.accounts import accounts, passwords
-from acs_auth.services.allowlist.csvfile import ID_PATTERN, MAX_NAME
 from acs_auth.services.operations import maintenance
-from acs_auth.services.text.addresses import InvalidEmail, validate_address
+from acs_auth.services.text.addresses import EMAIL_MAX, InvalidEmail, validate_address
+from acs_auth.services.text.identifiers import is_program_id
+from acs_auth.services.text.names import NAME_MAX
 
 group = AppGroup("users", help="Create administrators and users, unlock accounts.")
 
@@ -25,14 +26,14 @@ def _address(ctx, param, value: str) -> str:
 
 def _name(ctx, param, value: str | None) -> str | None:
     value = (value or "").strip() or None
-    if value is not None and len(value) > MAX_NAME:
-        raise click.BadParameter(f"at most {MAX_NAME} characters")
+    if value is not None and len(value) > NAME_MAX:
+        raise click.BadParameter(f"at most {NAME_MAX} characters")
     return value
 
 
 def _programs(ctx, param, values: tuple[str, ...]) -> list[str]:
     ids = [value.strip() for value in values]
-    bad = [value for value in ids if not ID_PATTERN.match(value)]
+    bad = [value for value in ids if not is_program_id(value)]
     if bad:
         raise click.BadParameter(f"not a valid LO Root ID: {bad[0][:64]!r}")
     return ids
@@ -111,6 +112,6 @@ def unlock(email: str) -> None:
     """Clear the failed sign-in counter and lock of an account."""
     user = maintenance.find_account(email)
     if user is None:
-        raise click.ClickException(messages.CLI_NO_ACCOUNT.format(email=email[:254]))
+        raise click.ClickException(messages.CLI_NO_ACCOUNT.format(email=email[:EMAIL_MAX]))
     accounts.unlock(user)
     click.echo(messages.CLI_UNLOCKED.format(email=user.email))

@@ -1,5 +1,6 @@
 """The data model (DESIGN §3); importing this package registers every table."""
 
+from acs_auth.models.account import Account
 from acs_auth.models.allowlist import AllowlistEntry, AllowlistImport, AllowlistUpload
 from acs_auth.models.audit import AuditEvent
 from acs_auth.models.base import UTCDateTime, utcnow
@@ -13,10 +14,11 @@ from acs_auth.models.oauth import (
     OAuthToken,
 )
 from acs_auth.models.program import Program
-from acs_auth.models.session import ApiKey, AuthSession, SessionKind
+from acs_auth.models.session import ApiKey, AuthSession, SessionKind, SignInChallenge
 from acs_auth.models.user import PasswordHistory, Role, Source, User, UserProgram
 
 __all__ = [
+    "Account",
     "AllowlistEntry",
     "AllowlistImport",
     "AllowlistUpload",
@@ -35,6 +37,7 @@ __all__ = [
     "Program",
     "Role",
     "SessionKind",
+    "SignInChallenge",
     "Source",
     "UTCDateTime",
     "User",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, validates
 from acs_auth.extensions import db
 from acs_auth.models.base import UTCDateTime, utcnow
 from acs_auth.models.user import KEY_LENGTH, PATTERN_OPS, search_key
+from acs_auth.services.text.identifiers import split_joined_programs
 
 
 class AllowlistEntry(db.Model):
@@ -53,7 +54,8 @@ class AllowlistEntry(db.Model):
 
     @property
     def program_ids(self) -> list[str]:
-        return [p for p in self.lo_root_ids.split(";") if p]
+        """The entry's LO Root IDs (services.text.identifiers.program_list: unique, sorted)."""
+        return split_joined_programs(self.lo_root_ids)
 
 
 class AllowlistImport(db.Model):

@@ -39,11 +39,42 @@ class AuthSession(db.Model):
     # that an update bumps atomically, so two concurrent refreshes cannot both rotate.
     refresh_token_hash: Mapped[str | None] = mapped_column(String(64))
     refresh_generation: Mapped[int] = mapped_column(default=0)
+    # The authentication methods of the sign-in (RFC 8176 values, space-separated, e.g.
+    # "pwd" or "pwd otp"); access tokens and the provider's ID tokens carry them as ``amr``.
+    amr: Mapped[str] = mapped_column(String(40), default="pwd", server_default="pwd")
 
     user: Mapped[User] = relationship()
 
+    @property
+    def methods(self) -> list[str]:
+        """The ``amr`` claim of this sign-in: its methods as a list."""
+        return (self.amr or "pwd").split()
+
     def is_live(self, now: datetime | None = None) -> bool:
         return self.revoked_at is None and self.expires_at > (now or utcnow())
+
+
+class SignInChallenge(db.Model):
+    """A pending sign-in: the first factor was right, the second is still to come.
+
+    Only the SHA-256 of its random handle is stored; the handle lives in the browser's session
+    or in the API client's hands. ``used_at`` makes it single-use (a compare-and-set UPDATE).
+    """
+
+    __tablename__ = "signin_challenges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    amr: Mapped[str] = mapped_column(String(40))
+    remember: Mapped[bool] = mapped_column(default=False)
+    next_url: Mapped[str | None] = mapped_column(String(2048))
+    # A fingerprint of the account's email and password state when the first factor passed.
+    account_state: Mapped[str] = mapped_column(String(64))
+    # Live for SIGNIN_PENDING_MINUTES after this, read at each use (a changed setting applies).
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ApiKey(db.Model):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from acs_auth.extensions import db
 from acs_auth.models.base import UTCDateTime, utcnow
+from acs_auth.services.text.identifiers import program_list
 from acs_auth.services.text.names import name_key
 
 # PostgreSQL only uses a b-tree index for LIKE 'prefix%' under the C collation, or with the
@@ -137,7 +138,8 @@ class User(UserMixin, db.Model):
 
     @property
     def program_ids(self) -> list[str]:
-        return [p.lo_root_id for p in self.programs]
+        """The account's LO Root IDs (services.text.identifiers.program_list: unique, sorted)."""
+        return program_list(p.lo_root_id for p in self.programs)
 
     @property
     def display_name(self) -> str:

@@ -13,10 +13,13 @@ from acs_auth.extensions import db
 from acs_auth.models import OAuthClient, User
 from acs_auth.oidc.store import digest
 from acs_auth.services import audit
-from acs_auth.services.allowlist.csvfile import ID_PATTERN
 from acs_auth.services.programs import catalogue
+from acs_auth.services.text.characters import has_control_characters
+from acs_auth.services.text.identifiers import is_program_id, program_list
 
 MAX_URIS = 20
+
+CLIENT_NAME_MAX = 100
 
 
 class ClientInvalid(ValueError):
@@ -64,7 +67,7 @@ def _uris(values, field: str, errors: dict) -> list[str]:
 def _fields(name, redirect_uris, post_logout_redirect_uris, backchannel_uri, programs) -> dict:
     errors: dict[str, str] = {}
     name = (name or "").strip()
-    if not name or len(name) > 100 or any(ord(c) < 32 or ord(c) == 127 for c in name):
+    if not name or len(name) > CLIENT_NAME_MAX or has_control_characters(name):
         errors["name"] = messages.PROGRAM_NAME_INVALID
     redirects = _uris(redirect_uris, "redirect_uris", errors)
     if not redirects and "redirect_uris" not in errors:
@@ -73,8 +76,8 @@ def _fields(name, redirect_uris, post_logout_redirect_uris, backchannel_uri, pro
     backchannel = _uris(
         [backchannel_uri] if backchannel_uri else [], "backchannel_logout_uri", errors
     )
-    programs = sorted(set(programs or []))
-    bad = [p for p in programs if not ID_PATTERN.match(p)]
+    programs = program_list(programs or [])
+    bad = [p for p in programs if not is_program_id(p)]
     if bad:
         errors["programs"] = messages.ADMIN_PROGRAMS_INVALID.format(value=bad[0][:40])
     unknown = [] if bad else catalogue.unknown_ids(programs)

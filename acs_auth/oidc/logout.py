@@ -23,7 +23,6 @@ from flask_login import current_user
 from joserfc import jwt
 from sqlalchemy import select
 
-from acs_auth import security
 from acs_auth.extensions import db
 from acs_auth.models import (
     AuthSession,
@@ -39,7 +38,7 @@ from acs_auth.oidc.keys import issuer
 from acs_auth.services import audit
 from acs_auth.services.accounts import accounts
 from acs_auth.services.mail.outbox import backoff, lease_due
-from acs_auth.services.signin import sessions
+from acs_auth.services.signin import browser, sessions
 
 log = logging.getLogger(__name__)
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -59,7 +58,7 @@ def end_portal_session(client: OAuthClient | None) -> None:
             client=client.client_id if client else None,
         )
         accounts.sign_out(row)
-    security.forget_browser_session()
+    browser.end()
 
 
 def logout_token(client: OAuthClient, sub: str, sid: str | None) -> str:

@@ -43,7 +43,7 @@ def user_info(user, scope: str) -> UserInfo:
         if user.last_name:
             info["family_name"] = user.last_name
     if "programs" in scopes:
-        info["programs"] = sorted(user.program_ids)
+        info["programs"] = user.program_ids
     return info
 
 

@@ -28,7 +28,6 @@ from acs_auth.services import audit
 
 CODE_LIFETIME = timedelta(seconds=60)
 MAX_SECRET = 512
-AMR_PASSWORD = ["pwd"]
 ACR_PASSWORD = "urn:acs_auth:acr:password"
 
 
@@ -88,7 +87,7 @@ def save_code(code: str, request, session: AuthSession) -> OAuthCode:
         code_challenge=data.get("code_challenge"),
         code_challenge_method=data.get("code_challenge_method"),
         auth_time=int(session.created_at.timestamp()),
-        amr=AMR_PASSWORD,
+        amr=session.methods,  # how this sign-in happened (RFC 8176), from the session row
         acr=ACR_PASSWORD,
         created_at=now,
         expires_at=now + CODE_LIFETIME,

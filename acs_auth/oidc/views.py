@@ -15,6 +15,7 @@ from acs_auth.oidc import keys, policy, store
 from acs_auth.oidc.keys import issuer
 from acs_auth.oidc.server import SCOPES, current_server
 from acs_auth.services.accounts import accounts
+from acs_auth.services.signin import browser
 
 bp = Blueprint("oidc", __name__)
 
@@ -139,7 +140,7 @@ def authorize():
     if policy.needs_login(user, grant):
         if user is not None:  # prompt=login or max_age: the password is asked for again
             accounts.sign_out(user.auth_session)
-            security.forget_browser_session()
+            browser.end()
         return redirect(policy.login_url())
     client = grant.client
     if not policy.holds_program(user, client):

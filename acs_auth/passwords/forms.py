@@ -5,11 +5,14 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from acs_auth import messages
-from acs_auth.auth.forms import no_control_characters
-from acs_auth.services.text.addresses import InvalidEmail, LookalikeEmail, validate_address
-
-EMAIL_MAX = 254
-NAME_MAX = 100
+from acs_auth.fields import no_control_characters, strip
+from acs_auth.services.text.addresses import (
+    EMAIL_MAX,
+    InvalidEmail,
+    LookalikeEmail,
+    validate_address,
+)
+from acs_auth.services.text.names import NAME_MAX
 
 
 def _valid_email(form, field) -> None:
@@ -57,7 +60,7 @@ class ForgotPasswordForm(FlaskForm):
 
     email = StringField(
         "Email or username",
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        filters=[strip],
         validators=[
             DataRequired(messages.FIELD_REQUIRED),
             Length(max=EMAIL_MAX, message=messages.FIELD_TOO_LONG),

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    flash,
-    redirect,
-    render_template,
-    request,
-)
+from flask import Blueprint, flash, redirect, render_template, request
 
 from acs_auth import messages
 from acs_auth.pages import (
@@ -29,18 +23,18 @@ from acs_auth.ratelimits import (
     path_value,
     reset_address_in,
 )
-from acs_auth.security import forget_browser_session
 from acs_auth.services.accounts import recovery
 from acs_auth.services.accounts.passwords import PasswordRejected
 from acs_auth.services.accounts.tokens import Purpose
 from acs_auth.services.mail import link_requests
+from acs_auth.services.signin import browser
 
 bp = Blueprint("passwords", __name__)
 
 
 def signed_out_to_login(message: str):
     """Forget whoever this browser held and send it to /login (a reset never signs in)."""
-    forget_browser_session()
+    browser.end()
     flash(message, "success")
     return redirect(endpoint_url("auth.login", "/login"))
 

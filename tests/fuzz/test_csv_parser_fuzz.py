@@ -12,7 +12,8 @@ import os
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from acs_auth.services.allowlist.csvfile import ID_PATTERN, CsvRejected, Parsed, parse, write
+from acs_auth.services.allowlist.csvfile import CsvRejected, Parsed, parse, write
+from acs_auth.services.text.identifiers import PROGRAM_ID_PATTERN as ID_PATTERN
 
 EXAMPLES = int(os.environ.get("FUZZ_CSV_EXAMPLES", "300"))
 FUZZ = settings(

@@ -7,7 +7,7 @@ from email import message_from_bytes, policy
 
 from aiosmtpd.controller import Controller
 
-from acs_auth.services.mail import outbox as mail_service
+from acs_auth.services.mail import delivery as mail_service
 from tests.support.config import free_port
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy.exc import IntegrityError
 
 from acs_auth import messages
@@ -11,8 +9,7 @@ from acs_auth.extensions import db
 from acs_auth.models import AuthSession, Role, Source, User, UserProgram, utcnow
 from acs_auth.services import audit
 from acs_auth.services.accounts import passwords
-from acs_auth.services.accounts.recovery import queue_setup_link
-from acs_auth.services.mail import outbox
+from acs_auth.services.mail import letters, outbox
 from acs_auth.services.signin import api_keys, sessions
 
 # change_password raises these two; callers catch them as accounts.<name>.
@@ -21,6 +18,8 @@ from acs_auth.services.signin.authentication import SignedOutByLock as SignedOut
 from acs_auth.services.signin.authentication import confirm_password
 from acs_auth.services.text.addresses import email_key, validate_address
 from acs_auth.services.text.characters import has_control_characters
+from acs_auth.services.text.identifiers import USERNAME_PATTERN, program_list
+from acs_auth.services.text.names import NAME_MAX
 
 
 class AccountExists(ValueError):
@@ -33,12 +32,6 @@ class ProfileInvalid(ValueError):
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(reason)
         self.field = field
-
-
-# A username never contains "@", so it can never be mistaken for (or shadow) an email address
-# at sign-in, where one box accepts either.
-USERNAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{2,63}")
-NAME_MAX = 100
 
 
 def _clean_name(field: str, value: str | None) -> str | None:
@@ -139,11 +132,11 @@ def create_user(
         last_name=last_name,
         source=source.value,
     )
-    user.programs = [UserProgram(lo_root_id=p) for p in sorted(set(programs or []))]
+    user.programs = [UserProgram(lo_root_id=p) for p in program_list(programs or [])]
     add_new_user(user)
     audit.record("user.created", actor=actor, target=user, role=user.role)
     if send_setup and not user.is_service_account:  # a machine identity has no password
-        queue_setup_link(user, actor=actor, welcome=True)
+        letters.send_setup_link(user, actor=actor, welcome=True)
     db.session.commit()
     return user
 

@@ -29,8 +29,8 @@ from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, User, utcnow
 from acs_auth.services import audit
 from acs_auth.services.accounts.passwords import fingerprint
-from acs_auth.services.accounts.tokens import app_link
 from acs_auth.services.mail import outbox
+from acs_auth.services.mail.letters import app_link
 from acs_auth.services.text.addresses import InvalidEmail, email_key, validate_address
 
 SALT = "acs-auth.email-change"

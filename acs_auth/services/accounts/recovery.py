@@ -2,46 +2,29 @@
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request
-from sqlalchemy import update
+from sqlalchemy import select
 
 from acs_auth.extensions import db
 from acs_auth.models import User, utcnow
 from acs_auth.services import audit
-from acs_auth.services.accounts import passwords, tokens
-from acs_auth.services.accounts.tokens import app_link, reset_link
-from acs_auth.services.mail import outbox
-from acs_auth.services.signin import api_keys, sessions
-from acs_auth.services.signin.authentication import SignIn, find_by_identifier
+from acs_auth.services.accounts import passwords, registration, tokens
+from acs_auth.services.mail import letters, outbox
+from acs_auth.services.signin import api_keys, seam, sessions
+from acs_auth.services.signin.authentication import find_by_identifier
+from acs_auth.services.signin.seam import Attempt, Channel
+from acs_auth.services.text.addresses import email_key
+from acs_auth.services.text.names import same_name
 
 
 class LinkInvalid(RuntimeError):
     """The link is malformed, expired, already used or no longer matches the account."""
 
 
-def queue_setup_link(user: User, actor: User | None = None, welcome: bool = False) -> None:
-    """Queue the password-setup email for an account without a password (no commit)."""
-    outbox.queue(
-        "password_setup",
-        user.email,
-        user=user,
-        link=app_link("/setup-password/" + tokens.for_user(tokens.Purpose.SETUP, user)),
-        welcome=welcome,
-        hours=current_app.config["SETUP_TOKEN_HOURS"],
-    )
-    audit.record("password.setup_link_sent", actor=actor, target=user, welcome=welcome)
-
-
-def queue_reset_link(user: User, actor: User | None = None) -> None:
-    """Queue the password-reset email; ``actor`` is the administrator who sent it (no commit)."""
-    outbox.queue(
-        "password_reset",
-        user.email,
-        user=user,
-        link=reset_link(user),
-        hours=current_app.config["RESET_TOKEN_HOURS"],
-    )
-    audit.record("password.reset_link_sent", actor=actor, target=user)
+def _user_by_email(email: str) -> User | None:
+    key = email_key(email or "")
+    if not key or len(key) > 254:
+        return None
+    return db.session.scalar(select(User).where(User.email_key == key))
 
 
 def request_reset(identifier: str) -> None:
@@ -59,10 +42,35 @@ def request_reset(identifier: str) -> None:
             target_label=None if user else audit.typed_label(identifier),
             matched=False,
         )
-    elif user.password_hash is None:
-        queue_setup_link(user)
     else:
-        queue_reset_link(user)
+        letters.send_password_link(user)
+    db.session.commit()
+
+
+def _name_matches(user: User, last_name: str) -> bool:
+    """The last name given matches the account's, or its allowlist entry's when it has none."""
+    if user.last_name:
+        return same_name(user.last_name, last_name)
+    return registration.match_entry(last_name, user.email) is not None
+
+
+def request_setup(last_name: str, email: str) -> None:
+    """First-time setup: email the stored address whatever fits; the caller answers the same.
+
+    An active account without a password gets its setup link, one with a password the "already
+    registered" email; an allowlisted person without an account gets the registration link.
+    """
+    user = _user_by_email(email)
+    if user is None:
+        entry = registration.match_entry(last_name, email)
+        if entry is not None:
+            letters.send_registration_link(entry, None)
+        else:
+            audit.record("password.setup_requested", target_label=audit.typed_label(email))
+    elif not user.is_active or user.is_service_account or not _name_matches(user, last_name):
+        audit.record("password.setup_requested", target=user, matched=False)
+    else:
+        letters.send_account_letter(user)
     db.session.commit()
 
 
@@ -82,25 +90,13 @@ def user_for_token(purpose: tokens.Purpose, token: str) -> User | None:
     return user
 
 
-def _count_visit(user: User) -> None:
-    db.session.execute(
-        update(User)
-        .where(User.id == user.id)
-        .values(
-            visit_count=User.visit_count + 1,
-            last_login_at=utcnow(),
-            last_login_ip=request.remote_addr if has_request_context() else None,
-        )
-        .execution_options(synchronize_session=False)
-    )
-
-
 def complete(
-    purpose: tokens.Purpose, token: str, password: str, kind: str = "browser"
-) -> SignIn | None:
+    purpose: tokens.Purpose, token: str, password: str, channel: Channel = Channel.BROWSER
+) -> Attempt | None:
     """Set the password through a link and end every session (one commit).
 
-    A setup link signs the person in (the returned SignIn); a reset link does not (None): the
+    A setup link signs the person in through the seam (the returned Attempt: a session, or a
+    pending sign-in when a second factor is required); a reset link does not (None): the
     person signs in afresh on /login, so a reset link is never a way around a second factor
     (OWASP Forgot Password cheat sheet). Raises LinkInvalid (also for the loser of two parallel
     uses) or PasswordRejected.
@@ -125,9 +121,9 @@ def complete(
         audit.record("password.reset_completed", actor=user, target=user, sessions_ended=ended)
         db.session.commit()
         return None
-    _count_visit(user)
-    row = sessions.open_session(user, kind)
-    audit.record(f"password.{purpose}_completed", actor=user, target=user, sessions_ended=ended)
-    db.session.commit()
-    user.auth_session = row
-    return SignIn(user=user, session=row)
+    return seam.begin(
+        user,
+        channel,
+        event=f"password.{purpose}_completed",
+        details={"sessions_ended": ended},
+    )

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from acs_auth.extensions import db
-from acs_auth.models import AllowlistEntry, Source, User, UserProgram, utcnow
+from acs_auth.models import AllowlistEntry, AuthSession, Source, User, UserProgram, utcnow
 from acs_auth.services import audit
-from acs_auth.services.accounts import passwords, recovery, tokens
-from acs_auth.services.mail import notices, outbox
-from acs_auth.services.signin import sessions
-from acs_auth.services.signin.authentication import SignIn
+from acs_auth.services.accounts import passwords, tokens
+from acs_auth.services.mail import letters, notices
+from acs_auth.services.signin import seam
+from acs_auth.services.signin.seam import Attempt, Channel
 from acs_auth.services.text.addresses import email_key
 from acs_auth.services.text.names import same_name
 
@@ -57,43 +58,6 @@ def account_for(entry: AllowlistEntry) -> User | None:
     return db.session.scalar(select(User).where(User.email_key == entry.email_key))
 
 
-def queue_already_registered(user: User) -> None:
-    """Queue the "you already have an account: sign in or reset" email (no commit)."""
-    outbox.queue(
-        "already_registered",
-        user.email,
-        user=user,
-        login_url=tokens.app_link("/login"),
-        reset_url=tokens.app_link("/forgot-password"),
-    )
-    audit.record("registration.already_registered", target=user)
-
-
-def send_registration_link(entry: AllowlistEntry, actor: User | None = None) -> None:
-    """Queue the email that fits the entry (no commit): link, setup, or already registered.
-
-    Every message goes to the address stored on the entry or the account, never to the
-    spelling a visitor typed. A deactivated account gets nothing: an administrator closed it.
-    """
-    user = account_for(entry)
-    if user is None:
-        outbox.queue(
-            "registration_link",
-            entry.email,
-            entry=entry,
-            link=tokens.app_link(f"/register/password/{tokens.for_entry(entry)}"),
-            hours=current_app.config["REGISTRATION_TOKEN_HOURS"],
-        )
-        entry.invited_at = utcnow()
-        audit.record("registration.link_sent", actor=actor, target_label=entry.email)
-    elif not user.is_active:
-        audit.record("registration.account_inactive", actor=actor, target=user)
-    elif user.password_hash is None:
-        recovery.queue_setup_link(user, actor=actor)
-    else:
-        queue_already_registered(user)
-
-
 def request_registration(last_name: str, email: str) -> None:
     """Step 1 (email confirmation): email the stored address; the caller always answers the same."""
     entry = match_entry(last_name, email)
@@ -101,43 +65,7 @@ def request_registration(last_name: str, email: str) -> None:
         audit.record("registration.no_match", target_label=audit.typed_label(email))
         notices.registration_not_recognised(email)
     else:
-        send_registration_link(entry)
-    db.session.commit()
-
-
-def _user_by_email(email: str) -> User | None:
-    key = email_key(email or "")
-    if not key or len(key) > 254:
-        return None
-    return db.session.scalar(select(User).where(User.email_key == key))
-
-
-def _name_matches(user: User, last_name: str) -> bool:
-    """The last name given matches the account's, or its allowlist entry's when it has none."""
-    if user.last_name:
-        return same_name(user.last_name, last_name)
-    return match_entry(last_name, user.email) is not None
-
-
-def request_setup(last_name: str, email: str) -> None:
-    """First-time setup: email the stored address whatever fits; the caller answers the same.
-
-    An active account without a password gets its setup link, one with a password the "already
-    registered" email; an allowlisted person without an account gets the registration link.
-    """
-    user = _user_by_email(email)
-    if user is None:
-        entry = match_entry(last_name, email)
-        if entry is not None:
-            send_registration_link(entry)
-        else:
-            audit.record("password.setup_requested", target_label=audit.typed_label(email))
-    elif not user.is_active or user.is_service_account or not _name_matches(user, last_name):
-        audit.record("password.setup_requested", target=user, matched=False)
-    elif user.password_hash is None:
-        recovery.queue_setup_link(user)
-    else:
-        queue_already_registered(user)
+        letters.send_registration_link(entry, account_for(entry))
     db.session.commit()
 
 
@@ -190,12 +118,15 @@ def complete_registration(
     *,
     verified: bool,
     source: Source = Source.CSV,
-    kind: str = "browser",
-) -> SignIn:
+    channel: Channel = Channel.BROWSER,
+    before_commit: Callable[[AuthSession], Any] | None = None,
+) -> Attempt:
     """Step 2: create the account with the entry's programs and sign it in (one commit).
 
-    Raises PasswordRejected for a weak password and AlreadyRegistered when the account exists,
-    including when a parallel request created it first (the unique email key decides).
+    Signing in goes through the seam (a session, or a pending sign-in when a second factor is
+    required; ``before_commit`` as in seam.begin). Raises PasswordRejected for a weak password
+    and AlreadyRegistered when the account exists, including when a parallel request created
+    it first (the unique email key decides).
     """
     now = utcnow()
     user = User(
@@ -210,17 +141,16 @@ def complete_registration(
     user.password_hash = passwords.hash_password(password)
     user.password_changed_at = now
     user.programs = [UserProgram(lo_root_id=p) for p in sorted(set(entry.program_ids))]
-    user.visit_count = 1
-    user.last_login_at = now
     db.session.add(user)
     try:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
         raise AlreadyRegistered() from None
-    row = sessions.open_session(user, kind)
-    user.last_login_ip = row.ip
-    audit.record("registration.completed", actor=user, target=user, verified=verified)
-    db.session.commit()
-    user.auth_session = row
-    return SignIn(user=user, session=row)
+    return seam.begin(
+        user,
+        channel,
+        event="registration.completed",
+        details={"verified": verified},
+        before_commit=before_commit,
+    )

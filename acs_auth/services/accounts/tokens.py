@@ -1,4 +1,4 @@
-"""Emailed tokens and the links that carry them: one salt per purpose, bound to the password.
+"""Emailed tokens: itsdangerous, one salt per purpose, bound to the account's password state.
 
 Binding a fingerprint of the current password hash means a token dies as soon as it is used
 (the hash changes) and whenever the password changes for any other reason; binding the email
@@ -84,17 +84,3 @@ def matches_user(payload: dict, user: User | None) -> bool:
         and isinstance(payload.get("f"), str)
         and any(payload["f"] == _state(user, key) for key in key_rotation.signing_keys())
     )
-
-
-def app_link(path: str) -> str:
-    """An absolute link for emails, built from APP_URL.
-
-    Never from the request's Host header, which the client chooses: a poisoned Host would
-    otherwise send a victim's reset token to the attacker's server (CVE-2025-43930).
-    """
-    return current_app.config["APP_URL"].rstrip("/") + path
-
-
-def reset_link(user: User) -> str:
-    """An absolute password-reset link for ``user`` (also mailed with a lock notice)."""
-    return app_link("/reset-password/" + for_user(Purpose.RESET, user))

@@ -10,8 +10,8 @@ from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import ApiKey, AuthSession, User
 from acs_auth.services import audit
-from acs_auth.services.accounts import recovery
 from acs_auth.services.accounts.user_admin import ActionRefused
+from acs_auth.services.mail import letters
 from acs_auth.services.signin import api_keys, sessions
 
 
@@ -64,11 +64,6 @@ def send_password_reset(user: User, actor: User) -> str:
         raise ActionRefused(messages.ADMIN_ACCOUNT_INACTIVE)
     if user.is_service_account:
         raise ActionRefused(messages.ADMIN_SERVICE_NO_PASSWORD)
-    if user.password_hash is None:
-        recovery.queue_setup_link(user, actor=actor)
-        kind = "setup"
-    else:
-        recovery.queue_reset_link(user, actor=actor)
-        kind = "reset"
+    kind = letters.send_password_link(user, actor=actor)
     db.session.commit()
     return kind

@@ -9,9 +9,8 @@ hash, tokens).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import and_, delete, func, literal_column, or_, select, update
 
@@ -31,17 +30,20 @@ from acs_auth.models import (
     utcnow,
 )
 from acs_auth.models.user import search_key
-from acs_auth.services import audit
-from acs_auth.services.accounts import accounts, recovery
+from acs_auth.services import audit, paging
+from acs_auth.services.accounts import accounts
 from acs_auth.services.allowlist import lifecycle
+from acs_auth.services.mail import letters
 from acs_auth.services.signin import sessions
+from acs_auth.services.text.addresses import EMAIL_MAX
 from acs_auth.services.text.characters import without_control_characters
+from acs_auth.services.text.identifiers import program_list
 
 PAGE_SIZE = 50
 PASSWORD_STATES = ("set", "pending")
 
 
-def clean_query(q: str | None, limit: int = 254) -> str:
+def clean_query(q: str | None, limit: int = EMAIL_MAX) -> str:
     """A search box value made safe to send: control characters removed, length capped."""
     # Control characters never occur in a stored key; PostgreSQL refuses NUL in a parameter.
     return without_control_characters(q or "")[:limit]
@@ -60,15 +62,6 @@ class UserFilters:
     password: str = ""
     locked: bool = False
     inactive: bool = False
-
-
-@dataclass
-class Page:
-    """One page of a keyset-paginated list; the cursors are row ids."""
-
-    items: list[Any] = field(default_factory=list)
-    next_after: int | None = None
-    prev_before: int | None = None
 
 
 def _next_prefix(prefix: str) -> str | None:
@@ -93,46 +86,6 @@ def prefix_match(column, prefix: str):
         return column.like(escaped + "%", escape="\\")
     upper = _next_prefix(prefix)
     return and_(column >= prefix, column < upper) if upper else column >= prefix
-
-
-def keyset_page(
-    stmt, key_col, id_col, *, after: int | None, before: int | None, limit: int, scalars=True
-):
-    """Cut one page of ``stmt`` ordered by the unique ``key_col``; cursors are ``id_col`` values.
-
-    Returns (rows, has_more_in_that_direction); rows are always in ascending order.
-    """
-
-    def key_of(row_id: int):
-        return select(key_col).where(id_col == row_id).scalar_subquery()
-
-    if before is not None:
-        stmt = stmt.where(key_col < key_of(before)).order_by(key_col.desc())
-    else:
-        if after is not None:
-            stmt = stmt.where(key_col > key_of(after))
-        stmt = stmt.order_by(key_col)
-    result = db.session.execute(stmt.limit(limit + 1))
-    rows = list(result.scalars()) if scalars else list(result.all())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    if before is not None:
-        rows.reverse()
-    return rows, more
-
-
-def page_of(rows: list, more: bool, *, after, before, ident) -> Page:
-    """Wrap keyset rows in a Page with its previous/next cursors."""
-    page = Page(items=rows)
-    if not rows:
-        return page
-    if before is None:  # paging forward (or the first page)
-        page.next_after = ident(rows[-1]) if more else None
-        page.prev_before = ident(rows[0]) if after is not None else None
-    else:  # paging backward: the page we came from is always next
-        page.next_after = ident(rows[-1])
-        page.prev_before = ident(rows[0]) if more else None
-    return page
 
 
 # Without a search, a filter matching at least this many accounts is "dense": see _planned.
@@ -231,12 +184,11 @@ def search_users(
     after: int | None = None,
     before: int | None = None,
     limit: int = PAGE_SIZE,
-) -> Page:
+) -> paging.Page:
     """One page of accounts matching ``filters``, ordered by email."""
-    rows, more = keyset_page(
+    return paging.by_key(
         _planned(filters), User.email_key, User.id, after=after, before=before, limit=limit
     )
-    return page_of(rows, more, after=after, before=before, ident=lambda u: u.id)
 
 
 def get_user(user_id: int) -> User | None:
@@ -288,9 +240,9 @@ def update_user(
         user.role = role
         if user.is_service_account:
             _become_machine(user)
-    new_programs = sorted(set(programs))
-    if new_programs != sorted(user.program_ids):
-        changes["programs"] = [sorted(user.program_ids), new_programs]
+    new_programs = program_list(programs)
+    if new_programs != user.program_ids:
+        changes["programs"] = [user.program_ids, new_programs]
         user.programs = [UserProgram(lo_root_id=p) for p in new_programs]
     if active != user.is_active:
         changes["active"] = [user.is_active, active]
@@ -358,7 +310,7 @@ def resend_setup(user: User, actor: User) -> None:
         raise ActionRefused(messages.ADMIN_SETUP_NOT_NEEDED)
     if not user.is_active:
         raise ActionRefused(messages.ADMIN_ACCOUNT_INACTIVE)
-    recovery.queue_setup_link(user, actor=actor)
+    letters.send_setup_link(user, actor=actor)
     db.session.commit()
 
 

@@ -3,7 +3,7 @@
 Parsing and writing the file (csvfile), preview and apply (imports, with bulk statements in
 bulk), staged uploads awaiting confirmation (uploads), the entries as the admin sees them
 (entries) and what leaving or rejoining the list does to an account (lifecycle). It may import
-models, extensions, the text, audit and programs services, signin.sessions,
-accounts.registration (invitations) and accounts.user_admin (keyset paging); never views,
-blueprints or forms.
+models, extensions, messages, the text, audit and programs services, signin.sessions,
+accounts.registration and mail.letters (invitations), accounts.user_admin (the search rules)
+and paging; never views, blueprints or forms.
 """

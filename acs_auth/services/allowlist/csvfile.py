@@ -9,18 +9,23 @@ produces the export, with every cell a spreadsheet would run as a formula neutra
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import re
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from acs_auth import messages
-from acs_auth.services.text.addresses import InvalidEmail, email_key, validate_address
+from acs_auth.services.text.addresses import EMAIL_MAX, InvalidEmail, email_key, validate_address
 from acs_auth.services.text.characters import has_control_characters
-from acs_auth.services.text.names import name_key
+from acs_auth.services.text.identifiers import (
+    MAX_PROGRAMS,
+    PROGRAM_ID_PATTERN,
+    is_program_id,
+    joined_programs,
+    split_joined_programs,
+    split_program_ids,
+)
+from acs_auth.services.text.names import NAME_MAX, name_key
 
 # Header names are compared lower-cased with everything but letters and digits removed, so
 # "Last Name", "last_name", "LAST-NAME" and "E-mail" all match.
@@ -44,16 +49,12 @@ FIELD_LABELS = {
     "email": "email",
     "lo_root_ids": "LO Root IDs",
 }
-ID_SEPARATORS = re.compile(r"[;,|\s]+")
-ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}\Z")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # First characters a spreadsheet may also read as one of those: the full-width forms
 # (U+FF1D, U+FF0B, U+FF0D, U+FF20, which an East Asian IME types and Excel accepts) and the
 # small forms (U+FE66, U+FE62, U+FE63, U+FE6B), all folded to ASCII by NFKC, and the minus
 # sign U+2212, which NFKC keeps.
 _FORMULA_LOOKALIKES = ("\u2212",)
-MAX_NAME = 100
-MAX_IDS = 200
 _NON_ALNUM = re.compile(r"[^0-9a-z]")
 # A strict subset of what email-validator accepts, checked first because the full validator
 # costs ~25 µs per address (2.5 s for 100k rows). Anything outside it takes the full path; the
@@ -71,20 +72,35 @@ class CsvRejected(ValueError):
 
 @dataclass(slots=True)
 class Row:
-    """One person, merged across the lines that name them."""
+    """One person, merged across the lines that name them.
+
+    A 100k-row file keeps 100k of these alive at once, so each holds only strings and ints
+    (one object the garbage collector tracks per person, not three): the IDs are kept in
+    their stored form and ``ids`` and ``lines`` are built on demand.
+    """
 
     email: str
     last_name: str
     first_name: str | None
-    ids: set[str]
-    lines: list[int] = field(default_factory=list)
+    # The IDs in their stored form (sorted, ";"-joined).
+    lo_root_ids: str
+    # The line the person first appears on; later lines naming them go to ``more_lines``.
+    line: int
     key: str = ""
-    # The IDs in their stored form (sorted, ";"-joined), set once the whole file is read.
-    lo_root_ids: str = ""
+    more_lines: list[int] | None = None
 
     def __post_init__(self) -> None:
         self.key = self.key or email_key(self.email)
-        self.lo_root_ids = self.lo_root_ids or ";".join(sorted(self.ids))
+
+    @property
+    def ids(self) -> list[str]:
+        """The LO Root IDs (services.text.identifiers.program_list: unique, sorted)."""
+        return split_joined_programs(self.lo_root_ids)
+
+    @property
+    def lines(self) -> list[int]:
+        """Every line of the file that names this person, in file order."""
+        return [self.line, *(self.more_lines or ())]
 
 
 @dataclass
@@ -197,22 +213,6 @@ def _columns(header: list[str], parsed: Parsed) -> dict[str, int]:
     return columns
 
 
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many acyclic objects.
-
-    A 100k-row file allocates a few hundred thousand small objects, none of them in cycles;
-    the collector would rescan them over and over (about a third of the parse time).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def parse(data: bytes, max_rows: int, max_bytes: int | None = None) -> Parsed:
     """Parse a whole file; row problems become line-numbered errors, file problems raise."""
     if max_bytes is not None:
@@ -222,8 +222,7 @@ def parse(data: bytes, max_rows: int, max_bytes: int | None = None) -> Parsed:
         raise CsvRejected(messages.CSV_EMPTY)
     parsed = Parsed(delimiter=_sniff_delimiter(text), encoding=encoding)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=parsed.delimiter)
-    with paused_gc():
-        _read(reader, parsed, max_rows)
+    _read(reader, parsed, max_rows)
     return parsed
 
 
@@ -263,22 +262,20 @@ class _Reader:
         first = _cell(record, size, self.first_i) if self.first_i is not None else ""
         cell = _cell(record, size, self.ids_i)
         # Most cells hold one well-formed ID: skip the split for them.
-        ids = {cell} if ID_PATTERN.match(cell) else {i for i in ID_SEPARATORS.split(cell) if i}
+        ids = {cell} if PROGRAM_ID_PATTERN.match(cell) else set(split_program_ids(cell))
         address, problem = _row_problem(last, first or None, email, ids)
         if problem:
             parsed.errors.append((line, problem))
             if email:
-                parsed.bad_keys.add(email_key(email)[:254])
+                parsed.bad_keys.add(email_key(email)[:EMAIL_MAX])
             return
-        text = cell if len(ids) == 1 and cell in ids else ";".join(sorted(ids))
-        row = Row(address, last, first or None, ids, [], address.lower(), text)
-        self._merge(row, line)
+        text = cell if len(ids) == 1 and cell in ids else joined_programs(ids)
+        self._merge(Row(address, last, first or None, text, line, address.lower()))
 
-    def _merge(self, row: Row, line: int) -> None:
+    def _merge(self, row: Row) -> None:
         parsed, key = self.parsed, row.key
         known = parsed.rows.get(key)
         if known is None:
-            row.lines.append(line)
             parsed.rows[key] = row
         elif known.last_name != row.last_name and name_key(known.last_name) != name_key(
             row.last_name
@@ -287,14 +284,15 @@ class _Reader:
                 email=row.email,
                 name=shorten(row.last_name),
                 other=shorten(known.last_name),
-                line=known.lines[0],
+                line=known.line,
             )
-            parsed.errors.append((line, message))
+            parsed.errors.append((row.line, message))
             self.conflicted.add(key)
         else:
-            known.ids |= row.ids
+            if row.lo_root_ids != known.lo_root_ids:  # the union of their IDs
+                known.lo_root_ids = joined_programs([*known.ids, *row.ids])
             known.first_name = known.first_name or row.first_name
-            known.lines.append(line)
+            known.more_lines = [*(known.more_lines or ()), row.line]
 
     def finish(self) -> None:
         # A person named with two different last names is not applied at all: which row is
@@ -302,9 +300,6 @@ class _Reader:
         for key in self.conflicted:
             self.parsed.rows.pop(key, None)
             self.parsed.bad_keys.add(key)
-        for row in self.parsed.rows.values():
-            if len(row.lines) > 1:  # merged rows: the union of their IDs
-                row.lo_root_ids = ";".join(sorted(row.ids))
         self.parsed.errors.sort(key=lambda item: item[0])
 
 
@@ -323,7 +318,7 @@ def check_email(value: str) -> str:
     if match is not None:
         local, domain, tld = match.groups()
         if (
-            len(value) <= 254
+            len(value) <= EMAIL_MAX
             and len(local) <= 64
             and "--" not in domain
             and tld.lower() not in _SPECIAL_TLDS
@@ -333,8 +328,8 @@ def check_email(value: str) -> str:
 
 
 def _name_problem(label: str, value: str | None) -> str | None:
-    if value and len(value) > MAX_NAME:
-        return messages.CSV_ROW_TOO_LONG.format(field=label, limit=MAX_NAME)
+    if value and len(value) > NAME_MAX:
+        return messages.CSV_ROW_TOO_LONG.format(field=label, limit=NAME_MAX)
     if value and has_control_characters(value):
         return messages.CSV_ROW_CONTROL.format(field=label)
     return None
@@ -355,9 +350,9 @@ def _row_problem(last: str, first: str | None, email: str, ids: set[str]) -> tup
         return "", messages.CSV_ROW_EMAIL_INVALID.format(value=shorten(email))
     if not ids:
         return "", messages.CSV_ROW_NO_IDS
-    if len(ids) > MAX_IDS:
-        return "", messages.CSV_ROW_TOO_MANY_IDS.format(limit=MAX_IDS)
-    bad = sorted(i for i in ids if not ID_PATTERN.fullmatch(i))
+    if len(ids) > MAX_PROGRAMS:
+        return "", messages.CSV_ROW_TOO_MANY_IDS.format(limit=MAX_PROGRAMS)
+    bad = sorted(i for i in ids if not is_program_id(i))
     if bad:
         return "", messages.CSV_ROW_BAD_ID.format(value=shorten(bad[0], 40))
     return address, None

@@ -13,17 +13,12 @@ from sqlalchemy import and_, func, or_, select
 from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, AllowlistImport, User, utcnow
 from acs_auth.models.user import search_key
-from acs_auth.services import audit
+from acs_auth.services import audit, paging
 from acs_auth.services.accounts import registration
-from acs_auth.services.accounts.user_admin import (
-    Page,
-    clean_query,
-    keyset_page,
-    page_of,
-    prefix_match,
-)
+from acs_auth.services.accounts.user_admin import clean_query, prefix_match
 from acs_auth.services.allowlist import lifecycle
 from acs_auth.services.allowlist.csvfile import HEADER, write_row
+from acs_auth.services.mail import letters
 from acs_auth.services.text.addresses import email_key
 
 # An entry invited less than this long ago is not invited again by a bulk action, so repeated
@@ -130,7 +125,7 @@ def search(
     after: int | None = None,
     before: int | None = None,
     limit: int = 50,
-) -> Page:
+) -> paging.Page:
     """One page of entries matching an email or last-name prefix and a status."""
     now = utcnow()
     stmt = _base_query()
@@ -144,7 +139,7 @@ def search(
     condition = _status_condition(status, now)
     if condition is not None:
         stmt = stmt.where(condition)
-    rows, more = keyset_page(
+    page = paging.by_key(
         stmt,
         AllowlistEntry.email_key,
         AllowlistEntry.id,
@@ -152,9 +147,10 @@ def search(
         before=before,
         limit=limit,
         scalars=False,
+        ident=lambda row: row[0].id,
     )
-    items = [EntryStatus(row[0], row[1], *_status(*row, now)) for row in rows]
-    return page_of(items, more, after=after, before=before, ident=lambda e: e.entry.id)
+    page.items = [EntryStatus(row[0], row[1], *_status(*row, now)) for row in page.items]
+    return page
 
 
 def get(entry_id: int) -> EntryStatus | None:
@@ -206,7 +202,7 @@ def invite(
         stmt = stmt.where(AllowlistEntry.email_key.in_(keys[:limit]))
     entries = list(db.session.scalars(stmt.order_by(AllowlistEntry.email_key).limit(limit)))
     for entry in entries:
-        registration.send_registration_link(entry, actor=actor)
+        letters.send_registration_link(entry, registration.account_for(entry), actor=actor)
         entry.invited_at = now
     chosen = entry_ids if entry_ids is not None else keys
     result = InviteResult(sent=len(entries))
@@ -259,12 +255,11 @@ def restore(entry: AllowlistEntry, actor: User) -> int:
     return lifecycle.restore_entry(entry, actor)
 
 
-def history(limit: int = 50, before: int | None = None) -> list[AllowlistImport]:
-    """The most recent imports, newest first (keyset pagination on id)."""
-    stmt = select(AllowlistImport).order_by(AllowlistImport.id.desc()).limit(limit)
-    if before is not None:
-        stmt = stmt.where(AllowlistImport.id < before)
-    return list(db.session.scalars(stmt))
+def history(limit: int = 50, before: int | None = None, after: int | None = None) -> paging.Page:
+    """One page of imports, newest first; ``before`` pages to older ones, ``after`` to newer."""
+    return paging.newest_first(
+        select(AllowlistImport), AllowlistImport.id, before=before, after=after, limit=limit
+    )
 
 
 def active_count() -> int:

@@ -24,7 +24,7 @@ from acs_auth.models import AllowlistEntry, AllowlistImport, User, utcnow
 from acs_auth.models.user import search_key
 from acs_auth.services import audit
 from acs_auth.services.allowlist import bulk, lifecycle
-from acs_auth.services.allowlist.csvfile import CsvRejected, Parsed, Row, parse, paused_gc
+from acs_auth.services.allowlist.csvfile import CsvRejected, Parsed, Row, parse
 from acs_auth.services.programs import catalogue
 
 MODES = ("merge", "replace")
@@ -96,6 +96,16 @@ class Preview:
         return self.parsed.errors
 
     @property
+    def counts(self) -> dict[str, int]:
+        """How many people the preview adds, changes, leaves unchanged and removes."""
+        return {
+            "added": len(self.to_add),
+            "changed": len(self.to_change),
+            "unchanged": self.unchanged,
+            "removed": len(self.to_remove),
+        }
+
+    @property
     def has_changes(self) -> bool:
         return bool(self.to_add or self.to_change or self.to_remove)
 
@@ -142,13 +152,10 @@ def parse_upload(data: bytes) -> Parsed:
     return parse(data, cfg["ALLOWLIST_MAX_ROWS"], cfg["ALLOWLIST_MAX_BYTES"])
 
 
-@dataclass(slots=True)
-class _Existing:
-    email: str
-    last_name: str
-    first_name: str | None
-    lo_root_ids: str
-    active: bool
+# An entry's comparable columns: (email, last name, first name, LO Root IDs, active). A plain
+# tuple of strings, which the garbage collector stops tracking after its first look (a 100k
+# allowlist would otherwise be rescanned at every collection while the preview is built).
+_Existing = tuple[str, str, str | None, str, bool]
 
 
 def _existing() -> dict[str, _Existing]:
@@ -163,20 +170,21 @@ def _existing() -> dict[str, _Existing]:
         table.c.active,
     )
     rows = db.session.connection().execute(stmt)
-    return {key: _Existing(e, last, first, ids, bool(a)) for key, e, last, first, ids, a in rows}
+    return {key: (e, last, first, ids, bool(a)) for key, e, last, first, ids, a in rows}
 
 
-def _field_changes(old, row: Row, has_first_name: bool) -> list[tuple[str, str, str]]:
+def _field_changes(old: _Existing, row: Row, has_first_name: bool) -> list[tuple[str, str, str]]:
+    email, last_name, first_name, lo_root_ids, active = old
     changes = []
-    if old.email != row.email:
-        changes.append(("Email", old.email, row.email))
-    if old.last_name != row.last_name:
-        changes.append(("Last name", old.last_name, row.last_name))
-    if has_first_name and (old.first_name or None) != row.first_name:
-        changes.append(("First name", old.first_name or "", row.first_name or ""))
-    if old.lo_root_ids != row.lo_root_ids:
-        changes.append(("LO Root IDs", old.lo_root_ids, row.lo_root_ids))
-    if not old.active:
+    if email != row.email:
+        changes.append(("Email", email, row.email))
+    if last_name != row.last_name:
+        changes.append(("Last name", last_name, row.last_name))
+    if has_first_name and (first_name or None) != row.first_name:
+        changes.append(("First name", first_name or "", row.first_name or ""))
+    if lo_root_ids != row.lo_root_ids:
+        changes.append(("LO Root IDs", lo_root_ids, row.lo_root_ids))
+    if not active:
         changes.append(("Status", "removed", "on the allowlist"))
     return changes
 
@@ -187,15 +195,16 @@ def build_preview(parsed: Parsed, *, mode: str = "merge", file_name: str = "", s
         raise ValueError(f"mode must be one of {MODES}")
     preview = Preview(mode=mode, file_name=file_name, sha256=sha256, parsed=parsed)
     preview.removal_limit = current_app.config["ALLOWLIST_MAX_REMOVAL_FRACTION"]
-    with paused_gc():
-        _compare(preview, parsed, mode)
-    preview.uncatalogued = catalogue.unknown_ids({i for r in parsed.rows.values() for i in r.ids})
+    _compare(preview, parsed, mode)
+    # Split each distinct stored form once: 100k people share a few hundred combinations.
+    stored = {r.lo_root_ids for r in parsed.rows.values()}
+    preview.uncatalogued = catalogue.unknown_ids({i for text in stored for i in text.split(";")})
     return preview
 
 
 def _compare(preview: Preview, parsed: Parsed, mode: str) -> Preview:
     existing = _existing()
-    preview.active_before = sum(1 for row in existing.values() if row.active)
+    preview.active_before = sum(1 for *_columns, active in existing.values() if active)
     for key, row in parsed.rows.items():
         old = existing.get(key)
         if old is None:
@@ -203,18 +212,19 @@ def _compare(preview: Preview, parsed: Parsed, mode: str) -> Preview:
             continue
         fields = _field_changes(old, row, parsed.has_first_name)
         if fields:
-            ids_changed = old.lo_root_ids != row.lo_root_ids
-            preview.to_change.append(Change(key, row, fields, ids_changed, not old.active))
+            *_columns, old_ids, active = old
+            ids_changed = old_ids != row.lo_root_ids
+            preview.to_change.append(Change(key, row, fields, ids_changed, not active))
         else:
             preview.unchanged += 1
     if mode == "replace":
-        for key, old in existing.items():
-            if not old.active or key in parsed.rows:
+        for key, (email, last_name, _first, _ids, active) in existing.items():
+            if not active or key in parsed.rows:
                 continue
             if key in parsed.bad_keys:
                 preview.kept_invalid += 1  # their row is bad, not missing: keep them
             else:
-                preview.to_remove.append(Removal(key, old.email, old.last_name))
+                preview.to_remove.append(Removal(key, email, last_name))
     preview.to_add.sort(key=lambda r: r.key)
     preview.to_change.sort(key=lambda c: c.key)
     preview.to_remove.sort(key=lambda r: r.key)
@@ -284,18 +294,14 @@ def apply(
         file_name=(preview.file_name or "")[:255],
         sha256=preview.sha256,
         mode=preview.mode,
-        added=len(preview.to_add),
-        changed=len(preview.to_change),
-        unchanged=preview.unchanged,
-        removed=len(preview.to_remove),
+        **preview.counts,
         skipped=len(preview.errors),
         created_at=now,
     )
     db.session.add(batch)
     try:
         db.session.flush()
-        with paused_gc():
-            _write_entries(preview, batch.id, now, progress)
+        _write_entries(preview, batch.id, now, progress)
         outcome = _lifecycle(preview, batch.id, actor)
         _audit_import(batch, actor, outcome)
         db.session.commit()
@@ -318,10 +324,11 @@ def _write_entries(preview: Preview, batch_id: int, now, progress) -> None:
 
 
 def _lifecycle(preview: Preview, batch_id: int, actor: User | None) -> lifecycle.Outcome:
-    programs = {r.key: r.ids for r in preview.to_add}
+    # The stored form: only the people who have an account get their IDs split.
+    programs = {r.key: r.lo_root_ids for r in preview.to_add}
     for change in preview.to_change:
         if change.ids_changed or change.restored:
-            programs[change.key] = change.row.ids
+            programs[change.key] = change.row.lo_root_ids
     return lifecycle.after_import(
         batch_id,
         removed={r.key for r in preview.to_remove},
@@ -345,6 +352,13 @@ def _audit_import(batch: AllowlistImport, actor: User | None, outcome) -> None:
         skipped=batch.skipped,
         deactivated=outcome.deactivated,
         reactivated=outcome.reactivated,
+    )
+
+
+def rebuild_preview(stale: Preview) -> Preview:
+    """The preview of the same parsed file against the allowlist as it is now (no re-parse)."""
+    return build_preview(
+        stale.parsed, mode=stale.mode, file_name=stale.file_name, sha256=stale.sha256
     )
 
 
@@ -374,14 +388,7 @@ def import_file(
     people rolls this one back (``result.blocked`` is "errors", "mass_removal" or "conflict").
     """
     preview = preview_bytes(data, file_name=file_name, mode=mode)
-    result = ImportResult(
-        added=len(preview.to_add),
-        changed=len(preview.to_change),
-        unchanged=preview.unchanged,
-        removed=len(preview.to_remove),
-        errors=preview.errors,
-        preview=preview,
-    )
+    result = ImportResult(**preview.counts, errors=preview.errors, preview=preview)
     if dry_run:
         return result
     try:

@@ -18,6 +18,7 @@ from sqlalchemy import delete, insert, select, update
 
 from acs_auth.extensions import db
 from acs_auth.models import (
+    Account,
     AllowlistEntry,
     AllowlistImport,
     ApiKey,
@@ -28,6 +29,7 @@ from acs_auth.models import (
 )
 from acs_auth.services import audit
 from acs_auth.services.signin.sessions import sessions_ended
+from acs_auth.services.text.identifiers import program_list, split_joined_programs
 
 REASON_ALLOWLIST = "allowlist"
 REASON_ADMIN = "admin"
@@ -35,11 +37,12 @@ CHUNK = 500
 
 
 @dataclass(frozen=True)
-class Account:
-    """The columns of an account that the lifecycle needs."""
+class AccountRow:
+    """An Account (models.account) as the lifecycle reads it: plain columns, no ORM object."""
 
     id: int
     email: str
+    role: str
     email_key: str
     is_active: bool
     inactive_reason: str | None
@@ -52,26 +55,28 @@ def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
 
 
 def _account_columns():
-    return select(User.id, User.email, User.email_key, User.is_active_flag, User.inactive_reason)
+    return select(
+        User.id, User.email, User.role, User.email_key, User.is_active_flag, User.inactive_reason
+    )
 
 
-def accounts_for_keys(keys: Iterable[str]) -> dict[str, Account]:
+def accounts_for_keys(keys: Iterable[str]) -> dict[str, AccountRow]:
     """The accounts whose email key is in ``keys``."""
-    found: dict[str, Account] = {}
+    found: dict[str, AccountRow] = {}
     for chunk in chunks(sorted(set(keys))):
         for row in db.session.execute(_account_columns().where(User.email_key.in_(chunk))):
-            found[row.email_key] = Account(*row)
+            found[row.email_key] = AccountRow(*row)
     return found
 
 
-def accounts_for_batch(batch_id: int) -> dict[str, Account]:
+def accounts_for_batch(batch_id: int) -> dict[str, AccountRow]:
     """The accounts of the entries an import batch touched, in one query."""
     stmt = (
         _account_columns()
         .join(AllowlistEntry, AllowlistEntry.email_key == User.email_key)
         .where(AllowlistEntry.import_batch_id == batch_id)
     )
-    return {row.email_key: Account(*row) for row in db.session.execute(stmt)}
+    return {row.email_key: AccountRow(*row) for row in db.session.execute(stmt)}
 
 
 def end_credentials(user_ids: list[int], reason: str) -> int:
@@ -100,12 +105,11 @@ def end_credentials(user_ids: list[int], reason: str) -> int:
     return ended
 
 
-def _record(event: str, account: Account, actor: User | None, **details) -> None:
-    row = audit.record(event, actor=actor, target_label=account.email, **details)
-    row.target_id = account.id
+def _record(event: str, account: Account, actor: Account | None, **details) -> None:
+    audit.record(event, actor=actor, target=account, **details)
 
 
-def deactivate(accounts: Iterable[Account], actor: User | None, **source) -> int:
+def deactivate(accounts: Iterable[AccountRow], actor: Account | None, **source) -> int:
     """Close the accounts of people removed from the allowlist and end their credentials.
 
     ``source`` (the import's id and file name) goes into each account's history.
@@ -126,7 +130,7 @@ def deactivate(accounts: Iterable[Account], actor: User | None, **source) -> int
     return len(closing)
 
 
-def reactivate(accounts: Iterable[Account], actor: User | None, **source) -> int:
+def reactivate(accounts: Iterable[AccountRow], actor: Account | None, **source) -> int:
     """Reopen accounts that the allowlist closed, now that their person is back on it."""
     opening = [a for a in accounts if not a.is_active and a.inactive_reason == REASON_ALLOWLIST]
     for chunk in chunks([a.id for a in opening]):
@@ -146,7 +150,7 @@ def set_programs(programs: dict[int, Iterable[str]]) -> int:
     ids = sorted(programs)
     for chunk in chunks(ids):
         db.session.execute(delete(UserProgram).where(UserProgram.user_id.in_(chunk)))
-    rows = [{"user_id": uid, "lo_root_id": p} for uid in ids for p in sorted(set(programs[uid]))]
+    rows = [{"user_id": uid, "lo_root_id": p} for uid in ids for p in program_list(programs[uid])]
     for chunk in chunks(rows, 5000):
         db.session.execute(insert(UserProgram), chunk)
     return len(ids)
@@ -166,12 +170,12 @@ def _programs_of(user_ids: list[int]) -> dict[int, list[str]]:
 
 
 def record_program_changes(
-    programs: dict[int, list[str]], actor: User | None, accounts: dict[int, Account], **source
+    programs: dict[int, list[str]], actor: Account | None, accounts: dict[int, AccountRow], **source
 ) -> None:
     """Write ``programs: old → new`` into the history of each account an import changes."""
     before = _programs_of(sorted(programs))
     for user_id, new in programs.items():
-        new = sorted(set(new))
+        new = program_list(new)
         if before[user_id] != new:
             changes = {"programs": [before[user_id], new]}
             _record("user.updated", accounts[user_id], actor, changes=changes, **source)
@@ -191,10 +195,13 @@ def after_import(
     *,
     removed: set[str],
     restored: set[str],
-    programs: dict[str, Iterable[str]],
-    actor: User | None,
+    programs: dict[str, str],
+    actor: Account | None,
 ) -> Outcome:
-    """Apply the lifecycle to the accounts of every entry an import added, changed or removed."""
+    """Apply the lifecycle to the accounts of every entry an import added, changed or removed.
+
+    ``programs`` maps email keys to LO Root IDs in their stored form (";"-joined).
+    """
     accounts = accounts_for_batch(batch_id)
     # Each account's history names the import that changed it.
     file_name = db.session.scalar(
@@ -206,13 +213,15 @@ def after_import(
     outcome.deactivated = deactivate(closing, actor, **source)
     opening = [accounts[k] for k in restored if k in accounts]
     outcome.reactivated = reactivate(opening, actor, **source)
-    by_id = {accounts[k].id: ids for k, ids in programs.items() if k in accounts}
+    by_id = {
+        accounts[k].id: split_joined_programs(ids) for k, ids in programs.items() if k in accounts
+    }
     record_program_changes(by_id, actor, {a.id: a for a in accounts.values()}, **source)
     outcome.reprogrammed = set_programs(by_id)
     return outcome
 
 
-def remove_entry(entry: AllowlistEntry, actor: User | None) -> int:
+def remove_entry(entry: AllowlistEntry, actor: Account | None) -> int:
     """Take one person off the allowlist and close their account (one commit)."""
     entry.active = False
     entry.imported_at = utcnow()
@@ -225,7 +234,7 @@ def remove_entry(entry: AllowlistEntry, actor: User | None) -> int:
     return closed
 
 
-def restore_entry(entry: AllowlistEntry, actor: User | None) -> int:
+def restore_entry(entry: AllowlistEntry, actor: Account | None) -> int:
     """Put a removed person back on the allowlist and reopen their account (one commit)."""
     entry.active = True
     entry.imported_at = utcnow()

@@ -133,7 +133,7 @@ def confirm(
     except StaleDataError:
         raise UploadMissing() from None
     except imports.ImportConflict:
-        raise PreviewOutdated(preview(upload)) from None
+        raise PreviewOutdated(imports.rebuild_preview(fresh)) from None
     return batch, fresh
 
 

@@ -1,9 +1,10 @@
 """The audit trail. ``record`` only adds its row: it commits or rolls back with the action.
 
 This package holds the trail itself (here, so ``audit.record(...)`` reads as it always did),
-reading it by pages (log) and exporting and pruning it (export). It may import models,
-extensions, the text services, accounts.user_admin (keyset paging) and allowlist.csvfile (cells
-a spreadsheet would run); every other service may import it.
+reading it by pages (log, newest first through services.paging) and exporting and pruning it
+(export). It may import models, extensions, the text services, paging, accounts.user_admin
+(the search rules) and allowlist.csvfile (cells a spreadsheet would run); every other service
+may import it.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from typing import Any
 from flask import current_app, g, has_request_context, request
 
 from acs_auth.extensions import db
-from acs_auth.models import AuditEvent, User
-from acs_auth.services.text.addresses import email_key
+from acs_auth.models import Account, AuditEvent
+from acs_auth.services.text.addresses import EMAIL_MAX, email_key
 
 # Keys that must never reach the audit log, whatever a caller passes.
 _SECRET_KEYS = {
@@ -45,7 +46,7 @@ def typed_label(typed: str | None) -> str:
     of the normalised string under SECRET_KEY, lets an admin see repeats of one string and find
     them by searching for it, without the log being reversible by whoever reads it.
     """
-    text = (typed or "").strip()[:254]
+    text = (typed or "").strip()[:EMAIL_MAX]
     key = email_key(text)
     digest = hmac.new(current_app.config["SECRET_KEY"].encode(), key.encode(), "sha256")
     tag = "#" + digest.hexdigest()[:12]
@@ -55,15 +56,15 @@ def typed_label(typed: str | None) -> str:
     return f"*** {tag}"
 
 
-def _label(user: User | None) -> str | None:
+def _label(user: Account | None) -> str | None:
     return user.email if user is not None else None
 
 
 def record(
     event: str,
     *,
-    actor: User | None = None,
-    target: User | None = None,
+    actor: Account | None = None,
+    target: Account | None = None,
     target_label: str | None = None,
     **details: Any,
 ) -> AuditEvent:

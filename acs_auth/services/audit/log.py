@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, User
-from acs_auth.services.accounts.user_admin import Page, clean_query
+from acs_auth.services import paging
+from acs_auth.services.accounts.user_admin import clean_query
 from acs_auth.services.audit import typed_label
 from acs_auth.services.text.addresses import email_key
 
@@ -70,27 +71,11 @@ def search(
     before: int | None = None,
     after: int | None = None,
     limit: int = PAGE_SIZE,
-) -> Page:
+) -> paging.Page:
     """One page of events, newest first; ``before`` pages to older events, ``after`` to newer."""
-    stmt = filtered(filters)
-    if after is not None:
-        stmt = stmt.where(AuditEvent.id > after).order_by(AuditEvent.id)
-    else:
-        if before is not None:
-            stmt = stmt.where(AuditEvent.id < before)
-        stmt = stmt.order_by(AuditEvent.id.desc())
-    rows = list(db.session.scalars(stmt.limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    if after is not None:
-        rows.reverse()
-    page = Page(items=rows)
-    if rows:
-        older = more if after is None else True
-        newer = before is not None if after is None else more
-        page.next_after = rows[-1].id if older else None  # "older" link: before=<last id>
-        page.prev_before = rows[0].id if newer else None  # "newer" link: after=<first id>
-    return page
+    return paging.newest_first(
+        filtered(filters), AuditEvent.id, before=before, after=after, limit=limit
+    )
 
 
 def events_of(user_id: int, limit: int = 20) -> list[AuditEvent]:

@@ -3,9 +3,8 @@
 Registration step 1, forgotten password and first-time setup answer the same page whether or
 not the details match; their time must not tell either. The request only stores what was typed
 (one INSERT, the same statements for a match and a miss) and wakes the mail sender; the sender
-(``outbox.send_pending``: the background thread, ``flask mail worker`` or ``send-pending``),
-which runs ``process_pending`` first (``init_app`` hands it to the sender), then runs the same
-services as before - lookup, token, outbox - with the requester's address, user
+(``delivery.send_pending``: the background thread, ``flask mail worker`` or ``send-pending``) then
+runs the same services as before - lookup, token, outbox - with the requester's address, user
 agent and request id in the audit rows, and deletes the request in that same transaction.
 """
 
@@ -14,13 +13,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from flask import Flask, g, has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy import delete, select
 
 from acs_auth.extensions import db
 from acs_auth.models import LinkRequest
 from acs_auth.services.accounts import recovery, registration
-from acs_auth.services.mail import outbox
 
 log = logging.getLogger(__name__)
 
@@ -29,19 +27,10 @@ SETUP = "setup"
 REGISTER = "register"
 
 
-def init_app(app: Flask) -> None:
-    """Have the mail sender answer waiting requests before each round: they become mail.
-
-    The outbox only knows a list of such producers, so it imports none of the services that
-    queue mail (which all import it).
-    """
-    outbox.add_producer(app, process_pending)
-
-
 def _handlers() -> dict[str, Callable[[LinkRequest], None]]:
     return {
         RESET: lambda row: recovery.request_reset(row.email),
-        SETUP: lambda row: registration.request_setup(row.last_name or "", row.email),
+        SETUP: lambda row: recovery.request_setup(row.last_name or "", row.email),
         REGISTER: lambda row: registration.request_registration(row.last_name or "", row.email),
     }
 

@@ -31,8 +31,7 @@ from sqlalchemy import select
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, AuthSession, User, utcnow
 from acs_auth.services import audit
-from acs_auth.services.accounts import tokens
-from acs_auth.services.mail import outbox
+from acs_auth.services.mail import letters, outbox
 from acs_auth.services.signin.sessions import describe_device
 from acs_auth.services.text.addresses import InvalidEmail, email_key, validate_address
 
@@ -70,7 +69,7 @@ def account_locked(user: User, until: datetime) -> None:
         user.email,
         user=user,
         until=until,
-        link=tokens.reset_link(user),
+        link=letters.reset_link(user),
         hours=current_app.config["RESET_TOKEN_HOURS"],
         attempts=current_app.config["MAX_LOGIN_ATTEMPTS"],
     )
@@ -164,7 +163,7 @@ def new_device(user: User, row: AuthSession) -> None:
         ip=row.ip or "unknown",
         when=row.created_at,
         api=row.kind == "api",
-        account_url=tokens.app_link("/account"),
-        reset_url=tokens.app_link("/forgot-password"),
+        account_url=letters.app_link("/account"),
+        reset_url=letters.app_link("/forgot-password"),
     )
     audit.record("account.new_device_notice_sent", target=user)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from acs_auth.services.monitoring.dashboard import _nice_ceiling
+from acs_auth.services.monitoring.dashboard import ChartFrame, _nice_ceiling
 from acs_auth.services.monitoring.report import Bucket
 
 # Each series' label and colour (distinct for colour-blind readers; the table repeats them).
@@ -28,18 +28,10 @@ class Line:
 
 
 @dataclass
-class LineChart:
+class LineChart(ChartFrame):
     """Axes, lines and labels in SVG user units."""
 
-    width: int
-    height: int
-    top: int
-    bottom: int
-    left: int
-    maximum: int
     lines: list[Line] = field(default_factory=list)
-    ticks: list[tuple[float, int]] = field(default_factory=list)
-    labels: list[tuple[float, str, str]] = field(default_factory=list)
 
 
 def line_chart(buckets: list[Bucket], label_format: str, every: int) -> LineChart:

@@ -9,6 +9,7 @@ from sqlalchemy import Date, and_, case, cast, func, select
 
 from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, AuditEvent, AuthSession, OutboxMessage, User, utcnow
+from acs_auth.services.signin import sessions
 
 SIGNIN_EVENTS = ("login.succeeded", "login.failed")
 
@@ -67,9 +68,7 @@ def dashboard() -> Dashboard:
         .join(User, User.email_key == AllowlistEntry.email_key)
         .where(AllowlistEntry.active.is_(True))
     )
-    dash.sessions_active = _count(
-        AuthSession.revoked_at.is_(None), AuthSession.expires_at > now, model=AuthSession
-    )
+    dash.sessions_active = _count(*sessions.live_filter(now), model=AuthSession)
     dash.mail_queued = _count(
         OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None), model=OutboxMessage
     )
@@ -136,8 +135,11 @@ class Bar:
 
 
 @dataclass
-class Chart:
-    """The geometry of the sign-in chart; templates/admin/_chart.html draws it."""
+class ChartFrame:
+    """A chart's frame in SVG user units: size, margins, the axis maximum, ticks and labels.
+
+    The dashboard's bar chart and the security view's line charts (monitoring.charts) share it.
+    """
 
     width: int
     height: int
@@ -145,9 +147,15 @@ class Chart:
     bottom: int
     left: int
     maximum: int
-    bars: list[Bar] = field(default_factory=list)
     ticks: list[tuple[float, int]] = field(default_factory=list)
     labels: list[tuple[float, str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Chart(ChartFrame):
+    """The geometry of the sign-in chart; templates/admin/_chart.html draws it."""
+
+    bars: list[Bar] = field(default_factory=list)
 
 
 def _nice_ceiling(value: int) -> int:

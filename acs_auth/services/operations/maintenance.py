@@ -17,9 +17,9 @@ from acs_auth.services import audit
 from acs_auth.services.accounts import passwords
 from acs_auth.services.accounts.accounts import add_new_user
 from acs_auth.services.audit import export
-from acs_auth.services.mail import outbox as mail
-from acs_auth.services.signin import sessions
-from acs_auth.services.text.addresses import email_key, validate_address
+from acs_auth.services.mail import delivery
+from acs_auth.services.signin import pending, sessions
+from acs_auth.services.text.addresses import EMAIL_MAX, email_key, validate_address
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ GENERATED_PASSWORD_LENGTH = 24  # ~143 bits from the URL-safe alphabet
 def find_account(email: str) -> User | None:
     """The account whose email is ``email`` (compared case-insensitively), if any."""
     key = email_key(email or "")
-    if not key or len(key) > 254:
+    if not key or len(key) > EMAIL_MAX:
         return None
     return db.session.scalar(select(User).where(User.email_key == key))
 
@@ -96,7 +96,7 @@ def send_all_pending(stop: threading.Event | None = None) -> MailRound:
     """Send every message that is due, batch after batch, until a batch comes back short."""
     total = MailRound()
     while stop is None or not stop.is_set():
-        sent, failed = mail.send_pending(MAIL_BATCH)
+        sent, failed = delivery.send_pending(MAIL_BATCH)
         total.sent += sent
         total.failed += failed
         if sent + failed < MAIL_BATCH:
@@ -155,6 +155,8 @@ def cleanup(days: int) -> CleanupResult:
     """
     cutoff = utcnow() - timedelta(days=days)
     removed_sessions = sessions.purge_expired(cutoff)
+    # Pending sign-ins are useless once expired: they go at once, whatever ``days`` says.
+    pending.purge_expired(utcnow() - pending.lifetime())
     removed_mail = db.session.execute(
         delete(OutboxMessage)
         .where(OutboxMessage.sent_at.is_not(None), OutboxMessage.sent_at < cutoff)

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, select
 from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, User, UserProgram
 from acs_auth.services.programs import catalogue
+from acs_auth.services.text.identifiers import program_list, split_joined_programs
 
 # Built once, on the table: plain SQL, no ORM objects.
 _GRANTS = UserProgram.__table__.c
@@ -32,11 +33,11 @@ def ids_of(user_id: int) -> list[str]:
 def programs_for(user: User) -> list[str]:
     """The caller's LO Root IDs, sorted; administrators see every known program."""
     if not user.is_admin:
-        return sorted(user.program_ids)
+        return user.program_ids
     known = set(db.session.scalars(select(UserProgram.lo_root_id).distinct()))
     for ids in db.session.scalars(select(AllowlistEntry.lo_root_ids).where(AllowlistEntry.active)):
-        known.update(p for p in ids.split(";") if p)
-    return sorted(known)
+        known.update(split_joined_programs(ids))
+    return program_list(known)
 
 
 def may_use(user: User, program_id: str) -> bool:

@@ -19,13 +19,14 @@ from acs_auth.extensions import db
 from acs_auth.models import Program, User
 from acs_auth.services import audit
 from acs_auth.services.allowlist.csvfile import (
-    ID_PATTERN,
     CsvRejected,
     _sniff_delimiter,
     decode,
     neutralise,
     unneutralise,
 )
+from acs_auth.services.text.characters import has_control_characters, has_nul
+from acs_auth.services.text.identifiers import PROGRAM_ID_MAX, is_program_id
 
 HEADER = ["lo_root_id", "name", "description", "launch_url", "active"]
 MAX_NAME = 200
@@ -79,13 +80,15 @@ def clean(
     lo_root_id = (lo_root_id or "").strip()
     name = (name or "").strip()
     description = (description or "").strip()
-    if not ID_PATTERN.match(lo_root_id):
-        errors["lo_root_id"] = messages.ADMIN_PROGRAMS_INVALID.format(value=lo_root_id[:64])
-    if not name or len(name) > MAX_NAME or any(ord(c) < 32 for c in name):
+    if not is_program_id(lo_root_id):
+        errors["lo_root_id"] = messages.ADMIN_PROGRAMS_INVALID.format(
+            value=lo_root_id[:PROGRAM_ID_MAX]
+        )
+    if not name or len(name) > MAX_NAME or has_control_characters(name):
         errors["name"] = messages.PROGRAM_NAME_INVALID
     if len(description) > MAX_DESCRIPTION:
         errors["description"] = messages.FIELD_TOO_LONG
-    elif "\x00" in description:
+    elif has_nul(description):
         errors["description"] = messages.FIELD_INVALID_CHARACTERS
     try:
         launch_url = check_launch_url(launch_url)
@@ -112,7 +115,7 @@ def all_programs(active_only: bool = False) -> list[Program]:
 
 def get(lo_root_id: str) -> Program | None:
     """The program with ``lo_root_id``, or None."""
-    if not isinstance(lo_root_id, str) or not ID_PATTERN.match(lo_root_id):
+    if not is_program_id(lo_root_id):
         return None
     return db.session.get(Program, lo_root_id)
 

@@ -16,7 +16,7 @@ import ipaddress
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, union
 
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, AuthSession, User
@@ -87,29 +87,29 @@ def is_new_device(user: User, user_agent: str | None, ip: str | None) -> bool:
     """True when (device label, network) matches none of the account's earlier sign-ins.
 
     False for the first sign-in ever (no earlier session or sign-in to compare with). Call it
-    before the new session is added.
+    before the new session is added. One round trip: the account's latest sessions and
+    successful sign-ins (sessions are deleted some time after they end, audit events stay),
+    each distinct (user agent, address) once.
     """
-    seen = {
-        (describe_device(agent), network(addr))
-        for agent, addr in db.session.execute(
-            select(AuthSession.user_agent, AuthSession.ip)
-            .where(AuthSession.user_id == user.id)
-            .order_by(AuthSession.id.desc())
-            .limit(HISTORY_ROWS)
+    sessions_seen = (
+        select(AuthSession.user_agent, AuthSession.ip)
+        .where(AuthSession.user_id == user.id)
+        .order_by(AuthSession.id.desc())
+        .limit(HISTORY_ROWS)
+        .subquery()
+    )
+    signins_seen = (
+        select(AuditEvent.user_agent, AuditEvent.ip)
+        .where(
+            AuditEvent.target_id == user.id,
+            AuditEvent.event.in_(("login.succeeded", "registration.completed")),
         )
-    }
-    seen |= {
-        (describe_device(agent), network(addr))
-        for agent, addr in db.session.execute(
-            select(AuditEvent.user_agent, AuditEvent.ip)
-            .where(
-                AuditEvent.target_id == user.id,
-                AuditEvent.event.in_(("login.succeeded", "registration.completed")),
-            )
-            .order_by(AuditEvent.id.desc())
-            .limit(HISTORY_ROWS)
-        )
-    }
+        .order_by(AuditEvent.id.desc())
+        .limit(HISTORY_ROWS)
+        .subquery()
+    )
+    pairs = union(select(sessions_seen), select(signins_seen))  # UNION: each pair once
+    seen = {(describe_device(agent), network(addr)) for agent, addr in db.session.execute(pairs)}
     if not seen:
         return False
     return (describe_device(user_agent), network(ip)) not in seen

@@ -13,18 +13,17 @@ way and what it gains: that module, and docs/performance.md, "JSON API").
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import request
-from sqlalchemy import Select, bindparam, func, literal_column, or_, select, update
+from sqlalchemy import Select, bindparam, func, literal_column, or_, select
 
 from acs_auth.extensions import db
 from acs_auth.models import ApiKey, AuthSession, Role, SessionKind, User, UserProgram, utcnow
-from acs_auth.services.signin import api_keys, credential_lookup, jwt_tokens
+from acs_auth.services.signin import api_keys, credential_lookup, jwt_tokens, sessions
+from acs_auth.services.text.identifiers import split_joined_programs
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# last_used_at is written at most this often, so a busy client does not write on every request.
-TOUCH_INTERVAL = timedelta(minutes=1)
 _USER_COLUMNS = (
     User.id,
     User.email,
@@ -37,7 +36,7 @@ _USER_COLUMNS = (
     User.last_login_at,
 )
 # The account's LO Root IDs in one column, so the lookup is one row whatever the number of
-# programs (IDs never contain whitespace: allowlist_csv.ID_PATTERN guards every way in).
+# programs (IDs never contain whitespace: identifiers.PROGRAM_ID_PATTERN guards every way in).
 PROGRAMS_SEPARATOR = " "
 _SEPARATOR_SQL = literal_column(f"'{PROGRAMS_SEPARATOR}'")
 _PROGRAMS = (
@@ -61,8 +60,7 @@ _SESSION_LOOKUP = (
         AuthSession.public_id == bindparam("sid"),
         AuthSession.user_id == bindparam("uid"),
         AuthSession.kind == SessionKind.API.value,
-        AuthSession.revoked_at.is_(None),
-        AuthSession.expires_at > bindparam("now"),
+        *sessions.live_filter(bindparam("now")),
         User.is_active_flag.is_(True),
     )
 )
@@ -85,12 +83,21 @@ _KEY_LOOKUP = (
 
 
 class Unauthenticated(Exception):
-    """No usable credential; ``str(exc)`` is a short reason for the log, never for the client."""
+    """No usable credential; ``str(exc)`` is a short reason for the log, never for the client.
+
+    ``kind``: "missing" (no credential), "expired" (an access token past its lifetime), "ended"
+    (its session was revoked) or "invalid"; the API names it in the problem's type.
+    """
+
+    def __init__(self, reason: str, kind: str = "invalid"):
+        super().__init__(reason)
+        self.kind = kind
 
 
 @dataclass(frozen=True)
 class Caller:
-    """A read-only snapshot of the calling account, with the attributes serializers read."""
+    """A read-only snapshot of the calling account (an Account, models.account), with the
+    attributes serializers read."""
 
     id: int
     email: str
@@ -102,6 +109,8 @@ class Caller:
     created_at: datetime
     last_login_at: datetime | None
     program_ids: list[str] = field(default_factory=list)
+    # Only an active account's credentials resolve, so a Caller is always active (an Account).
+    is_active: bool = True
 
     @property
     def is_admin(self) -> bool:
@@ -173,7 +182,7 @@ def authenticate() -> Principal:
     if key is not None:
         return from_api_key(key.strip())
     if header is None:
-        raise Unauthenticated("no credential")
+        raise Unauthenticated("no credential", "missing")
     scheme, _, value = header.strip().partition(" ")
     if scheme.lower() != "bearer":
         raise Unauthenticated("not a bearer credential")
@@ -186,18 +195,9 @@ def _lookup(query: Select, params: dict):
     if not rows:
         return None
     (row,) = rows  # session ids and key digests are unique
-    programs = sorted(row.programs.split(PROGRAMS_SEPARATOR)) if row.programs else []
+    programs = split_joined_programs(row.programs, PROGRAMS_SEPARATOR)
     values = {c.key: getattr(row, c.key) for c in _USER_COLUMNS}
     return Caller(**values, program_ids=programs), row
-
-
-def _touch(model, row_id: int, last_used_at: datetime | None) -> None:
-    """Record activity at most once per TOUCH_INTERVAL, outside the request's transaction."""
-    now = utcnow()
-    if last_used_at is not None and now - last_used_at < TOUCH_INTERVAL:
-        return
-    with db.engine.begin() as conn:
-        conn.execute(update(model).where(model.id == row_id).values(last_used_at=now))
 
 
 def from_access_token(token: str) -> Principal:
@@ -210,13 +210,13 @@ def from_access_token(token: str) -> Principal:
     try:
         claims = jwt_tokens.decode(token, jwt_tokens.ACCESS)
     except jwt_tokens.InvalidToken as exc:
-        raise Unauthenticated(f"invalid token: {exc}") from None
+        raise Unauthenticated(f"invalid token: {exc}", exc.kind) from None
     params = {"sid": claims["sid"], "uid": int(claims["sub"]), "now": utcnow()}
     found = _lookup(_SESSION_LOOKUP, params)
     if found is None:
-        raise Unauthenticated("session ended")
+        raise Unauthenticated("session ended", "ended")
     caller, row = found
-    _touch(AuthSession, row.credential_id, row.last_used_at)
+    sessions.touch(AuthSession, row.credential_id, row.last_used_at)
     return Principal(
         caller,
         session_id=row.credential_id,
@@ -234,5 +234,5 @@ def from_api_key(raw: str) -> Principal:
     if found is None:
         raise Unauthenticated("unknown, revoked or expired API key")
     caller, row = found
-    _touch(ApiKey, row.credential_id, row.last_used_at)
+    sessions.touch(ApiKey, row.credential_id, row.last_used_at)
     return Principal(caller, key_id=row.credential_id, key_scopes=tuple(row.scopes or ()))

@@ -34,6 +34,8 @@ SECRET_BYTES = 32
 KEY_PATTERN = re.compile(r"^acsk_[A-Za-z0-9_-]{43}$")
 # How much of the key is kept in clear for lists: the marker plus 7 random characters.
 SHOWN_PREFIX_LENGTH = len(PREFIX) + 7
+# The longest name a key may be given.
+KEY_NAME_MAX = 100
 # read: GET only; full: what the account may do, bar credentials; admin: full plus /api/admin.
 SCOPES = ("read", "full", "admin")
 MAX_ACTIVE_KEYS = 50

@@ -1,22 +1,19 @@
-"""Sign-in: credential check, atomic lockout counting and the session it opens."""
+"""The first factor: the credential check, and atomic lockout counting shared by every check."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from sqlalchemy import and_, bindparam, case, literal, or_, select, update
-from sqlalchemy.orm.attributes import set_committed_value
 
 from acs_auth.extensions import db
 from acs_auth.models import AuthSession, User, UTCDateTime, utcnow
 from acs_auth.services import audit
 from acs_auth.services.accounts.passwords import verify_password
 from acs_auth.services.mail import notices
-from acs_auth.services.signin import activity, sessions
+from acs_auth.services.signin import sessions
 from acs_auth.services.text.addresses import email_key
 
 
@@ -37,19 +34,8 @@ class Failure:
     until: datetime | None = None  # when the lock ends
 
 
-@dataclass
-class SignIn:
-    """A successful sign-in: the user, the session just opened, what before_commit returned."""
-
-    user: User
-    session: AuthSession
-    prepared: Any = None
-
-
 # The statements of every sign-in are built once: building one and deriving its cache key
-# cost more than running it. The UPDATE names the table, not the class, so the Session runs it
-# as plain SQL (a third of the time of an ORM-enabled UPDATE); nothing in memory has to follow
-# it but the account, which _record_success updates itself. docs/performance.md, "Sign-in".
+# cost more than running it. docs/performance.md, "Sign-in".
 _KEY = bindparam("key")
 _FIND_ACCOUNT = (
     select(User)
@@ -58,26 +44,6 @@ _FIND_ACCOUNT = (
     .order_by(case((User.email_key == _KEY, 0), else_=1))
     .limit(1)
 )
-_NOW = bindparam("now", type_=UTCDateTime())
-_USERS = User.__table__.c
-_RECORD_SUCCESS = (
-    update(User.__table__)
-    # The lock test is repeated here: a parallel wrong guess that locked the account after
-    # this request read the row must still win over a right password.
-    .where(
-        _USERS.id == bindparam("user_id"),
-        or_(_USERS.locked_until.is_(None), _USERS.locked_until <= _NOW),
-    )
-    .values(
-        visit_count=_USERS.visit_count + 1,
-        failed_login_count=0,
-        locked_until=None,
-        last_login_at=_NOW,
-        last_login_ip=bindparam("ip"),
-    )
-)
-
-
 _FIND_ACCOUNT_ID = (
     select(User.id)
     .where(or_(User.email_key == _KEY, User.username_key == _KEY))
@@ -139,75 +105,44 @@ def _locked_now(user: User, failure: Failure) -> None:
     notices.account_locked(user, failure.until)
 
 
-def _record_success(user: User) -> bool:
-    """Count the visit and clear the counter, unless a lock landed meanwhile; True when done."""
-    now = utcnow()
-    ip = request.remote_addr if has_request_context() else None
-    done = db.session.execute(_RECORD_SUCCESS, {"user_id": user.id, "now": now, "ip": ip})
-    if done.rowcount != 1:
-        return False
-    # The loaded account now matches the row, so an answer built before the commit is right
-    # without reading it back; visit_count is reloaded if someone asks for it.
-    written = {
-        "failed_login_count": 0,
-        "locked_until": None,
-        "last_login_at": now,
-        "last_login_ip": ip,
-    }
-    for key, value in written.items():
-        set_committed_value(user, key, value)
-    db.session.expire(user, ["visit_count"])
-    return True
+def refuse(user: User, reason: str) -> Failure:
+    """Count one wrong factor of ``user`` toward the lockout and audit it (no commit).
+
+    A wrong password and a wrong second factor count on the same atomic counter, so neither
+    can be guessed beyond MAX_LOGIN_ATTEMPTS; the failure that locks tells the owner, once.
+    """
+    failure = count_failure(user)
+    audit.record("login.failed", target=user, reason=reason)
+    if failure.just_locked:
+        _locked_now(user, failure)
+    return failure
 
 
-def sign_in(
-    identifier: str,
-    password: str,
-    kind: str,
-    remember: bool = False,
-    before_commit: Callable[[AuthSession], Any] | None = None,
-) -> SignIn | None:
-    """Check the credentials and open a session; None for every kind of failure alike.
+def check(identifier: str, password: str) -> User | None:
+    """The one judge of a first factor: the account when the credentials are good, else None.
 
-    Unknown, wrong password, locked, inactive and not-yet-set-up accounts all pay one bcrypt
-    check and all return None, so neither the answer nor its timing tells them apart.
-    ``before_commit(session)`` runs on success inside the sign-in's transaction (the API stores
-    the refresh token's hash with the new session and builds its answer there, as the commit
-    will leave the account); its result is ``SignIn.prepared``. After the commit the account's
-    attributes are expired, as usual, and load again when read.
+    Unknown, wrong password, locked, inactive, service-account and not-yet-set-up accounts all
+    pay one bcrypt check and all return None, so neither the answer nor its timing tells them
+    apart; each failure is audited, counted toward the lockout where it is a wrong password,
+    and committed here. A good password returns the account with nothing written yet: the
+    sign-in seam (services.signin.seam) counts the visit, clears the counter and opens the
+    session in the same transaction, re-checking the lock as it does.
     """
     user = find_by_identifier(identifier)
     password_ok = verify_password(user.password_hash if user else None, password or "")
     if user is None:
         audit.record("login.failed", target_label=audit.typed_label(identifier), reason="unknown")
-        db.session.commit()
-        return None
-    if user.is_locked():
+    elif user.is_locked():
         audit.record("login.failed", target=user, reason="locked")
     elif user.is_service_account:  # a machine identity signs in with nothing but its API keys
         audit.record("login.failed", target=user, reason="service_account")
     elif not password_ok:
-        failure = count_failure(user)
-        audit.record("login.failed", target=user, reason="password")
-        if failure.just_locked:
-            _locked_now(user, failure)
+        refuse(user, "password")
     elif not user.is_active:
         audit.record("login.failed", target=user, reason="inactive")
         notices.account_inactive(user)  # the right password: tell the owner whom to ask
-    elif not _record_success(user):
-        audit.record("login.failed", target=user, reason="locked")
     else:
-        new_device = has_request_context() and activity.is_new_device(
-            user, request.user_agent.string, request.remote_addr
-        )
-        row = sessions.open_session(user, kind, remember)
-        prepared = before_commit(row) if before_commit else None
-        audit.record("login.succeeded", actor=user, target=user, kind=str(kind))
-        if new_device:
-            notices.new_device(user, row)
-        db.session.commit()
-        user.auth_session = row
-        return SignIn(user=user, session=row, prepared=prepared)
+        return user
     db.session.commit()
     return None
 

@@ -41,7 +41,15 @@ _EXTENSION = "acs_auth.jwt"
 
 
 class InvalidToken(Exception):
-    """The token is malformed, forged, expired, of the wrong type or for another audience."""
+    """The token is malformed, forged, expired, of the wrong type or for another audience.
+
+    ``kind`` tells a client what to do: "expired" (only its lifetime is over), "ended" (its
+    session was revoked or rotated past) or "invalid" (anything else).
+    """
+
+    def __init__(self, reason: str, kind: str = "invalid"):
+        super().__init__(reason)
+        self.kind = kind
 
 
 class KeyConfigurationError(RuntimeError):
@@ -165,8 +173,13 @@ def keyring() -> KeyRing:
     return cached[1]
 
 
-def issue(token_type: str, *, user_id: int, sid: str, expires_at: datetime) -> str:
-    """Sign a token of ``token_type`` for the session ``sid`` that expires at ``expires_at``."""
+def issue(
+    token_type: str, *, user_id: int, sid: str, expires_at: datetime, amr: list[str] | None = None
+) -> str:
+    """Sign a token of ``token_type`` for the session ``sid`` that expires at ``expires_at``.
+
+    ``amr`` (RFC 8176 method names) says how the session's person signed in.
+    """
     ring = keyring()
     config = current_app.config
     claims = {
@@ -179,6 +192,8 @@ def issue(token_type: str, *, user_id: int, sid: str, expires_at: datetime) -> s
         "type": token_type,
         "sid": sid,
     }
+    if amr:
+        claims["amr"] = list(amr)
     headers = {"kid": ring.kid} if ring.kid else None
     return jwt.encode(claims, ring.signing_key, algorithm=ring.algorithm, headers=headers)
 
@@ -194,7 +209,7 @@ def decode(token: Any, expected_type: str) -> dict:
     claims = verify(keyring(), token, config["JWT_ISSUER"], config["JWT_AUDIENCE"])
     # A remembered verification says nothing about time: expiry is checked on every use.
     if claims["exp"] + LEEWAY_SECONDS <= now():
-        raise InvalidToken("expired")
+        raise InvalidToken("expired", "expired")
     if claims.get("type") != expected_type:
         raise InvalidToken("wrong token type")
     sub, sid = claims.get("sub"), claims.get("sid")
@@ -230,6 +245,8 @@ def _verified(ring: KeyRing, token: str, issuer: str, audience: str) -> MappingP
             leeway=LEEWAY_SECONDS,
             options={"require": REQUIRED_CLAIMS},
         )
+    except jwt.ExpiredSignatureError:
+        raise InvalidToken("expired", "expired") from None
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise InvalidToken(type(exc).__name__) from None
     if not isinstance(claims.get("exp"), int):

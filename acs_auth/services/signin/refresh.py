@@ -21,9 +21,8 @@ from acs_auth.extensions import db
 from acs_auth.models import AuthSession, SessionKind, User, utcnow
 from acs_auth.services import audit
 from acs_auth.services.programs import access
-from acs_auth.services.signin import jwt_tokens, sessions
+from acs_auth.services.signin import jwt_tokens, seam, sessions
 from acs_auth.services.signin.api_auth import Caller, snapshot
-from acs_auth.services.signin.authentication import SignIn
 
 
 @dataclass
@@ -41,12 +40,20 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _access_token(user_id: int, sid: str, session_expires: datetime) -> tuple[str, int]:
-    """An access token that never outlives its session; returns it and its lifetime in seconds."""
+def _access_token(
+    user_id: int, sid: str, session_expires: datetime, amr: list[str]
+) -> tuple[str, int]:
+    """An access token that never outlives its session; returns it and its lifetime in seconds.
+
+    It carries the session's sign-in methods as ``amr`` (RFC 8176), so a program can ask for
+    a second factor.
+    """
     now = utcnow()
     minutes = current_app.config["ACCESS_TOKEN_EXPIRE_MINUTES"]
     expires = min(now + timedelta(minutes=minutes), session_expires)
-    token = jwt_tokens.issue(jwt_tokens.ACCESS, user_id=user_id, sid=sid, expires_at=expires)
+    token = jwt_tokens.issue(
+        jwt_tokens.ACCESS, user_id=user_id, sid=sid, expires_at=expires, amr=amr
+    )
     return token, max(int((expires - now).total_seconds()), 0)
 
 
@@ -65,37 +72,40 @@ def mint_pair(row: AuthSession) -> MintedPair:
     refresh_token = jwt_tokens.issue(
         jwt_tokens.REFRESH, user_id=user_id, sid=row.public_id, expires_at=row.expires_at
     )
-    access_token, expires_in = _access_token(user_id, row.public_id, row.expires_at)
+    access_token, expires_in = _access_token(user_id, row.public_id, row.expires_at, row.methods)
     row.refresh_token_hash = token_hash(refresh_token)
     row.refresh_generation = (row.refresh_generation or 0) + 1
     return MintedPair(access_token, refresh_token, expires_in)
 
 
 def sign_in_answer(row: AuthSession) -> TokenPair:
-    """``before_commit`` of the API sign-in: mint the pair and build the whole answer.
+    """``before_commit`` of every API sign-in: mint the pair and build the whole answer.
 
-    Runs inside the transaction that opens the session (``sign_in(before_commit=...)``), so the
-    session, its refresh hash and the audit event are written by one commit, and the account is
-    read as sign_in left it in memory instead of being loaded again after the commit.
+    Runs inside the transaction that opens the session (services.signin.seam), so the session,
+    its refresh hash and the audit event are written by one commit, and the account is read as
+    the seam left it in memory instead of being loaded again after the commit.
     """
     minted = mint_pair(row)
     account = snapshot(row.user, access.ids_of(row.user.id))
     return TokenPair(minted.access_token, minted.refresh_token, minted.expires_in, account)
 
 
-def issue_pair(signed_in: SignIn) -> TokenPair:
-    """Mint the first pair for a session opened and committed already (one more commit)."""
-    minted = mint_pair(signed_in.session)
-    db.session.commit()
-    account = snapshot(signed_in.user)
-    return TokenPair(minted.access_token, minted.refresh_token, minted.expires_in, account)
+def open_pair(user: User, remember: bool = False, amr: list[str] | None = None) -> TokenPair:
+    """A new API session and its pair for ``user``, continuing one whose password just changed.
 
-
-def open_pair(user: User, remember: bool = False) -> TokenPair:
-    """Open a new API session for ``user`` and mint its pair (one commit)."""
-    row = sessions.open_session(user, SessionKind.API, remember)
-    db.session.flush()
-    return issue_pair(SignIn(user=user, session=row))
+    Through the seam, without a new visit: the person proved the current password in this
+    request, and the new session carries the methods (``amr``) of the one it replaces.
+    """
+    signed_in = seam.establish(
+        user,
+        seam.Channel.API,
+        amr=tuple(amr or (seam.PASSWORD,)),
+        remember=remember,
+        event=None,
+        fresh=False,
+        before_commit=sign_in_answer,
+    )
+    return signed_in.prepared
 
 
 def rotate(token: str) -> TokenPair:
@@ -116,8 +126,7 @@ def rotate(token: str) -> TokenPair:
             AuthSession.user_id == user_id,
             AuthSession.kind == SessionKind.API.value,
             AuthSession.refresh_token_hash == token_hash(token),
-            AuthSession.revoked_at.is_(None),
-            AuthSession.expires_at > now,
+            *sessions.live_filter(now),
             user_active,
         )
         .values(
@@ -130,13 +139,14 @@ def rotate(token: str) -> TokenPair:
     if swapped != 1:
         _revoke_if_reused(sid, user_id, token)
         db.session.commit()
-        raise jwt_tokens.InvalidToken("refresh token not live")
+        raise jwt_tokens.InvalidToken("refresh token not live", "ended")
     row = sessions.load_live(sid, kind=SessionKind.API)
     account = snapshot(row.user) if row is not None else None
+    methods = row.methods if row is not None else []
     db.session.commit()
     if row is None:  # revoked by a racing reuse detection between the two statements
-        raise jwt_tokens.InvalidToken("session ended")
-    access_token, expires_in = _access_token(user_id, sid, expires)
+        raise jwt_tokens.InvalidToken("session ended", "ended")
+    access_token, expires_in = _access_token(user_id, sid, expires, methods)
     return TokenPair(access_token, successor, expires_in, account)
 
 

@@ -52,14 +52,18 @@ def lifetime(kind: str, remember: bool) -> timedelta:
     return timedelta(hours=cfg["BROWSER_SESSION_HOURS"])
 
 
-def open_session(user: User, kind: str, remember: bool = False) -> AuthSession:
-    """Add a new session for ``user`` to the current transaction and attach it to the user."""
+def open_session(user: User, kind: str, remember: bool = False, amr: str = "pwd") -> AuthSession:
+    """Add a new session for ``user`` to the current transaction and attach it to the user.
+
+    Only the sign-in seam (services.signin.seam) calls this: a session is a sign-in.
+    """
     now = utcnow()
     row = AuthSession(
         public_id=secrets.token_urlsafe(24),
         user=user,
         kind=str(kind),
         remember=remember,
+        amr=amr,
         created_at=now,
         last_used_at=now,
         expires_at=now + lifetime(kind, remember),
@@ -68,23 +72,39 @@ def open_session(user: User, kind: str, remember: bool = False) -> AuthSession:
         row.ip = request.remote_addr
         row.user_agent = (request.user_agent.string or "")[:255] or None
     db.session.add(row)
+    return attach(user, row)
+
+
+def attach(user: User, row: AuthSession) -> AuthSession:
+    """Mark ``row`` as the session this request's ``user`` is signed in through.
+
+    Flask-Login's id (User.get_id), logout and "sign out other devices" read it. It is a plain
+    attribute of the loaded object, so a commit does not clear it; keep ``user`` referenced.
+    """
     user.auth_session = row
     return row
+
+
+def live_filter(now) -> tuple:
+    """The conditions of a live session at ``now`` (a datetime or a bound parameter).
+
+    Every reader of sessions (browser loader, API lookup, refresh, lists, figures) uses these,
+    so "live" means one thing: not revoked and not past its absolute lifetime.
+    """
+    return (AuthSession.revoked_at.is_(None), AuthSession.expires_at > now)
 
 
 def load_live(public_id: str | None, kind: str | None = None) -> AuthSession | None:
     """The live session with ``public_id`` and its active user, in one query; else None."""
     if not public_id or not isinstance(public_id, str) or len(public_id) > 64:
         return None
-    now = utcnow()
     stmt = (
         select(AuthSession)
         .join(AuthSession.user)
         .options(contains_eager(AuthSession.user))
         .where(
             AuthSession.public_id == public_id,
-            AuthSession.revoked_at.is_(None),
-            AuthSession.expires_at > now,
+            *live_filter(utcnow()),
             User.is_active_flag.is_(True),
         )
     )
@@ -92,17 +112,22 @@ def load_live(public_id: str | None, kind: str | None = None) -> AuthSession | N
         stmt = stmt.where(AuthSession.kind == str(kind))
     row = db.session.execute(stmt).unique().scalar_one_or_none()
     if row is not None:
-        row.user.auth_session = row
+        attach(row.user, row)
     return row
 
 
-def touch(row: AuthSession) -> None:
-    """Record activity on ``row``, at most once per TOUCH_INTERVAL, and commit that alone."""
+def touch(model, row_id: int, last_used_at: datetime | None) -> None:
+    """Record use of a session (or an API key, ``model``) at most once per TOUCH_INTERVAL.
+
+    Written on a connection of its own and committed at once, outside the request's
+    transaction: the request's loaded objects stay as they are, and a request that fails
+    later still counts as activity.
+    """
     now = utcnow()
-    if now - row.last_used_at < TOUCH_INTERVAL:
+    if last_used_at is not None and now - last_used_at < TOUCH_INTERVAL:
         return
-    db.session.execute(update(AuthSession).where(AuthSession.id == row.id).values(last_used_at=now))
-    db.session.commit()
+    with db.engine.begin() as conn:
+        conn.execute(update(model).where(model.id == row_id).values(last_used_at=now))
 
 
 def revoke(row: AuthSession, reason: str) -> None:
@@ -137,11 +162,7 @@ def list_live(user: User) -> list[AuthSession]:
     """The user's live sessions, newest activity first."""
     return db.session.scalars(
         select(AuthSession)
-        .where(
-            AuthSession.user_id == user.id,
-            AuthSession.revoked_at.is_(None),
-            AuthSession.expires_at > utcnow(),
-        )
+        .where(AuthSession.user_id == user.id, *live_filter(utcnow()))
         .order_by(AuthSession.last_used_at.desc())
     ).all()
 

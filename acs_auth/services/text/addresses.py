@@ -20,6 +20,10 @@ from email_validator import EmailNotValidError, validate_email
 
 from acs_auth import messages
 
+# The longest address accepted anywhere (RFC 5321 path limit less the angle brackets), and so
+# the longest email key or sign-in identifier worth looking up.
+EMAIL_MAX = 254
+
 
 class InvalidEmail(ValueError):
     """The address is not a syntactically valid email address."""
@@ -77,7 +81,7 @@ def validate_address(value: str) -> str:
     LookalikeEmail (an InvalidEmail) when the address holds look-alike characters.
     """
     value = (value or "").strip()
-    if len(value) > 254:
+    if len(value) > EMAIL_MAX:
         raise InvalidEmail("The email address is too long.")
     if has_lookalike_characters(value):
         raise LookalikeEmail(messages.EMAIL_LOOKALIKE)

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# The longest first or last name accepted anywhere (forms, API, CSV import, CLI).
+NAME_MAX = 100
+
 # Letters that NFKD does not decompose into a base letter plus a combining mark, and the
 # typographic variants of the apostrophe and hyphen that keyboards and spreadsheets produce.
 _FOLD = str.maketrans(
