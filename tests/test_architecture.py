@@ -1,11 +1,11 @@
 """The import rules of docs/architecture.md hold: contracts kept, no cycles, views stay home.
 
 import-linter checks the contracts in pyproject.toml (models import no services but the text
-rules, services no views or blueprints, the text rules nothing else of acs_auth, every entrance
-signs in through the seam, only the delivery rounds send mail, the API's typed models import
-no views); grimp's graph of every import in acs_auth, those inside functions included, shows
-no cycle between modules and no blueprint importing another blueprint's views. The checkers
-are tried on small graphs first, so a check that could not fail would show.
+rules, services no views or blueprints, the text rules nothing else of acs_auth, only the
+sign-in seam asks for a second factor, only the delivery rounds send mail, the API's typed
+models import no views); grimp's graph of every import in acs_auth, those inside functions
+included, shows no cycle between modules and no blueprint importing another blueprint's views.
+The checkers are tried on small graphs first, so a check that could not fail would show.
 """
 
 from __future__ import annotations
