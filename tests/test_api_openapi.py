@@ -101,7 +101,7 @@ def test_the_reference_is_rendered_within_the_csp(client):
     assert 'href="/api/problems/token-expired"' in page
 
 
-def test_an_answer_that_leaks_a_field_is_refused_by_its_model(api, make_user, monkeypatch):
+def test_an_answer_that_leaks_a_field_is_refused_by_its_model(api, make_user, monkeypatch, caplog):
     """A serializer bug (a fault no request can cause) must not reach the client."""
     from acs_auth.api import account_views
 
@@ -113,3 +113,4 @@ def test_an_answer_that_leaks_a_field_is_refused_by_its_model(api, make_user, mo
     response = api.get("/api/auth/me", token=api.token())
     assert_problem(response, 500, messages.SERVER_ERROR, kind="server-error")
     assert "leak" not in response.get_data(as_text=True)
+    assert "password_hash" in caplog.text and "leak" not in caplog.text  # named, not shown

@@ -192,7 +192,9 @@ class _FlaskPlugin(FlaskPlugin):
 def _after(req, resp, error, instance, adapter) -> None:
     """An answer that does not match its model is a bug: log it, answer a bare 500."""
     if error is not None:
-        log.error("answer of %s contradicts its model: %s", req.endpoint, error)
+        # Where and what, never the values: an answer can hold tokens or a secret.
+        found = [(e["loc"], e["type"]) for e in error.errors(include_input=False)]
+        log.error("answer of %s contradicts its model: %s", req.endpoint, found)
         raise BadAnswer()
 
 

@@ -32,7 +32,7 @@ def _email_or_username(form, field) -> None:
 
 
 def email_field() -> EmailField:
-    """The email box: required, at most 254 characters, a well-formed address."""
+    """The email box: required, at most EMAIL_MAX characters, a well-formed address."""
     return EmailField(
         "Email",
         validators=[

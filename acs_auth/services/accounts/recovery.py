@@ -12,7 +12,7 @@ from acs_auth.services.mail import letters, outbox
 from acs_auth.services.signin import api_keys, seam, sessions
 from acs_auth.services.signin.authentication import find_by_identifier
 from acs_auth.services.signin.seam import Attempt, Channel
-from acs_auth.services.text.addresses import email_key
+from acs_auth.services.text.addresses import EMAIL_MAX, email_key
 from acs_auth.services.text.names import same_name
 
 
@@ -22,7 +22,7 @@ class LinkInvalid(RuntimeError):
 
 def _user_by_email(email: str) -> User | None:
     key = email_key(email or "")
-    if not key or len(key) > 254:
+    if not key or len(key) > EMAIL_MAX:
         return None
     return db.session.scalar(select(User).where(User.email_key == key))
 

@@ -16,12 +16,11 @@ from acs_auth.services.accounts import passwords, tokens
 from acs_auth.services.mail import letters, notices
 from acs_auth.services.signin import seam
 from acs_auth.services.signin.seam import Attempt, Channel
-from acs_auth.services.text.addresses import email_key
-from acs_auth.services.text.names import same_name
+from acs_auth.services.text.addresses import EMAIL_MAX, email_key
+from acs_auth.services.text.names import NAME_MAX, same_name
 
 # How long the in-session variant (REGISTRATION_EMAIL_CONFIRMATION=false) keeps step 1 valid.
 SESSION_STEP_LIFETIME = timedelta(minutes=30)
-_MAX_NAME = 100
 
 
 class AlreadyRegistered(RuntimeError):
@@ -39,7 +38,7 @@ class RegistrationExpired(RuntimeError):
 def match_entry(last_name: str, email: str) -> AllowlistEntry | None:
     """The active allowlist entry for ``email`` whose last name matches ``last_name``."""
     key = email_key(email or "")
-    if not key or len(key) > 254 or len(last_name or "") > _MAX_NAME:
+    if not key or len(key) > EMAIL_MAX or len(last_name or "") > NAME_MAX:
         return None
     entry = _active_entry(key)
     return entry if entry is not None and same_name(entry.last_name, last_name) else None
@@ -90,7 +89,7 @@ def entry_for_session(key: str | None, started_at: float | None) -> AllowlistEnt
 
     Raises RegistrationExpired once SESSION_STEP_LIFETIME has passed since step 1.
     """
-    if not isinstance(key, str) or not isinstance(started_at, int | float) or len(key) > 254:
+    if not isinstance(key, str) or not isinstance(started_at, int | float) or len(key) > EMAIL_MAX:
         return None
     age = utcnow().timestamp() - started_at
     if age > SESSION_STEP_LIFETIME.total_seconds() or age < -60:
