@@ -29,7 +29,7 @@ help:
 	@echo "make test     run the whole test suite (SQLite)"
 	@echo "make test-pg  run it on PostgreSQL + Redis ($(PG_TEST_URL))"
 	@echo "make screenshots  refresh docs/screenshots with the browser suites (on purpose only)"
-	@echo "make lint     ruff check + ruff format --check"
+	@echo "make lint     ruff check + ruff format --check + lint-imports (import contracts)"
 	@echo "make serve    gunicorn with gunicorn.conf.py (production settings)"
 	@echo "make migrate  flask db upgrade;  make seed  merge the demo allowlist again;  make worker  mail worker"
 	@echo "make chatbot  the example program back end on :$(CHATBOT_PORT), signing in through :$(PORT)"
@@ -107,10 +107,11 @@ screenshots: $(VENV)/.requirements-dev.stamp
 	E2E_SCREENSHOTS=docs/screenshots PYTHON_DOTENV_DISABLED=1 $(BIN)/python -m pytest $(PYTEST_ARGS) \
 		tests/e2e/test_browser_flows.py tests/e2e/test_browser_admin.py tests/e2e/test_browser_layout.py
 
-# Both checks always run, so one CI log shows every problem; either failing fails the target.
+# Every check always runs, so one CI log shows every problem; any failing fails the target.
+# lint-imports checks the import contracts in pyproject.toml (also run by make test).
 lint: $(VENV)/.requirements-dev.stamp
 	status=0; $(BIN)/ruff check . || status=1; $(BIN)/ruff format --check . || status=1; \
-	exit $$status
+	$(BIN)/lint-imports --no-cache --no-logo || status=1; exit $$status
 
 format: $(VENV)/.requirements-dev.stamp
 	$(BIN)/ruff check --fix .

@@ -122,7 +122,9 @@ logger_class = RedactingLogger
 
 def child_exit(server, worker):
     """A worker ended: its live gauges stop counting (its counters stay in the sums)."""
-    from prometheus_client import multiprocess
+    # Imported here: prometheus_client picks its multiprocess mode when first imported, which
+    # must happen after this file has set PROMETHEUS_MULTIPROC_DIR.
+    from prometheus_client import multiprocess  # noqa: PLC0415
 
     multiprocess.mark_process_dead(worker.pid)
 
@@ -141,6 +143,7 @@ def on_starting(server):
     """
     os.environ["WEB_CONCURRENCY"] = str(server.cfg.workers)
     if server.cfg.preload_app:
-        from acs_auth.checks import refuse_weak_settings
+        # Lazy on purpose, as in child_exit: this file runs before acs_auth may be imported.
+        from acs_auth.checks import refuse_weak_settings  # noqa: PLC0415
 
         refuse_weak_settings(server.app.wsgi())

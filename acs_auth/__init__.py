@@ -4,8 +4,29 @@ from __future__ import annotations
 
 from flask import Flask
 
-from acs_auth import checks, cli, errors, kept_forms, key_rotation, logs, metrics, security
+from acs_auth import (
+    account,
+    admin,
+    api,
+    auth,
+    checks,
+    cli,
+    errors,
+    health,
+    kept_forms,
+    key_rotation,
+    logs,
+    metrics,
+    mfa,
+    oidc,
+    passkeys,
+    passwords,
+    programs,
+    registration,
+    security,
+)
 from acs_auth.extensions import bcrypt, csrf, init_database, limiter, login_manager, mail
+from acs_auth.mfa import policy_hooks
 from acs_auth.services.factors import crypto
 from acs_auth.services.mail import delivery
 from acs_auth.services.monitoring import alerts
@@ -60,35 +81,17 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount every feature blueprint; the API is CSRF-exempt because it never reads cookies."""
-    from acs_auth import (
-        account,
-        admin,
-        api,
-        auth,
-        health,
-        mfa,
-        passkeys,
-        passwords,
-        programs,
-        registration,
-    )
-
-    modules = (auth, registration, passwords, account, mfa, passkeys, programs, admin, health)
-    for module in modules:
+    for module in (auth, registration, passwords, account, mfa, passkeys, programs, admin, health):
         app.register_blueprint(module.bp)
     app.register_blueprint(mfa.signin_bp)
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api.reference.bp)  # /api/docs: HTML for people, not an operation
     api.quotas.init_app(app)  # per-account and per-key budgets on every registered API view
-    from acs_auth import oidc
-
     oidc.init_app(app)
 
 
 def register_request_hooks(app: Flask) -> None:
     """Proxy handling, request ids, security headers, cache rules, second-factor enrolment."""
-    from acs_auth.mfa import policy_hooks
-
     security.init_app(app)
     policy_hooks.init_app(app)

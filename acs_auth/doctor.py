@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from acs_auth import checks, key_rotation, metrics
+from acs_auth.extensions import MIGRATIONS
 from acs_auth.services.factors import crypto
 from acs_auth.services.signin import jwt_tokens
 
@@ -104,16 +105,16 @@ def database(app: Flask) -> Iterator[Finding]:
 
 
 def _current_heads(conn) -> tuple:
-    from alembic.runtime.migration import MigrationContext
+    # Lazy on purpose: only `flask doctor` loads Alembic (performance.md, "Worker memory").
+    from alembic.runtime.migration import MigrationContext  # noqa: PLC0415
 
     return MigrationContext.configure(conn).get_current_heads()
 
 
 def _script_heads() -> list[str]:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    from acs_auth.extensions import MIGRATIONS
+    # Lazy on purpose, as in _current_heads.
+    from alembic.config import Config  # noqa: PLC0415
+    from alembic.script import ScriptDirectory  # noqa: PLC0415
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

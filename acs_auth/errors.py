@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from acs_auth import kept_forms, messages
+from acs_auth.api.problems import from_http_exception
 from acs_auth.extensions import db, limiter
 from acs_auth.logs import redact
 
@@ -91,8 +92,6 @@ def _page(code: int, title: str, message: str, back: str | None = None):
 def render_error(exc: HTTPException):
     """One response for any HTTP error: problem JSON for the API, a friendly page otherwise."""
     if _is_api():
-        from acs_auth.api.problems import from_http_exception
-
         return from_http_exception(exc)
     code = exc.code or 500
     headers, message, back = _headers(exc, code), _message(exc, code), None

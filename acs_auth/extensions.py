@@ -143,6 +143,7 @@ def init_migrations(app) -> None:
     needs, so the web workers never load it (docs/performance.md, "Worker memory").
     """
     if "migrate" not in app.extensions:
-        from flask_migrate import Migrate
+        # Lazy on purpose: web workers never load Flask-Migrate (performance.md, "Worker memory").
+        from flask_migrate import Migrate  # noqa: PLC0415
 
         Migrate(app, db, directory=str(MIGRATIONS))

@@ -19,6 +19,8 @@ from flask import Flask, current_app, session
 from flask_login import LoginManager
 from flask_login.utils import decode_cookie, encode_cookie
 
+from acs_auth.checks import MIN_SECRET_BYTES, UnsafeConfiguration, _weak
+
 _SEPARATORS = re.compile(r"[\s,]+")
 
 
@@ -42,8 +44,6 @@ def init_app(app: Flask) -> None:
 
 
 def _refuse_weak_fallbacks(cfg) -> None:
-    from acs_auth.checks import MIN_SECRET_BYTES, UnsafeConfiguration, _weak
-
     for key in cfg["SECRET_KEY_FALLBACKS"]:
         if _weak(key) or key == cfg.get("JWT_SECRET_KEY"):
             raise UnsafeConfiguration(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import STRONG_PASSWORD, AuthActions
-from helpers_browser import post_multipart, sessions_of, signed_in, update_user, user_state
 
 from acs_auth import messages
+from tests.support.browser import post_multipart, sessions_of, signed_in, update_user, user_state
+from tests.support.config import STRONG_PASSWORD
+from tests.support.web import AuthActions
 
 NEW_PASSWORD = "a brand new passphrase for ada 2024"
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import STRONG_PASSWORD, AuthActions, csrf_from
+from tests.support.config import STRONG_PASSWORD
+from tests.support.web import AuthActions, csrf_from
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 SAFARI_IPHONE = (

@@ -6,7 +6,7 @@ from acs_auth.extensions import db
 from acs_auth.models import Account, User
 from acs_auth.services.allowlist import lifecycle
 from acs_auth.services.signin import api_auth
-from tests.conftest import read_db
+from tests.support.db import read_db
 
 
 def test_the_orm_row_the_api_caller_and_the_lifecycle_row_are_one_shape(app, make_user):

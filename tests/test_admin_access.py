@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, Role
-from tests.conftest import read_db
+from tests.support.db import read_db
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 DUMMY = {"int": "1", "default": "abcdefghijklmnopqrstuvwxyz0123456789"}

@@ -8,18 +8,12 @@ import json
 from datetime import timedelta
 
 import pytest
-from conftest import csrf_from, read_db
 from sqlalchemy import select
 
 from acs_auth.extensions import db
-from acs_auth.models import AuditEvent, Role, utcnow
-
-
-@pytest.fixture
-def admin(make_user, login_as):
-    admin_id = make_user(email="root@example.org", role=Role.ADMIN.value)
-    login_as(admin_id)
-    return admin_id
+from acs_auth.models import AuditEvent, utcnow
+from tests.support.db import read_db
+from tests.support.web import csrf_from
 
 
 def add_event(app, event: str, days_ago: float = 0, **fields) -> None:

@@ -15,18 +15,10 @@ from acs_auth.models import (
     AuditEvent,
     AuthSession,
     OutboxMessage,
-    Role,
     User,
     utcnow,
 )
 from acs_auth.services.monitoring import dashboard
-
-
-@pytest.fixture
-def admin(make_user, login_as):
-    admin_id = make_user(email="root@example.org", role=Role.ADMIN.value, first_name="Rhea")
-    login_as(admin_id)
-    return admin_id
 
 
 def figures(body: str) -> dict[str, str]:

@@ -11,13 +11,15 @@ import html
 import re
 
 import pytest
-from conftest import STRONG_PASSWORD, AuthActions, csrf_from, read_db
 from sqlalchemy import select
 from test_api_support import assert_problem
 
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, AuditEvent, Role, User
+from tests.support.config import STRONG_PASSWORD
+from tests.support.db import read_db
+from tests.support.web import AuthActions, csrf_from
 
 pytest_plugins = ("test_api_support",)
 

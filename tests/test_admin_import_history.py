@@ -5,11 +5,11 @@ from __future__ import annotations
 import html
 import re
 
-from conftest import read_db
 from sqlalchemy import select
 
 from acs_auth.extensions import db
 from acs_auth.models import AllowlistImport, Role
+from tests.support.db import read_db
 
 pytest_plugins = ("test_api_support",)
 

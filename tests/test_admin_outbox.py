@@ -5,20 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import csrf_from, read_db
 from sqlalchemy import select
 
 from acs_auth.extensions import db
-from acs_auth.models import AuditEvent, OutboxMessage, Role, utcnow
+from acs_auth.models import AuditEvent, OutboxMessage, utcnow
+from tests.support.db import read_db
+from tests.support.web import csrf_from
 
 SECRET = "/reset-password/SECRET-TOKEN-123"
-
-
-@pytest.fixture
-def admin(make_user, login_as):
-    admin_id = make_user(email="root@example.org", role=Role.ADMIN.value)
-    login_as(admin_id)
-    return admin_id
 
 
 def add_message(app, to: str, **fields) -> int:

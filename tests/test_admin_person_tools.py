@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from conftest import csrf_from, read_db
 from sqlalchemy import select
 from test_api_support import assert_problem
 
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, AuthSession, Role
+from tests.support.db import read_db
+from tests.support.web import csrf_from
 
 pytest_plugins = ("test_api_support",)
-
-
-@pytest.fixture
-def admin(make_user, login_as):
-    admin_id = make_user(email="root@example.org", role=Role.ADMIN.value)
-    login_as(admin_id)
-    return admin_id
 
 
 def post(client, page: str, action: str):

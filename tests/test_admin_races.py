@@ -7,13 +7,13 @@ import threading
 from datetime import timedelta
 
 import pytest
-from conftest import read_db
 from sqlalchemy import func, select
 
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, Role, User
 from acs_auth.services import audit
 from acs_auth.services.accounts import user_admin
+from tests.support.db import read_db
 
 # The `api` fixture (a client whose answers are checked against the OpenAPI document).
 pytest_plugins = ("test_api_support",)

@@ -9,20 +9,14 @@ import io
 from datetime import timedelta
 
 import pytest
-from conftest import STRONG_PASSWORD, read_db
 from sqlalchemy import func, select
 
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, Role, User, utcnow
 from acs_auth.services.monitoring import alerts as security_alerts
-
-
-@pytest.fixture
-def admin(make_user, login_as):
-    admin_id = make_user(email="root@example.org", role=Role.ADMIN.value, first_name="Rhea")
-    login_as(admin_id)
-    return admin_id
+from tests.support.config import STRONG_PASSWORD
+from tests.support.db import read_db
 
 
 def api_login(app, email: str, password: str, ip: str = "203.0.113.7", agent: str = "curl/8"):

@@ -12,7 +12,6 @@ import html
 import re
 
 import pytest
-from conftest import STRONG_PASSWORD, AuthActions, csrf_from
 from sqlalchemy import insert
 
 from acs_auth import messages
@@ -20,6 +19,8 @@ from acs_auth.extensions import db
 from acs_auth.models import Role, User
 from acs_auth.models.user import search_key
 from acs_auth.services.accounts import user_search
+from tests.support.config import STRONG_PASSWORD
+from tests.support.web import AuthActions, csrf_from
 
 
 @pytest.fixture

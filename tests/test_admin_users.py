@@ -24,17 +24,8 @@ from acs_auth.models import (
 from acs_auth.models.user import search_key
 from acs_auth.services.signin import api_keys, sessions
 from acs_auth.services.text.names import name_key
-from tests.conftest import csrf_from, read_db
-
-
-@pytest.fixture
-def admin(make_user, login_as):
-    """An administrator signed in on ``client``; returns their id."""
-    admin_id = make_user(
-        email="root@example.org", role=Role.ADMIN.value, first_name="Rhea", last_name="Root"
-    )
-    login_as(admin_id)
-    return admin_id
+from tests.support.db import read_db
+from tests.support.web import csrf_from
 
 
 def post_form(client, page_url: str, action_url: str, data: dict, **kwargs):

@@ -22,24 +22,9 @@ from acs_auth.models import (
     User,
     utcnow,
 )
-from tests.conftest import csrf_from, read_db
-
-HEADER = "last_name,first_name,email,lo_root_ids\n"
-
-
-def csv_of(*rows) -> bytes:
-    return (HEADER + "".join(",".join(r) + "\n" for r in rows)).encode()
-
-
-def people(n: int, start: int = 0):
-    return [(f"Last{i}", f"First{i}", f"person{i}@example.org", "P1") for i in range(start, n)]
-
-
-@pytest.fixture
-def admin(make_user, login_as):
-    admin_id = make_user(email="root@example.org", role=Role.ADMIN.value, first_name="Rhea")
-    login_as(admin_id)
-    return admin_id
+from tests.support.allowlist import csv_of, entries, people
+from tests.support.db import read_db
+from tests.support.web import csrf_from
 
 
 def token_of(client, url="/admin/allowlist/upload") -> str:
@@ -65,14 +50,6 @@ def apply(client, preview: str, **fields):
     digest = re.search(r'name="digest" type="hidden" value="([0-9a-f]{64})"', body).group(1)
     data = {"csrf_token": csrf_from(body), "digest": digest, **fields}
     return client.post(preview + "/apply", data=data)
-
-
-def entries(app) -> dict[str, tuple]:
-    def read():
-        rows = db.session.scalars(select(AllowlistEntry)).all()
-        return {e.email: (e.last_name, e.lo_root_ids, e.active) for e in rows}
-
-    return read_db(app, read)
 
 
 def import_all(client, data: bytes, mode="merge", **fields):

@@ -7,19 +7,14 @@ from sqlalchemy import func, select
 
 from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, AllowlistImport
-from tests.conftest import read_db
-
-HEADER = "last_name,first_name,email,lo_root_ids\n"
+from tests.support.allowlist import HEADER, people
+from tests.support.db import read_db
 
 
 def csv_file(tmp_path, name: str, rows, header: str = HEADER):
     path = tmp_path / name
     path.write_text(header + "".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
     return path
-
-
-def people(n: int, start: int = 0):
-    return [(f"Last{i}", f"First{i}", f"person{i}@example.org", "P1") for i in range(start, n)]
 
 
 def count(app, active_only: bool = True) -> int:

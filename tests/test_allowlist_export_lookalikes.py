@@ -8,7 +8,6 @@ import io
 import pytest
 from test_allowlist_admin import apply, csv_of, entries, import_all, people, preview_url, upload
 
-from acs_auth.models import Role
 from acs_auth.services.allowlist.csvfile import neutralise, unneutralise
 
 # First characters a spreadsheet may run as a formula, beyond the ASCII = + - @.
@@ -23,13 +22,6 @@ LOOKALIKES = {
     "\ufe6b": "SMALL COMMERCIAL AT",
     "\u2212": "MINUS SIGN",
 }
-
-
-@pytest.fixture
-def admin(make_user, login_as):
-    admin_id = make_user(email="root@example.org", role=Role.ADMIN.value)
-    login_as(admin_id)
-    return admin_id
 
 
 def test_the_download_neutralises_look_alike_formula_characters(app, client, admin):

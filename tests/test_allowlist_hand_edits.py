@@ -12,7 +12,6 @@ import html
 import re
 
 import pytest
-from conftest import csrf_from, read_db
 from sqlalchemy import select
 from test_allowlist_admin import apply, csv_of, preview_url, upload
 from test_api_support import assert_problem
@@ -20,6 +19,8 @@ from test_api_support import assert_problem
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, AuditEvent, Role, User
+from tests.support.db import read_db
+from tests.support.web import csrf_from
 
 pytest_plugins = ("test_api_support",)
 

@@ -18,17 +18,8 @@ from acs_auth.models import (
 from acs_auth.services.allowlist import entries as allowlist_entries
 from acs_auth.services.allowlist import imports, lifecycle
 from acs_auth.services.signin import api_keys, sessions
-from tests.conftest import read_db
-
-HEADER = "last_name,first_name,email,lo_root_ids\n"
-
-
-def csv_of(*rows: tuple[str, str, str, str]) -> bytes:
-    return (HEADER + "".join(",".join(r) + "\n" for r in rows)).encode()
-
-
-def people(n: int, start: int = 0, ids: str = "P1") -> list[tuple[str, str, str, str]]:
-    return [(f"Last{i}", f"First{i}", f"person{i}@example.org", ids) for i in range(start, n)]
+from tests.support.allowlist import HEADER, csv_of, people
+from tests.support.db import read_db
 
 
 def snapshot(app) -> dict:

@@ -6,13 +6,14 @@ import io
 from datetime import timedelta
 
 import pytest
-from conftest import STRONG_PASSWORD, read_db
 from sqlalchemy import func, select, update
 from test_api_support import assert_problem
 
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, ApiKey, Role, User, utcnow
+from tests.support.config import STRONG_PASSWORD
+from tests.support.db import read_db
 
 # The `api` fixture (a client whose answers are checked against the OpenAPI document).
 pytest_plugins = ("test_api_support",)

@@ -11,13 +11,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import STRONG_PASSWORD, csrf_from, read_db
 from sqlalchemy import select, update
 from test_api_support import NEW_PASSWORD, assert_problem
 
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import ApiKey, AuditEvent, AuthSession, Role, User, utcnow
+from tests.support.config import STRONG_PASSWORD
+from tests.support.db import read_db
+from tests.support.web import csrf_from
 
 # The `api` fixture (a client whose answers are checked against the OpenAPI document).
 pytest_plugins = ("test_api_support",)
@@ -46,14 +48,6 @@ def post_form(client, page_url: str, action_url: str, data: dict | None = None):
     """POST ``data`` to ``action_url`` with the CSRF token of ``page_url``'s form."""
     token = csrf_from(client.get(page_url).get_data(as_text=True))
     return client.post(action_url, data={"csrf_token": token, **(data or {})})
-
-
-@pytest.fixture
-def admin(make_user, login_as):
-    """An administrator signed in on ``client`` (browser); returns their id."""
-    admin_id = make_user(email="root@example.org", role=Role.ADMIN.value, last_name="Root")
-    login_as(admin_id)
-    return admin_id
 
 
 # --- minting needs the current password ----------------------------------------------------------

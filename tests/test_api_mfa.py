@@ -11,13 +11,14 @@ from datetime import timedelta
 
 import jwt
 import pytest
-from conftest import STRONG_PASSWORD, read_db
-from helpers_mfa import code_for, enrol
 from sqlalchemy import update
 
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import SignInChallenge, User, utcnow
+from tests.support.config import STRONG_PASSWORD
+from tests.support.db import read_db
+from tests.support.mfa import code_for, enrol
 
 LOGIN = "/api/auth/login"
 STEP = "/api/auth/login/mfa"
@@ -151,7 +152,7 @@ def test_a_browsers_pending_sign_in_cannot_be_finished_through_the_api(app, enro
     _user_id, key, _codes = enrolled
     browser = app.test_client()
     page = browser.get("/login").get_data(as_text=True)
-    from conftest import csrf_from
+    from tests.support.web import csrf_from
 
     data = {"csrf_token": csrf_from(page), "email": "ada@example.org", "password": STRONG_PASSWORD}
     browser.post("/login", data=data)
@@ -209,7 +210,7 @@ def test_api_keys_are_not_asked_for_a_second_step(app, client, make_user):
     assert minted.status_code == 201, minted.get_json()
     key = minted.get_json()["key"]
     setup = app.test_client()
-    from conftest import AuthActions
+    from tests.support.web import AuthActions
 
     AuthActions(setup).login("ada@example.org")
     enrol(setup)
@@ -227,7 +228,7 @@ LIMITED = {
 @pytest.mark.parametrize("app_overrides", [LIMITED])
 def test_codes_are_limited_per_account_across_browser_and_api(app, enrolled):
     _user_id, key, _codes = enrolled
-    from conftest import AuthActions, csrf_from
+    from tests.support.web import AuthActions, csrf_from
 
     wrong = f"{(int(code_for(key)) + 500_000) % 1_000_000:06d}"
     browser = app.test_client()

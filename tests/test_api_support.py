@@ -13,7 +13,6 @@ import json
 from functools import cache
 
 import pytest
-from conftest import STRONG_PASSWORD
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIResponse
 from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
@@ -22,6 +21,7 @@ from openapi_core.testing import MockRequest
 from acs_auth import create_app
 from acs_auth.api import openapi as api_document
 from acs_auth.api.problems import KINDS
+from tests.support.config import STRONG_PASSWORD
 
 NEW_PASSWORD = "violet umbrella marching sideways 7"
 

@@ -9,7 +9,6 @@ import time
 
 import jwt
 import pytest
-from conftest import read_db, statements_sent
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from sqlalchemy import select, update
@@ -19,6 +18,7 @@ from acs_auth import create_app, messages
 from acs_auth.extensions import db, reads_engine
 from acs_auth.models import AuthSession, Role, User, utcnow
 from acs_auth.services.signin import jwt_tokens
+from tests.support.db import read_db, statements_sent
 
 # The `api` fixture (a client whose answers are checked against the OpenAPI document).
 pytest_plugins = ("test_api_support",)

@@ -6,12 +6,12 @@ import html
 import re
 
 import pytest
-from conftest import read_db
 from sqlalchemy import select
 from test_registration import post_form, text
 
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, Role
+from tests.support.db import read_db
 
 TYPED = "Someone.Else@Example.ORG"
 PASSWORD_IN_EMAIL_BOX = "my secret passphrase 77"

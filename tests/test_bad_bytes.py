@@ -12,7 +12,6 @@ import io
 import logging
 
 import pytest
-from conftest import STRONG_PASSWORD, AuthActions, read_db
 from sqlalchemy import func, select, text
 from test_api_support import assert_problem
 from test_config import production
@@ -20,6 +19,9 @@ from test_config import production
 from acs_auth import messages
 from acs_auth.extensions import db, reads_engine
 from acs_auth.models import AllowlistImport, Role, User
+from tests.support.config import STRONG_PASSWORD
+from tests.support.db import read_db
+from tests.support.web import AuthActions
 
 pytest_plugins = ("test_api_support",)
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import os
 
 import pytest
-from conftest import TEST_REDIS_URL, free_port
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from acs_auth import messages
+from tests.support.config import TEST_REDIS_URL, free_port
 
 STRONG = {
     "SECRET_KEY": "k3y-Zq8vN2xR7tLw1cYp0sHm5jGd4fBa9eUo6iKr",

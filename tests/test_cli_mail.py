@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import free_port, read_db
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from test_health import subprocess_env
@@ -22,6 +21,8 @@ from acs_auth.models import OutboxMessage, utcnow
 from acs_auth.services.accounts import accounts
 from acs_auth.services.mail import delivery as mail_service
 from acs_auth.services.operations import maintenance
+from tests.support.config import free_port
+from tests.support.db import read_db
 
 ROOT = Path(__file__).resolve().parent.parent
 

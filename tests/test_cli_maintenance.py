@@ -6,12 +6,12 @@ import secrets
 from datetime import timedelta
 
 import pytest
-from conftest import read_db
 from sqlalchemy import select
 
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, AuthSession, OutboxMessage, utcnow
+from tests.support.db import read_db
 
 
 def add_session(app, user_id: int, label: str, *, expires_days: float, revoked_days=None) -> None:

@@ -6,13 +6,14 @@ import re
 from datetime import timedelta
 
 import pytest
-from conftest import STRONG_PASSWORD, read_db
 from sqlalchemy import func, select
 
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, User, utcnow
 from acs_auth.services.signin import seam
+from tests.support.config import STRONG_PASSWORD
+from tests.support.db import read_db
 
 PASSWORD_LINE = re.compile(re.escape(messages.CLI_PASSWORD_ONCE.split("{")[0]) + r"(\S+)")
 

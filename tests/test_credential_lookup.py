@@ -12,7 +12,6 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import statements_sent
 from sqlalchemy import bindparam, column, event, exc, select, table, text, update
 from test_api_support import Api
 
@@ -20,6 +19,7 @@ from acs_auth.extensions import db, dispose_engines, reads_engine
 from acs_auth.models import ApiKey, AuthSession, SessionKind, User, utcnow
 from acs_auth.services.signin import api_auth
 from acs_auth.services.signin.credential_lookup import PreparedSelect, kept_connection, prepared
+from tests.support.db import statements_sent
 
 # The fast way of the API's two lookups (credential_lookup.lookup with API_FAST_LOOKUP on).
 SESSION = prepared(api_auth._SESSION_LOOKUP)

@@ -9,13 +9,15 @@ tokens stop working.
 from __future__ import annotations
 
 import pytest
-from conftest import STRONG_PASSWORD, AuthActions, read_db
-from helpers_browser import signed_in, user_state
 from test_api_support import NEW_PASSWORD, assert_problem
 
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuthSession
+from tests.support.browser import signed_in, user_state
+from tests.support.config import STRONG_PASSWORD
+from tests.support.db import read_db
+from tests.support.web import AuthActions
 
 pytest_plugins = ("test_api_support",)
 

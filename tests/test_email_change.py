@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from conftest import STRONG_PASSWORD, AuthActions, csrf_from, read_db
-from helpers_browser import normalised, update_user
 from sqlalchemy import select
 
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, AuditEvent, Role, User
 from acs_auth.services.accounts import email_change
+from tests.support.browser import normalised, update_user
+from tests.support.config import STRONG_PASSWORD
+from tests.support.db import read_db
+from tests.support.web import AuthActions, csrf_from
 
 NEW = "ada.new@example.net"
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import csrf_from
 from itsdangerous import URLSafeTimedSerializer
 from itsdangerous.timed import TimestampSigner
 from test_registration import post_form, text
 
 from acs_auth import messages
 from acs_auth.services.accounts import tokens
+from tests.support.web import csrf_from
 
 PATHS = {
     "register": "/register/password/",

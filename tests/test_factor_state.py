@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import read_db
-
 from acs_auth.extensions import db
 from acs_auth.models import RecoveryCode, TotpFactor, User, utcnow
 from acs_auth.services import factors
+from tests.support.db import read_db
 
 
 def _state(app, user_id):

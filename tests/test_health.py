@@ -17,12 +17,12 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
-from conftest import TEST_REDIS_URL, free_port
 from flask_limiter import Limit
 from sqlalchemy import text
 
 from acs_auth.extensions import db, limiter
 from acs_auth.services.operations import schema
+from tests.support.config import TEST_REDIS_URL, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

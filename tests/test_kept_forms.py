@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import AuthActions, csrf_from
 from test_ratelimits import limits, said_wait
 
 from acs_auth import messages
 from acs_auth.kept_forms import KEY, wait_phrase
+from tests.support.web import AuthActions, csrf_from
 
 SECRET = "a very secret passphrase 9281"
 BACK = messages.KEPT_FORM_BACK.replace("'", "&#39;")

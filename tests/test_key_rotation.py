@@ -8,12 +8,13 @@ alone). Each test carries a browser's cookies, or an emailed link, from one to t
 from __future__ import annotations
 
 import pytest
-from conftest import STRONG_PASSWORD, AuthActions, csrf_from
-from helpers_browser import cookie_value, signed_in
 
 from acs_auth import key_rotation
 from acs_auth.checks import UnsafeConfiguration
 from acs_auth.services.mail import link_requests
+from tests.support.browser import cookie_value, signed_in
+from tests.support.config import STRONG_PASSWORD
+from tests.support.web import AuthActions, csrf_from
 
 OLD_KEY = "old-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 NEW_KEY = "new-secret-key-9876543210-zyxwvutsrqponmlkjihgfedcba"

@@ -8,12 +8,12 @@ bench/bench_request_timing.py, not here.
 from __future__ import annotations
 
 import pytest
-from conftest import read_db
 from sqlalchemy import event, select
 from test_registration import post_form
 
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, LinkRequest, OutboxMessage
+from tests.support.db import read_db
 
 # The `api` fixture (a client whose answers are checked against the OpenAPI document).
 pytest_plugins = ("test_api_support",)

@@ -6,8 +6,11 @@ from datetime import timedelta
 
 import bcrypt as bcrypt_module
 import pytest
-from conftest import STRONG_PASSWORD
-from helpers_browser import (
+
+from acs_auth import messages
+from acs_auth.models import User, utcnow
+from acs_auth.services.signin import seam
+from tests.support.browser import (
     normalised,
     post_multipart,
     sessions_of,
@@ -15,10 +18,7 @@ from helpers_browser import (
     update_user,
     user_state,
 )
-
-from acs_auth import messages
-from acs_auth.models import User, utcnow
-from acs_auth.services.signin import seam
+from tests.support.config import STRONG_PASSWORD
 
 
 def test_login_goes_to_programs_then_straight_to_the_single_program(auth, client, make_user):
@@ -148,7 +148,7 @@ def test_unknown_email_still_pays_a_bcrypt_check(auth, make_user, monkeypatch):
 
 def _client_pair(app, make_app):
     """Two app instances on one database, like two workers behind a load balancer."""
-    from conftest import AuthActions
+    from tests.support.web import AuthActions
 
     other = make_app()
     return AuthActions(app.test_client()), AuthActions(other.test_client())

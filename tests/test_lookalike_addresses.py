@@ -13,13 +13,15 @@ from __future__ import annotations
 import html
 
 import pytest
-from conftest import STRONG_PASSWORD, AuthActions, read_db
 from sqlalchemy import func, select
 from test_api_support import assert_problem
 
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import Role, User
+from tests.support.config import STRONG_PASSWORD
+from tests.support.db import read_db
+from tests.support.web import AuthActions
 
 pytest_plugins = ("test_api_support",)
 

@@ -7,7 +7,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from conftest import csrf_from, read_db
 from sqlalchemy import select, update
 from test_registration import post_form, text
 
@@ -16,6 +15,8 @@ from acs_auth.models import OutboxMessage, User, utcnow
 from acs_auth.services.accounts import recovery
 from acs_auth.services.mail import delivery, letters
 from acs_auth.services.mail import outbox as mail
+from tests.support.db import read_db
+from tests.support.web import csrf_from
 
 
 def outbox_rows(app) -> list[dict]:

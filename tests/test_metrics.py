@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import STRONG_PASSWORD, read_db
 from prometheus_client.parser import text_string_to_metric_families
 from test_registration import post_form, register
 
@@ -13,6 +12,8 @@ from acs_auth.extensions import db
 from acs_auth.models import BackchannelLogout, OutboxMessage, utcnow
 from acs_auth.oidc import clients as oidc_clients
 from acs_auth.services import audit
+from tests.support.config import STRONG_PASSWORD
+from tests.support.db import read_db
 
 TOKEN = "metrics-token-0123456789-abcdefghijklmnop"
 WITH_TOKEN = {"METRICS_TOKEN": TOKEN}

@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import AuthActions, csrf_from, read_db
-from helpers_mfa import INDEX, enrol
 from sqlalchemy import func, select
 from test_api_support import assert_problem
 
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, RecoveryCode, Role, TotpFactor, utcnow
+from tests.support.db import read_db
+from tests.support.mfa import INDEX, enrol
+from tests.support.web import AuthActions, csrf_from
 
 pytest_plugins = ("test_api_support",)
 

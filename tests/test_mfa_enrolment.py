@@ -6,8 +6,14 @@ Everything goes through the pages with the test client; emails through the real 
 from __future__ import annotations
 
 import pytest
-from conftest import STRONG_PASSWORD, AuthActions, csrf_from, read_db
-from helpers_mfa import (
+from sqlalchemy import select
+
+from acs_auth import messages
+from acs_auth.extensions import db
+from acs_auth.models import AuditEvent, RecoveryCode
+from tests.support.config import STRONG_PASSWORD
+from tests.support.db import read_db
+from tests.support.mfa import (
     CONFIRM,
     ENROL,
     INDEX,
@@ -20,11 +26,7 @@ from helpers_mfa import (
     stored_secret,
     use_up_codes,
 )
-from sqlalchemy import select
-
-from acs_auth import messages
-from acs_auth.extensions import db
-from acs_auth.models import AuditEvent, RecoveryCode
+from tests.support.web import AuthActions, csrf_from
 
 REMOVE = "/account/two-step/authenticator/remove"
 REGENERATE = "/account/two-step/recovery-codes"

@@ -11,15 +11,15 @@ says whether the stored secret can be decrypted.
 from __future__ import annotations
 
 import pytest
-from conftest import AuthActions
 from cryptography.fernet import Fernet
-from helpers_mfa import ENROL, begin, code_for, enrol, key_on
 from test_mfa_signin import send_code
 from test_runbooks import follow
 
 from acs_auth import messages
 from acs_auth.checks import UnsafeConfiguration
 from acs_auth.services.factors import crypto
+from tests.support.mfa import ENROL, begin, code_for, enrol, key_on
+from tests.support.web import AuthActions
 
 OLD_KEY = Fernet.generate_key().decode()
 NEW_KEY = Fernet.generate_key().decode()

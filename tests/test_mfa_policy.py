@@ -7,8 +7,6 @@ everything else); every test here turns the production default, ``admin``, on fo
 from __future__ import annotations
 
 import pytest
-from conftest import csrf_from, read_db
-from helpers_mfa import INDEX, enrol
 from sqlalchemy import select, update
 from test_api_support import assert_problem
 from test_mfa_admin import give_factors
@@ -17,6 +15,9 @@ from acs_auth import create_app, messages
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, Role, User
 from config import ConfigurationError
+from tests.support.db import read_db
+from tests.support.mfa import INDEX, enrol
+from tests.support.web import csrf_from
 
 pytest_plugins = ("test_api_support",)
 

@@ -7,14 +7,16 @@ step's code), so a test has the current and the next step's codes for two sign-i
 from __future__ import annotations
 
 import pytest
-from conftest import STRONG_PASSWORD, AuthActions, csrf_from, read_db
-from helpers_mfa import code_for, enrol
 from sqlalchemy import select, update
 
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, RememberedBrowser, Role, utcnow
 from acs_auth.services.signin import browser
+from tests.support.config import STRONG_PASSWORD
+from tests.support.db import read_db
+from tests.support.mfa import code_for, enrol
+from tests.support.web import AuthActions, csrf_from
 
 # production_app: a production-configured app (Secure, __Host- cookies) on the test database.
 pytest_plugins = ("test_security_browser",)

@@ -10,15 +10,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import STRONG_PASSWORD, AuthActions, csrf_from, read_db
-from helpers_browser import signed_in
-from helpers_mfa import code_for, enrol
 from sqlalchemy import select, update
 
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, AuthSession, SignInChallenge, User, utcnow
 from acs_auth.services.mail import link_requests
+from tests.support.browser import signed_in
+from tests.support.config import STRONG_PASSWORD
+from tests.support.db import read_db
+from tests.support.mfa import code_for, enrol
+from tests.support.web import AuthActions, csrf_from
 
 STEP = "/login/second-factor"
 

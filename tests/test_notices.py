@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import STRONG_PASSWORD, csrf_from, read_db
-from helpers_browser import normalised, update_user, user_state
 from sqlalchemy import select
 
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, utcnow
+from tests.support.browser import normalised, update_user, user_state
+from tests.support.config import STRONG_PASSWORD
+from tests.support.db import read_db
+from tests.support.web import csrf_from
 
 CONTACT = {"ADMIN_CONTACT": "it-help@example.org"}
 

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from conftest import csrf_from, read_db
 from sqlalchemy import select
 from test_api_support import assert_problem
 
 from acs_auth.extensions import db
 from acs_auth.models import OAuthClient, Role
+from tests.support.db import read_db
+from tests.support.web import csrf_from
 
 pytest_plugins = ("test_api_support", "test_oidc_support")
-
-
-@pytest.fixture
-def admin(make_user, login_as):
-    admin_id = make_user(email="root@example.org", role=Role.ADMIN.value, programs=())
-    login_as(admin_id)
-    return admin_id
 
 
 def test_admin_registers_a_client_and_sees_the_secret_once(app, client, admin):

@@ -9,7 +9,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import pytest
-from conftest import csrf_from, free_port, read_db
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from sqlalchemy import select, update
@@ -18,6 +17,9 @@ from acs_auth.extensions import db
 from acs_auth.models import BackchannelLogout, Role, User, utcnow
 from acs_auth.oidc import logout
 from acs_auth.services.allowlist import imports
+from tests.support.config import free_port
+from tests.support.db import read_db
+from tests.support.web import csrf_from
 
 pytest_plugins = ("test_oidc_support",)
 EVENT = "http://schemas.openid.net/event/backchannel-logout"

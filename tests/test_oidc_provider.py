@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-from conftest import STRONG_PASSWORD
 from cryptography.fernet import Fernet
 from joserfc import jwt
 from joserfc.jwk import KeySet
@@ -12,6 +11,7 @@ from test_oidc_support import REDIRECT, query_of
 from test_signin_seam import complete, hold
 
 from acs_auth.services.signin.seam import Channel
+from tests.support.config import STRONG_PASSWORD
 
 pytest_plugins = ("test_oidc_support",)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import read_db
 from sqlalchemy import select, update
 from test_oidc_support import POST_LOGOUT, REDIRECT, query_of
 
@@ -13,6 +12,7 @@ from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, AuthSession, OAuthCode, Role, User, utcnow
 from acs_auth.services.accounts import user_admin
+from tests.support.db import read_db
 
 pytest_plugins = ("test_oidc_support",)
 ISSUER = "http://portal.test"
@@ -271,7 +271,7 @@ def test_max_age_exceeded_asks_for_the_password_again(app, make_rp, ada):
 
 
 def test_a_third_party_client_asks_for_consent_once_until_withdrawn(app, make_rp, ada, client):
-    from conftest import csrf_from
+    from tests.support.web import csrf_from
 
     rp = make_rp(first_party=False)
     page = rp.authorize()
@@ -318,7 +318,7 @@ def test_the_sign_in_page_lets_only_a_registered_redirect_origin_end_the_form_ch
 
 
 def test_max_age_zero_asks_once_and_then_lets_the_fresh_sign_in_through(make_rp, ada, auth):
-    from conftest import STRONG_PASSWORD
+    from tests.support.config import STRONG_PASSWORD
 
     rp = make_rp()
     login = rp.authorize(max_age="0").headers["Location"]

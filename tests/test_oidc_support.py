@@ -8,9 +8,9 @@ import secrets
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import write_private_key
 
 from acs_auth.oidc import clients
+from tests.support.config import write_private_key
 
 REDIRECT = "https://chatbot.example/callback"
 POST_LOGOUT = "https://chatbot.example/bye"

@@ -1,15 +1,14 @@
 """Passkeys (issue 15) from outside: real WebAuthn ceremonies through the test client.
 
-The answers come from tests/soft_authenticator.py, which signs with an EC P-256 key exactly as
-an authenticator does; py_webauthn on the server verifies them. Each refusal test changes one
-thing of an otherwise good answer (origin, RP id, challenge, counter, the account's state).
+The answers come from tests/support/soft_authenticator.py, which signs with an EC P-256 key
+exactly as an authenticator does; py_webauthn on the server verifies them. Each refusal test
+changes one thing of an otherwise good answer (origin, RP id, challenge, counter, the account's
+state).
 """
 
 from __future__ import annotations
 
 import pytest
-from conftest import STRONG_PASSWORD, AuthActions, csrf_from, read_db
-from soft_authenticator import SoftAuthenticator
 from sqlalchemy import select, update
 
 from acs_auth import messages
@@ -18,6 +17,10 @@ from acs_auth.models import AuditEvent, AuthSession, Passkey, PasskeyChallenge, 
 from acs_auth.services.signin import browser as browser_signin
 from acs_auth.services.signin import seam
 from acs_auth.services.signin.pending import Channel
+from tests.support.config import STRONG_PASSWORD
+from tests.support.db import read_db
+from tests.support.soft_authenticator import SoftAuthenticator
+from tests.support.web import AuthActions, csrf_from
 
 ADA = "ada@example.org"
 PAGE = "/account/passkeys"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 
 import pytest
-from conftest import read_db
 from test_password_reset import can_sign_in, password_hash
 from test_registration import count, post_form, text
 
@@ -13,6 +12,7 @@ from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuthSession, User
 from acs_auth.services.accounts import passwords
+from tests.support.db import read_db
 
 EMAIL = "ada.lovelace@example.org"
 OLD_PASSWORD = "correct horse battery staple 42"

@@ -6,7 +6,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from conftest import STRONG_PASSWORD, csrf_from, read_db
 from itsdangerous.timed import TimestampSigner
 from sqlalchemy import func, select
 from test_registration import count, post_form, signed_in_user, text
@@ -16,6 +15,9 @@ from acs_auth.extensions import db
 from acs_auth.models import AuthSession, OutboxMessage, User, utcnow
 from acs_auth.services.accounts import accounts
 from acs_auth.services.signin import seam, sessions
+from tests.support.config import STRONG_PASSWORD
+from tests.support.db import read_db
+from tests.support.web import csrf_from
 
 NEW_PASSWORD = "violet marmalade tugboat 1923"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from conftest import csrf_from, read_db
 from test_password_reset import can_sign_in, password_hash
 from test_registration import count, post_form, signed_in_user, text
 
@@ -11,6 +10,8 @@ from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuthSession, OutboxMessage, User
 from acs_auth.services.accounts import accounts
+from tests.support.db import read_db
+from tests.support.web import csrf_from
 
 NEW_PASSWORD = "violet marmalade tugboat 1923"
 

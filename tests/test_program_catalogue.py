@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from conftest import csrf_from, read_db
 from sqlalchemy import select
 from test_api_support import assert_problem
 
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent, Program, Role, User
+from tests.support.db import read_db
+from tests.support.web import csrf_from
 
 pytest_plugins = ("test_api_support",)
 
@@ -18,13 +19,6 @@ CATALOGUE = (
     "PROG-1,Algebra,Linear algebra tutor,https://algebra.example/login,true\n"
     "PROG-2,Biology,=cmd|' /C calc'!A0,https://bio.example/,true\n"
 )
-
-
-@pytest.fixture
-def admin(make_user, login_as):
-    admin_id = make_user(email="root@example.org", role=Role.ADMIN.value, programs=())
-    login_as(admin_id)
-    return admin_id
 
 
 @pytest.fixture

@@ -9,12 +9,13 @@ not define never moves a request to another budget.
 from __future__ import annotations
 
 import pytest
-from conftest import STRONG_PASSWORD, AuthActions
-from helpers_browser import update_user
 from test_api_support import NEW_PASSWORD, Api, assert_problem, forge, token_parts
 from test_registration import post_form
 
 from acs_auth import messages
+from tests.support.browser import update_user
+from tests.support.config import STRONG_PASSWORD
+from tests.support.web import AuthActions
 
 pytest_plugins = ("test_api_support",)
 

@@ -1,6 +1,7 @@
 """With the rate-limit store unreachable, sign-in fails closed with a 503, never a 500."""
 
-from conftest import STRONG_PASSWORD, csrf_from, free_port
+from tests.support.config import STRONG_PASSWORD, free_port
+from tests.support.web import csrf_from
 
 
 def _dead_redis(make_app):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import AuthActions
-from helpers_browser import user_state
 
 from acs_auth import messages
 from acs_auth.kept_forms import wait_phrase
+from tests.support.browser import user_state
+from tests.support.web import AuthActions
 
 
 def limits(per_ip: str, per_identifier: str, **extra) -> dict:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import threading
 
 import pytest
-from conftest import STRONG_PASSWORD, csrf_from, read_db
 from sqlalchemy import func, select
 
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, AuthSession, OutboxMessage, User
 from acs_auth.services.signin import sessions
+from tests.support.config import STRONG_PASSWORD
+from tests.support.db import read_db
+from tests.support.web import csrf_from
 
 NEW_PASSWORD = "violet marmalade tugboat 1923"
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from conftest import STRONG_PASSWORD, AuthActions, read_db
-from helpers_browser import signed_in
 from sqlalchemy import select
 from test_registration import post_form
 
@@ -12,6 +10,10 @@ from acs_auth.extensions import db
 from acs_auth.models import AllowlistEntry, User
 from acs_auth.services.accounts import tokens
 from acs_auth.services.signin import sessions
+from tests.support.browser import signed_in
+from tests.support.config import STRONG_PASSWORD
+from tests.support.db import read_db
+from tests.support.web import AuthActions
 
 # `production_app`: production settings (SESSION_COOKIE_SECURE, `__Host-` names) over https.
 pytest_plugins = ("test_security_browser",)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import csrf_from
-from helpers_browser import normalised, update_user
 
 from acs_auth import messages
+from tests.support.browser import normalised, update_user
+from tests.support.web import csrf_from
 
 ROOMY = "1000 per minute"
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
-from conftest import STRONG_PASSWORD, csrf_from, read_db
 from sqlalchemy import select
 from test_api_support import assert_problem
 
 from acs_auth import messages
 from acs_auth.extensions import db
 from acs_auth.models import ApiKey, AuditEvent, AuthSession, Role, User
+from tests.support.config import STRONG_PASSWORD
+from tests.support.db import read_db
+from tests.support.web import csrf_from
 
 pytest_plugins = ("test_api_support",)
 
@@ -48,13 +49,6 @@ def test_a_service_account_gets_no_password_emails(app, client, outbox, make_use
     token = csrf_from(client.get("/forgot-password").get_data(as_text=True))
     client.post("/forgot-password", data={"csrf_token": token, "email": "bot@example.org"})
     assert outbox.to("bot@example.org") == []
-
-
-@pytest.fixture
-def admin(make_user, login_as):
-    admin_id = make_user(email="root@example.org", role=Role.ADMIN.value)
-    login_as(admin_id)
-    return admin_id
 
 
 def post(client, page: str, action: str, data: dict | None = None):

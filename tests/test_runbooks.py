@@ -19,7 +19,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import STRONG_PASSWORD, TEST_DATABASE_URL, AuthActions, read_db
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
@@ -27,6 +26,9 @@ from acs_auth.extensions import db, dispose_engines
 from acs_auth.models import AuditEvent, OutboxMessage, User
 from acs_auth.services.accounts.passwords import hash_password
 from acs_auth.services.mail import link_requests
+from tests.support.config import STRONG_PASSWORD, TEST_DATABASE_URL
+from tests.support.db import read_db
+from tests.support.web import AuthActions
 
 ROOT = Path(__file__).resolve().parent.parent
 OPERATIONS = ROOT / "docs" / "operations.md"

@@ -6,13 +6,14 @@ import re
 import secrets
 
 import pytest
-from conftest import STRONG_PASSWORD, TEST_REDIS_URL, AuthActions
 from cryptography.fernet import Fernet
 from flask.testing import FlaskClient
-from helpers_browser import signed_in
 
 from acs_auth import create_app, messages
 from acs_auth.extensions import db, dispose_engines
+from tests.support.browser import signed_in
+from tests.support.config import STRONG_PASSWORD, TEST_REDIS_URL
+from tests.support.web import AuthActions
 
 # ---------------------------------------------------------------- CSRF
 

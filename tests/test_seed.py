@@ -11,7 +11,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import free_port, read_db
 from cryptography.fernet import Fernet
 from sqlalchemy import delete, func, select
 from test_cli_users import PASSWORD_LINE, signs_in
@@ -22,6 +21,8 @@ from acs_auth.extensions import db, dispose_engines
 from acs_auth.models import AllowlistEntry, User
 from acs_auth.services.allowlist import entries as allowlist_entries
 from acs_auth.services.operations.demo import DEMO_ADMIN_EMAIL, DEMO_ALLOWLIST
+from tests.support.config import free_port
+from tests.support.db import read_db
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -2,11 +2,12 @@
 
 from datetime import timedelta
 
-from conftest import csrf_from, read_db
 from sqlalchemy import update
 
 from acs_auth.extensions import db
 from acs_auth.models import AuthSession, utcnow
+from tests.support.db import read_db
+from tests.support.web import csrf_from
 
 
 def _age_sessions(app, minutes: int) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import STRONG_PASSWORD, AuthActions
-from helpers_browser import cookie_value, revoke_sessions, sessions_of, signed_in, update_user
-
 from acs_auth import messages
+from tests.support.browser import cookie_value, revoke_sessions, sessions_of, signed_in, update_user
+from tests.support.config import STRONG_PASSWORD
+from tests.support.web import AuthActions
 
 NEW_PASSWORD = "a brand new passphrase for ada 2024"
 

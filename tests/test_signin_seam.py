@@ -11,8 +11,6 @@ from datetime import timedelta
 
 import jwt
 import pytest
-from conftest import STRONG_PASSWORD, read_db
-from helpers_browser import sessions_of, update_user, user_state
 from sqlalchemy import select, update
 
 from acs_auth.extensions import db
@@ -20,6 +18,9 @@ from acs_auth.models import AuditEvent, AuthSession, SignInChallenge, User, utcn
 from acs_auth.services.accounts.passwords import hash_password
 from acs_auth.services.signin import browser, refresh, seam
 from acs_auth.services.signin.seam import Channel
+from tests.support.browser import sessions_of, update_user, user_state
+from tests.support.config import STRONG_PASSWORD
+from tests.support.db import read_db
 
 NEW_PASSWORD = "violet marmalade tugboat 1923"
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import read_db
 from sqlalchemy import select
 
 from acs_auth import create_app
 from acs_auth.extensions import db
 from acs_auth.models import AuditEvent
 from config import ConfigurationError
+from tests.support.db import read_db
 
 PROXY = "10.0.0.5"
 CLIENT = "203.0.113.9"

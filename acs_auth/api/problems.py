@@ -1,7 +1,7 @@
 """RFC 9457 problem details for every error under /api, each with a ``type`` naming its kind.
 
 The type is ``<APP_URL>/api/problems/<kind>``; the URI opens a page that explains the kind and
-what a client should do (acs_auth.apidocs), so a client can tell "refresh now"
+what a client should do (acs_auth.api.reference), so a client can tell "refresh now"
 (token-expired) from "sign in again" (token-revoked) without parsing headers or prose.
 """
 
@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from acs_auth import messages
+from acs_auth.extensions import limiter
 
 PROBLEM_MIMETYPE = "application/problem+json"
 # Retry-After when the limiter cannot say when the window resets.
@@ -255,8 +256,6 @@ def validation_failed(errors: dict[str, list[str]]):
 
 
 def _retry_after() -> int:
-    from acs_auth.extensions import limiter
-
     try:
         current = limiter.current_limit
         if current is not None:

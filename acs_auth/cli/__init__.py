@@ -4,13 +4,12 @@ import click
 from flask import Flask
 from flask.cli import ScriptInfo
 
+from acs_auth.cli import allowlist, doctor, mail, maintenance, mfa, oidc, programs, users
 from acs_auth.extensions import init_migrations
 
 
 def init_app(app: Flask) -> None:
     """Register every command group on ``app``."""
-    from acs_auth.cli import allowlist, doctor, mail, maintenance, mfa, oidc, programs, users
-
     for group in (users.group, allowlist.group, mail.group, programs.group, mfa.group):
         app.cli.add_command(group)
     for command in maintenance.commands:
@@ -35,6 +34,7 @@ def init_app(app: Flask) -> None:
 def migrations(ctx: click.Context) -> None:
     """``flask db ...``, with Flask-Migrate (and Alembic) imported only when it runs."""
     init_migrations(ctx.ensure_object(ScriptInfo).load_app())
-    from flask_migrate.cli import db
+    # Lazy on purpose: only `flask db` loads Flask-Migrate (performance.md, "Worker memory").
+    from flask_migrate.cli import db  # noqa: PLC0415
 
     db.main(args=ctx.args, prog_name=ctx.command_path, obj=ctx.obj)

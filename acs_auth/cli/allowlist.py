@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from acs_auth import messages
+from acs_auth.cli.mail import deliver_if_background
 from acs_auth.services.allowlist import entries, imports
 from acs_auth.services.allowlist.csvfile import CsvRejected, human_size
 from acs_auth.services.allowlist.imports import ImportBlocked, Preview
@@ -78,8 +79,6 @@ def _apply(preview: Preview, skip_invalid: bool, remove_many: bool, edited: str)
 
 
 def _invite(preview: Preview) -> None:
-    from acs_auth.cli.mail import deliver_if_background
-
     keys = [row.key for row in preview.to_add]
     sent = skipped = 0
     batch = entries.INVITE_BATCH

@@ -9,11 +9,11 @@ the CLI.
 
 from flask import Flask
 
+from acs_auth.oidc import logout, server, views
+
 
 def init_app(app: Flask) -> None:
     """Build the server, mount the endpoints and listen for ended sessions."""
-    from acs_auth.oidc import logout, server, views
-
     server.init_app(app)
     logout.init_app(app)
     app.register_blueprint(views.bp)

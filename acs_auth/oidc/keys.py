@@ -1,4 +1,4 @@
-"""The key that signs ID tokens and logout tokens, and the JWKS that publishes it.
+"""The issuer, the key that signs ID tokens and logout tokens, and the JWKS that publishes it.
 
 ID tokens need an asymmetric signature (RS256 or EdDSA). When the API's keyring is already
 asymmetric (JWT_PRIVATE_KEY_FILE), the provider signs with that same key, so one rotation
@@ -24,6 +24,12 @@ from acs_auth.services.signin import jwt_tokens
 
 GENERATED_FILE = "oidc-signing-key.pem"
 _EXTENSION = "acs_auth.oidc.key"
+
+
+def issuer() -> str:
+    """The provider's issuer identifier: OIDC_ISSUER, else APP_URL (no trailing slash)."""
+    config = current_app.config
+    return (config.get("OIDC_ISSUER") or config["APP_URL"]).rstrip("/")
 
 
 class ProviderDisabled(RuntimeError):

@@ -34,7 +34,7 @@ from acs_auth.models import (
     utcnow,
 )
 from acs_auth.oidc import keys, store
-from acs_auth.oidc.server import issuer
+from acs_auth.oidc.keys import issuer
 from acs_auth.services import audit
 from acs_auth.services.accounts import accounts
 from acs_auth.services.mail.outbox import backoff, lease_due

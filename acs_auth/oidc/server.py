@@ -22,16 +22,11 @@ from sqlalchemy import select
 
 from acs_auth.extensions import db
 from acs_auth.models import OAuthCode
-from acs_auth.oidc import keys, store
+from acs_auth.oidc import keys, logout, store
+from acs_auth.oidc.keys import issuer
 
 SECRET_METHODS = ["client_secret_basic", "client_secret_post"]
 SCOPES = ["openid", "profile", "email", "programs", "offline_access"]
-
-
-def issuer() -> str:
-    """The provider's issuer identifier: OIDC_ISSUER, else APP_URL (no trailing slash)."""
-    config = current_app.config
-    return (config.get("OIDC_ISSUER") or config["APP_URL"]).rstrip("/")
 
 
 def user_info(user, scope: str) -> UserInfo:
@@ -239,8 +234,6 @@ class EndSession(EndSessionEndpoint):
         return self.server.query_client(aud) if isinstance(aud, str) else None
 
     def end_session(self, end_session_request):
-        from acs_auth.oidc import logout
-
         logout.end_portal_session(end_session_request.client)
 
 

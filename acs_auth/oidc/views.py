@@ -12,7 +12,8 @@ from flask_login import current_user, login_required
 from acs_auth import messages, security
 from acs_auth.extensions import csrf, db
 from acs_auth.oidc import keys, policy, store
-from acs_auth.oidc.server import SCOPES, current_server, issuer
+from acs_auth.oidc.keys import issuer
+from acs_auth.oidc.server import SCOPES, current_server
 from acs_auth.services.accounts import accounts
 from acs_auth.services.signin import browser
 

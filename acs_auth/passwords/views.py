@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request
 
 from acs_auth import messages
+from acs_auth.pages import (
+    email_sent,
+    endpoint_url,
+    link_invalid,
+    refuse_password,
+    sign_in_and_redirect,
+)
 from acs_auth.passwords.forms import FirstTimePasswordForm, ForgotPasswordForm, NewPasswordForm
 from acs_auth.ratelimits import (
     LINK_REQUEST,
@@ -20,21 +27,9 @@ from acs_auth.services.accounts import recovery
 from acs_auth.services.accounts.passwords import PasswordRejected
 from acs_auth.services.accounts.tokens import Purpose
 from acs_auth.services.mail import link_requests
-from acs_auth.services.signin import browser, seam
+from acs_auth.services.signin import browser
 
 bp = Blueprint("passwords", __name__)
-
-
-def endpoint_url(endpoint: str, fallback: str) -> str:
-    """``url_for(endpoint)`` when another blueprint has mounted it, else its known path."""
-    return url_for(endpoint) if endpoint in current_app.view_functions else fallback
-
-
-def sign_in_and_redirect(attempt: seam.Attempt, message: str):
-    """Go on from a link that signs in, through the seam: the programs, or the second factor."""
-    answer = browser.proceed(attempt, endpoint_url("programs.index", "/programs"))
-    flash(message, "success")  # after proceed, which starts a fresh session
-    return answer or redirect(endpoint_url("auth.login", "/login"))
 
 
 def signed_out_to_login(message: str):
@@ -42,21 +37,6 @@ def signed_out_to_login(message: str):
     browser.end()
     flash(message, "success")
     return redirect(endpoint_url("auth.login", "/login"))
-
-
-def link_invalid():
-    """The page for an emailed link that is malformed, expired, used or superseded."""
-    return render_template("passwords/link_invalid.html", message=messages.LINK_INVALID), 400
-
-
-def email_sent(title: str, message: str):
-    """The one answer to a request for an emailed link, whatever the outcome."""
-    return render_template("passwords/email_sent.html", title=title, message=message)
-
-
-def refuse_password(form: NewPasswordForm, exc: PasswordRejected) -> None:
-    """Show the policy's reason beside the password field."""
-    form.password.errors = [*form.password.errors, str(exc)]
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])

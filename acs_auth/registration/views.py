@@ -15,7 +15,7 @@ from flask import (
 
 from acs_auth import messages
 from acs_auth.models import utcnow
-from acs_auth.passwords.views import (
+from acs_auth.pages import (
     email_sent,
     endpoint_url,
     link_invalid,

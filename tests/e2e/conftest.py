@@ -26,19 +26,19 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import SmtpServer
 
-from .deployment import Deployment
-from .support import (
+from tests.support.deployment import Deployment
+from tests.support.e2e import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     DEFAULT_PG,
     ROOT,
     Database,
     RedisServer,
+    launch,
     postgres_reachable,
     redis_reachable,
 )
+from tests.support.mail import SmtpServer
 
 DATABASE_SETTING = os.environ.get("E2E_DATABASE_URL", DEFAULT_PG)
 REDIS_SETTING = os.environ.get("E2E_REDIS_URL")
@@ -165,13 +165,6 @@ def playwright():
         yield driver
 
 
-def launch(playwright, **options):
-    """Debian's chromium, headless, with the flags it needs here; never a downloaded browser."""
-    return playwright.chromium.launch(
-        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, **options
-    )
-
-
 @pytest.fixture(scope="module")
 def browser(playwright):
     found = launch(playwright)
@@ -188,7 +181,7 @@ def screenshots() -> Path:
 @pytest.fixture(scope="session")
 def a11y_report(tmp_path_factory):
     """axe-core results of every page the browser suites checked, written out at the end."""
-    from .browser import write_report
+    from tests.support.watched import write_report
 
     report: dict = {}
     yield report
@@ -199,7 +192,7 @@ def a11y_report(tmp_path_factory):
 @pytest.fixture
 def open_page(browser, portal, a11y_report):
     """New browser contexts (separate cookie jars) on the portal, each page watched."""
-    from .browser import VIEWPORT, Watched
+    from tests.support.watched import VIEWPORT, Watched
 
     contexts = []
 

@@ -9,8 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from acs_auth import messages
-
-from .test_browser_flows import path_of, sign_in
+from tests.support.watched import path_of, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

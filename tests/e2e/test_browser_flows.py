@@ -6,25 +6,12 @@ import pytest
 from playwright.sync_api import expect
 
 from acs_auth import messages
-
-from .browser import VIEWPORT, Watched
-from .conftest import launch
-from .support import CHROMIUM, CHROMIUM_ARGS, STRONG_PASSWORD, unique_email
+from tests.support.e2e import CHROMIUM, CHROMIUM_ARGS, STRONG_PASSWORD, launch, unique_email
+from tests.support.watched import VIEWPORT, Watched, path_of, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 NEW_PASSWORD = "violet tractor moonlight 7 harbour"
-
-
-def sign_in(w: Watched, email: str, password: str = STRONG_PASSWORD, remember: bool = False):
-    """Fill and send the sign-in form (the page must already be /login)."""
-    page = w.page
-    page.get_by_label("Email or username").fill(email)
-    page.get_by_label("Password").fill(password)
-    if remember:
-        page.get_by_label("Keep me signed in on this device").check()
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state("load")
 
 
 def choose_password(w: Watched, password: str, button: str) -> None:
@@ -39,10 +26,6 @@ def nav_sign_out(w: Watched) -> None:
     nav = w.page.get_by_role("navigation", name="Main")
     nav.get_by_role("button", name="Sign out").click()
     w.page.wait_for_load_state("load")
-
-
-def path_of(w: Watched) -> str:
-    return "/" + w.page.url.split("://", 1)[1].split("/", 1)[1]
 
 
 def test_registration_through_the_emailed_link_reaches_the_program_page(

@@ -17,16 +17,14 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from conftest import write_private_key
 from playwright.sync_api import expect
 from werkzeug.exceptions import HTTPException
 
 from acs_auth import messages
-
-from .browser import Watched
-from .layout import DESKTOP, FOCUS_RING, PHONE, contrast, luminance, problems
-from .support import STRONG_PASSWORD, unique_email
-from .test_browser_flows import path_of, sign_in
+from tests.support.config import write_private_key
+from tests.support.e2e import STRONG_PASSWORD, unique_email
+from tests.support.layout import DESKTOP, FOCUS_RING, PHONE, contrast, luminance, problems
+from tests.support.watched import Watched, path_of, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

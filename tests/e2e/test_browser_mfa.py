@@ -15,10 +15,8 @@ import pytest
 from playwright.sync_api import expect
 
 from acs_auth import messages
-
-from .browser import Watched
-from .support import STRONG_PASSWORD, unique_email
-from .test_browser_flows import path_of, sign_in
+from tests.support.e2e import STRONG_PASSWORD, unique_email
+from tests.support.watched import Watched, path_of, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -16,9 +16,8 @@ import pytest
 from playwright.sync_api import expect
 
 from acs_auth import messages
-
-from .browser import VIEWPORT, Watched
-from .support import STRONG_PASSWORD
+from tests.support.e2e import STRONG_PASSWORD
+from tests.support.watched import VIEWPORT, Watched
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

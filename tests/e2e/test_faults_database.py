@@ -15,8 +15,7 @@ import pytest
 import requests
 
 from acs_auth import messages
-
-from .support import (
+from tests.support.e2e import (
     STRONG_PASSWORD,
     Database,
     PostgresServer,

@@ -9,8 +9,7 @@ import pytest
 import requests
 
 from acs_auth import messages
-
-from .support import (
+from tests.support.e2e import (
     STRONG_PASSWORD,
     browser_login,
     get_csrf,

@@ -20,8 +20,7 @@ import pytest
 import requests
 
 from acs_auth import messages
-
-from .support import (
+from tests.support.e2e import (
     STRONG_PASSWORD,
     RedisServer,
     api_login,

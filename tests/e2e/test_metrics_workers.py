@@ -10,7 +10,14 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from .support import api_login, bearer, in_parallel, random_secret, unique_email, wait_until
+from tests.support.e2e import (
+    api_login,
+    bearer,
+    in_parallel,
+    random_secret,
+    unique_email,
+    wait_until,
+)
 
 TOKEN = random_secret()
 PORTAL_SETTINGS = {"METRICS_TOKEN": TOKEN}

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from acs_auth import messages
-
-from .support import (
+from tests.support.e2e import (
     STRONG_PASSWORD,
     api_login,
     browser_login,

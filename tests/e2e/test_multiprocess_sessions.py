@@ -6,8 +6,7 @@ import pytest
 import requests
 
 from acs_auth import messages
-
-from .support import (
+from tests.support.e2e import (
     STRONG_PASSWORD,
     api_login,
     bearer,

@@ -17,10 +17,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import STRONG_PASSWORD, write_private_key
 
-from .deployment import LOOPBACK_URL
-from .support import Process, free_port, wait_until
+from tests.support.config import STRONG_PASSWORD, write_private_key
+from tests.support.deployment import LOOPBACK_URL
+from tests.support.e2e import Process, free_port, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 RP_DIR = Path(__file__).parent / "oidc_rp"

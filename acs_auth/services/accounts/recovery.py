@@ -7,7 +7,7 @@ from sqlalchemy import select
 from acs_auth.extensions import db
 from acs_auth.models import User, utcnow
 from acs_auth.services import audit
-from acs_auth.services.accounts import passwords, tokens
+from acs_auth.services.accounts import passwords, registration, tokens
 from acs_auth.services.factors import remembered
 from acs_auth.services.mail import letters, outbox
 from acs_auth.services.signin import api_keys, seam, sessions
@@ -50,11 +50,9 @@ def request_reset(identifier: str) -> None:
 
 def _name_matches(user: User, last_name: str) -> bool:
     """The last name given matches the account's, or its allowlist entry's when it has none."""
-    from acs_auth.services.accounts.registration import match_entry
-
     if user.last_name:
         return same_name(user.last_name, last_name)
-    return match_entry(last_name, user.email) is not None
+    return registration.match_entry(last_name, user.email) is not None
 
 
 def request_setup(last_name: str, email: str) -> None:
@@ -63,8 +61,6 @@ def request_setup(last_name: str, email: str) -> None:
     An active account without a password gets its setup link, one with a password the "already
     registered" email; an allowlisted person without an account gets the registration link.
     """
-    from acs_auth.services.accounts import registration
-
     user = _user_by_email(email)
     if user is None:
         entry = registration.match_entry(last_name, email)

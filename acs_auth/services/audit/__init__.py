@@ -1,8 +1,10 @@
 """The audit trail. ``record`` only adds its row: it commits or rolls back with the action.
 
 This package holds the trail itself (here, so ``audit.record(...)`` reads as it always did),
-reading it by pages (log) and exporting and pruning it (export). It may import models,
-extensions and the text services; every other service may import it.
+reading it by pages (log, newest first through services.paging) and exporting and pruning it
+(export). It may import models, extensions, the text services, paging, accounts.user_admin
+(the search rules) and allowlist.csvfile (cells a spreadsheet would run); every other service
+may import it.
 """
 
 from __future__ import annotations

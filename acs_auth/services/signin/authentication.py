@@ -12,6 +12,7 @@ from acs_auth.extensions import db
 from acs_auth.models import AuthSession, User, UTCDateTime, utcnow
 from acs_auth.services import audit
 from acs_auth.services.accounts.passwords import verify_password
+from acs_auth.services.mail import notices
 from acs_auth.services.signin import sessions
 from acs_auth.services.text.addresses import email_key
 
@@ -100,8 +101,6 @@ def count_failure(user: User) -> Failure:
 
 def _locked_now(user: User, failure: Failure) -> None:
     """Record the lock this failure caused and tell the owner, once per lock (no commit)."""
-    from acs_auth.services.mail import notices  # notices -> recovery -> this module
-
     audit.record("account.locked", target=user)
     notices.account_locked(user, failure.until)
 
@@ -140,8 +139,6 @@ def check(identifier: str, password: str) -> User | None:
     elif not password_ok:
         refuse(user, "password")
     elif not user.is_active:
-        from acs_auth.services.mail import notices
-
         audit.record("login.failed", target=user, reason="inactive")
         notices.account_inactive(user)  # the right password: tell the owner whom to ask
     else:

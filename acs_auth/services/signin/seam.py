@@ -32,6 +32,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from acs_auth.extensions import db
 from acs_auth.models import AuthSession, User, UTCDateTime, utcnow
 from acs_auth.services import audit
+from acs_auth.services.mail import notices
 from acs_auth.services.signin import activity, authentication, second_factor, sessions
 from acs_auth.services.signin import pending as pending_signins
 from acs_auth.services.signin.pending import Channel, Pending
@@ -254,8 +255,6 @@ def establish(
         extra = {"kind": kind.value} if event == LOGIN_SUCCEEDED else {}
         audit.record(event, actor=user, target=user, **extra, **(details or {}))
     if new_device:
-        from acs_auth.services.mail import notices  # notices -> recovery -> this module
-
         notices.new_device(user, row)
     db.session.commit()
     return SignIn(user=user, session=row, prepared=prepared)

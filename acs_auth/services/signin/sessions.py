@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from blinker import Namespace
 from flask import current_app, has_request_context, request
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import contains_eager
 
 from acs_auth.extensions import db
@@ -190,8 +190,6 @@ def describe_device(user_agent: str | None) -> str:
 
 def purge_expired(before: datetime) -> int:
     """Delete sessions that expired or were revoked before ``before`` (no commit)."""
-    from sqlalchemy import delete, or_
-
     stmt = delete(AuthSession).where(
         or_(AuthSession.expires_at < before, AuthSession.revoked_at < before)
     )

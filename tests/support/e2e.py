@@ -25,8 +25,11 @@ from pathlib import Path
 import psycopg
 import redis
 import requests
-from conftest import STRONG_PASSWORD, SmtpServer, csrf_from, free_port
 from sqlalchemy.engine import make_url
+
+from tests.support.config import STRONG_PASSWORD, free_port
+from tests.support.mail import SmtpServer
+from tests.support.web import csrf_from
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -501,3 +504,10 @@ def in_parallel(
     with ThreadPoolExecutor(max_workers=count) as pool:
         futures = [pool.submit(run, i) for i in range(count)]
         return [future.result(timeout=timeout) for future in futures]
+
+
+def launch(playwright, **options):
+    """Debian's chromium, headless, with the flags it needs here; never a downloaded browser."""
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, **options
+    )

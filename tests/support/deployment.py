@@ -9,7 +9,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import redis
-from conftest import STRONG_PASSWORD, SmtpServer
 from cryptography.fernet import Fernet
 
 from acs_auth import create_app
@@ -25,8 +24,8 @@ from acs_auth.models import (
 )
 from acs_auth.services.accounts.passwords import hash_password
 from acs_auth.services.text.addresses import email_key, normalize_email
-
-from .support import (
+from tests.support.config import STRONG_PASSWORD
+from tests.support.e2e import (
     BIN,
     PASSED_THROUGH,
     Database,
@@ -37,6 +36,7 @@ from .support import (
     random_secret,
     run_flask,
 )
+from tests.support.mail import SmtpServer
 
 # What every instance of a deployment runs with (production settings, plain http on loopback
 # behind an imagined TLS proxy whose address is APP_URL).

@@ -1,4 +1,4 @@
-"""Browser helpers: pages watched for server errors and CSP reports, axe-core on every page."""
+"""Browser helpers: pages watched for server errors and CSP reports, axe-core, the sign-in form."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 
 from axe_playwright_python.sync_playwright import Axe
+
+from tests.support.config import STRONG_PASSWORD
 
 # axe-core impacts that fail a page; "moderate" and "minor" are reported, not fatal.
 BLOCKING = ("serious", "critical")
@@ -100,3 +102,18 @@ class Watched:
 
 def write_report(report: dict, path: Path) -> None:
     path.write_text(json.dumps(report, indent=2, sort_keys=True))
+
+
+def sign_in(w: Watched, email: str, password: str = STRONG_PASSWORD, remember: bool = False):
+    """Fill and send the sign-in form (the page must already be /login)."""
+    page = w.page
+    page.get_by_label("Email or username").fill(email)
+    page.get_by_label("Password").fill(password)
+    if remember:
+        page.get_by_label("Keep me signed in on this device").check()
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state("load")
+
+
+def path_of(w: Watched) -> str:
+    return "/" + w.page.url.split("://", 1)[1].split("/", 1)[1]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from conftest import read_db
 from werkzeug.test import encode_multipart
 
 from acs_auth.extensions import db
 from acs_auth.models import AuthSession, User, utcnow
+from tests.support.db import read_db
 
 CSRF_VALUE = re.compile(r'(name="csrf_token" value=")[^"]+(")')
 

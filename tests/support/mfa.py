@@ -7,11 +7,12 @@ import re
 from datetime import timedelta
 
 import pyotp
-from conftest import AuthActions, csrf_from, read_db
 from sqlalchemy import select, update
 
 from acs_auth.extensions import db
 from acs_auth.models import RecoveryCode, TotpFactor, utcnow
+from tests.support.db import read_db
+from tests.support.web import AuthActions, csrf_from
 
 KEY_FIELD = re.compile(r'id="totp-key" type="text" value="([A-Z2-7 ]+)"')
 CODES_AREA = re.compile(r'<textarea id="recovery-codes"[^>]*>([^<]*)</textarea>')
