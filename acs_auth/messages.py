@@ -3,6 +3,10 @@
 # Sign-in
 LOGIN_FAILED = "Invalid email or password."
 SECOND_FACTOR_REQUIRED = "Your password is right; confirm the sign-in with your second factor."
+MFA_API_PASSKEY_ONLY = (
+    "Your password is right, but your second factor is a passkey, which only a browser can use. "
+    "Sign in on the web and create an API key on your account page."
+)
 LOGIN_REQUIRED = "Please sign in to continue."
 LOGGED_OUT = "You have been signed out."
 SESSION_ENDED = "Your session has ended. Please sign in again."

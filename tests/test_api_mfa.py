@@ -63,6 +63,7 @@ def test_sign_in_answers_mfa_required_with_a_challenge_and_no_tokens(client, enr
     assert body["type"] == "http://portal.test/api/problems/mfa-required"
     assert body["detail"] == messages.SECOND_FACTOR_REQUIRED
     assert len(body["challenge"]) >= 43 and body["expires_at"]
+    assert body["methods"] == ["recovery_codes", "totp"]
     assert "access_token" not in body and "refresh_token" not in body
     # Without the second step the challenge is no credential: it opens nothing.
     me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {body['challenge']}"})

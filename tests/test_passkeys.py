@@ -534,3 +534,14 @@ def test_an_admin_reset_removes_passkeys_and_the_filter_counts_them(
     assert "Passkeys" in outbox.text(outbox.last_to(ADA))
     assert enrolled.sign_in().status_code != 200  # the authenticator's key opens nothing now
     assert not signed_in(enrolled.client)
+
+
+def test_the_api_tells_a_passkey_only_person_to_use_an_api_key(client, enrolled):
+    """A passkey is bound to the site's origin: the API asks for it by no code and says why."""
+    answer = client.post("/api/auth/login", json={"email": ADA, "password": STRONG_PASSWORD})
+    assert answer.status_code == 401
+    body = answer.get_json()
+    assert body["type"].endswith("/api/problems/mfa-required")
+    assert body["methods"] == []
+    assert body["detail"] == messages.MFA_API_PASSKEY_ONLY
+    assert "access_token" not in body

@@ -46,6 +46,7 @@ from acs_auth.ratelimits import (
 )
 from acs_auth.services.accounts import accounts, passwords, recovery, registration, tokens
 from acs_auth.services.factors import second_step
+from acs_auth.services.factors import state as factor_state
 from acs_auth.services.mail import link_requests
 from acs_auth.services.signin import api_auth, jwt_tokens, refresh, seam
 
@@ -65,12 +66,14 @@ def tokens_response(pair: refresh.TokenPair, status: int = 200):
 def signed_in_response(attempt: seam.Attempt, status: int = 200):
     """The token pair of a sign-in, or the challenge of a pending one (a second factor)."""
     if attempt.pending is not None:
+        methods = factor_state.api_second_steps(attempt.pending.user_id)
         response = problem(
             401,
-            detail=messages.SECOND_FACTOR_REQUIRED,
+            detail=messages.SECOND_FACTOR_REQUIRED if methods else messages.MFA_API_PASSKEY_ONLY,
             kind="mfa-required",
             challenge=attempt.pending.handle,
             expires_at=timestamp(attempt.pending.expires_at),
+            methods=methods,
         )
         response.headers["Cache-Control"] = "no-store"
         return response

@@ -104,7 +104,9 @@ KINDS = {
             "The password was right and the "
             "account needs a second factor. The answer carries a short-lived, single-use "
             "`challenge`; send it with a code to `POST /api/auth/login/mfa` to receive the "
-            "token pair.",
+            "token pair. `methods` lists the codes accepted there (`totp`, `recovery_codes`); "
+            "it is empty when the account's second factor is a passkey, which only a browser "
+            "can use: such a person uses an API key.",
         ),
         Kind(
             "mfa-code-invalid",

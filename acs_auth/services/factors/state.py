@@ -58,6 +58,9 @@ KINDS: dict[str, Callable[[User], str | None]] = {
     PASSKEY: _passkey_part,
 }
 SECOND_FACTORS = {TOTP, PASSKEY}
+# What a JSON client can give at POST /api/auth/login/mfa: codes. A passkey answers a challenge
+# bound to the site's origin, which only a browser can do.
+API_SECOND_STEPS = {TOTP, RECOVERY_CODES}
 
 
 def _parts(user: User) -> dict[str, str]:
@@ -72,6 +75,16 @@ def _parts(user: User) -> dict[str, str]:
 def enrolled(user: User) -> set[str]:
     """The kinds of factor ``user`` has in force (a begun, unconfirmed enrolment is none)."""
     return set(_parts(user))
+
+
+def api_second_steps(user_id: int) -> list[str]:
+    """The kinds of code the API's second step accepts for the account ``user_id`` (sorted).
+
+    Empty for a person whose second factor is a passkey alone: such a person signs in to the
+    API with an API key, made on /account after a browser sign-in.
+    """
+    user = db.session.get(User, user_id)
+    return sorted(enrolled(user) & API_SECOND_STEPS) if user is not None else []
 
 
 def has_second_factor(user: User) -> bool:
