@@ -80,10 +80,15 @@ class Env:
     reads the environment as it is at that moment.
     """
 
-    def __init__(self, kind: type, default: Any = None, names: tuple[str, ...] = ()):
+    def __init__(
+        self, kind: type, default: Any = None, names: tuple[str, ...] = (), empty: bool = False
+    ):
         self.kind = kind
         self.default = default
         self.names = names
+        # empty=True (text settings whose empty value means "none"): a variable set to "" is
+        # that empty value, not "unset, take the default".
+        self.empty = empty
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.names = self.names or (name,)
@@ -91,6 +96,8 @@ class Env:
     def __get__(self, instance: object, owner: type | None = None) -> Any:
         read = _READERS[self.kind]
         for name in self.names:
+            if self.empty and os.environ.get(name) == "":
+                return ""
             value = read(name, None)
             if value is not None:
                 return value
@@ -249,7 +256,7 @@ class Config:
     # Second factor (issue 15): roles that must enrol one before anything else (comma-separated;
     # empty: nobody is forced), and how long "remember this browser" skips the second step
     # (days; 0 turns the checkbox off). Its cookie gets a __Host- name in production.
-    MFA_REQUIRED_ROLES = Env(str, "admin")
+    MFA_REQUIRED_ROLES = Env(str, "admin", empty=True)
     MFA_REMEMBER_DAYS = Env(int, 30)
     MFA_REMEMBER_COOKIE_NAME = "acs_mfa_browser"
     # Fernet keys, comma-separated: the first encrypts authenticator
@@ -284,7 +291,7 @@ class TestingConfig(Config):
     APP_URL = "http://portal.test"
     # The suites sign in admins to test everything else; tests/test_mfa_policy.py turns the
     # production default ("admin") on for itself (README, "Second factor").
-    MFA_REQUIRED_ROLES = Env(str, "")
+    MFA_REQUIRED_ROLES = Env(str, "", empty=True)
 
 
 class ProductionConfig(Config):

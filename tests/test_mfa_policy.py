@@ -166,6 +166,10 @@ def test_the_policy_is_off_in_testing_and_admin_by_default_elsewhere(app, monkey
     monkeypatch.setenv("MFA_REQUIRED_ROLES", " Admin , developer ")
     both = create_app("development", SQLALCHEMY_DATABASE_URI="sqlite://")
     assert both.extensions["mfa_required_roles"] == {"admin", "developer"}
+    # Set but empty is "nobody is forced", not "unset": the default would force admins.
+    monkeypatch.setenv("MFA_REQUIRED_ROLES", "")
+    nobody = create_app("development", SQLALCHEMY_DATABASE_URI="sqlite://")
+    assert nobody.extensions["mfa_required_roles"] == frozenset()
 
 
 @pytest.mark.parametrize(
