@@ -256,3 +256,18 @@ def login_as(app, client):
         return public_id
 
     return sign_in
+
+
+@pytest.fixture
+def totp_enrolled(app, make_user, login_as):
+    """Ada with an authenticator app: (user id, key, recovery codes); nobody signed in.
+
+    Enrolled through the pages on a client of its own, so the test's clients start signed out.
+    """
+    from tests.support.mfa import enrol
+
+    user_id = make_user()
+    setup = app.test_client()
+    login_as(user_id, on=setup)
+    key, codes = enrol(setup)
+    return user_id, key, codes
