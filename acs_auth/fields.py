@@ -7,10 +7,11 @@ forms for these.
 
 from __future__ import annotations
 
-from wtforms.validators import ValidationError
+from wtforms import PasswordField
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from acs_auth import messages
-from acs_auth.services.text.characters import has_control_characters
+from acs_auth.services.text.characters import PASSWORD_MAX, has_control_characters
 
 
 def strip(value):
@@ -22,3 +23,18 @@ def no_control_characters(form, field) -> None:
     """Refuse control characters: a form error, where a NUL would be a 500 on PostgreSQL."""
     if has_control_characters(field.data):
         raise ValidationError(messages.FIELD_INVALID_CHARACTERS)
+
+
+def password_field(label: str, *extra) -> PasswordField:
+    """A password box: required, and no longer than the hasher takes (PASSWORD_MAX).
+
+    Not stripped: spaces are part of a password. ``extra`` adds validators after these.
+    """
+    return PasswordField(
+        label,
+        validators=[
+            InputRequired(messages.FIELD_REQUIRED),
+            Length(max=PASSWORD_MAX, message=messages.FIELD_TOO_LONG),
+            *extra,
+        ],
+    )

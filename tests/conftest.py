@@ -15,15 +15,14 @@ from sqlalchemy import create_engine, text
 
 from acs_auth import create_app
 from acs_auth.extensions import db, dispose_engines
-from acs_auth.models import AllowlistEntry, Role, User, UserProgram, utcnow
-from acs_auth.services.accounts.passwords import hash_password
+from acs_auth.models import AllowlistEntry, Role, User
 from acs_auth.services.text.addresses import email_key, normalize_email
 from tests.support.config import (
     STRONG_PASSWORD,
     TEST_DATABASE_URL,
     app_settings,
 )
-from tests.support.db import empty_tables, flush_redis
+from tests.support.db import add_user, empty_tables, flush_redis
 from tests.support.mail import Outbox, SmtpServer
 from tests.support.web import AuthActions
 
@@ -171,21 +170,7 @@ def make_user(app):
         active=True,
     ):
         with app.app_context():
-            address = normalize_email(email)
-            user = User(
-                email=address,
-                email_key=email_key(address),
-                role=role,
-                last_name=last_name,
-                first_name=first_name,
-                is_active_flag=active,
-                password_hash=hash_password(password) if password else None,
-                password_changed_at=utcnow() if password else None,
-            )
-            user.programs = [UserProgram(lo_root_id=p) for p in programs]
-            db.session.add(user)
-            db.session.commit()
-            return user.id
+            return add_user(email, password, role, last_name, first_name, programs, active)
 
     return factory
 
@@ -256,3 +241,18 @@ def login_as(app, client):
         return public_id
 
     return sign_in
+
+
+@pytest.fixture
+def totp_enrolled(app, make_user, login_as):
+    """Ada with an authenticator app: (user id, key, recovery codes); nobody signed in.
+
+    Enrolled through the pages on a client of its own, so the test's clients start signed out.
+    """
+    from tests.support.mfa import enrol
+
+    user_id = make_user()
+    setup = app.test_client()
+    login_as(user_id, on=setup)
+    key, codes = enrol(setup)
+    return user_id, key, codes

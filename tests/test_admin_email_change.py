@@ -215,12 +215,6 @@ def test_a_person_cannot_use_the_admin_form(app, client, make_user, login_as):
 # --- /api/admin ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def admin_token(api, make_user):
-    make_user(email="root@example.org", role=Role.ADMIN.value, programs=())
-    return api.token("root@example.org")
-
-
 def test_api_sends_the_link_and_answers_the_same_for_a_taken_address(
     app, api, admin_token, make_user, outbox
 ):

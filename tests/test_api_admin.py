@@ -11,7 +11,7 @@ from test_api_support import assert_problem
 
 from acs_auth import messages
 from acs_auth.extensions import db
-from acs_auth.models import AllowlistEntry, ApiKey, Role, User, utcnow
+from acs_auth.models import AllowlistEntry, ApiKey, User, utcnow
 from tests.support.config import STRONG_PASSWORD
 from tests.support.db import read_db
 
@@ -23,12 +23,6 @@ CSV = (
     "Hopper,grace@example.org,PROG-1;PROG-2\n"
     "Turing,alan@example.org,PROG-3\n"
 )
-
-
-@pytest.fixture
-def admin_token(api, make_user):
-    make_user(email="root@example.org", role=Role.ADMIN.value, programs=())
-    return api.token("root@example.org")
 
 
 def admin_routes(app):

@@ -24,16 +24,6 @@ LOGIN = "/api/auth/login"
 STEP = "/api/auth/login/mfa"
 
 
-@pytest.fixture
-def enrolled(app, make_user, login_as):
-    """Ada with an authenticator app: (user id, key, recovery codes)."""
-    user_id = make_user()
-    setup = app.test_client()
-    login_as(user_id, on=setup)
-    key, codes = enrol(setup)
-    return user_id, key, codes
-
-
 def claims(token: str) -> dict:
     return jwt.decode(token, options={"verify_signature": False})
 
@@ -57,7 +47,7 @@ def finish(client, handle: str, code: str):
     return client.post(STEP, json={"challenge": handle, "code": code})
 
 
-def test_sign_in_answers_mfa_required_with_a_challenge_and_no_tokens(client, enrolled):
+def test_sign_in_answers_mfa_required_with_a_challenge_and_no_tokens(client, totp_enrolled):
     answer = client.post(LOGIN, json={"email": "ada@example.org", "password": STRONG_PASSWORD})
     body = problem_of(answer, 401)
     assert body["type"] == "http://portal.test/api/problems/mfa-required"
@@ -70,8 +60,8 @@ def test_sign_in_answers_mfa_required_with_a_challenge_and_no_tokens(client, enr
     assert me.status_code == 401
 
 
-def test_the_code_turns_the_challenge_into_tokens_that_carry_amr(client, enrolled):
-    _user_id, key, _codes = enrolled
+def test_the_code_turns_the_challenge_into_tokens_that_carry_amr(client, totp_enrolled):
+    _user_id, key, _codes = totp_enrolled
     answer = finish(client, challenge(client), code_for(key))
     assert answer.status_code == 200, answer.get_json()
     assert answer.headers["Cache-Control"] == "no-store"
@@ -83,16 +73,16 @@ def test_the_code_turns_the_challenge_into_tokens_that_carry_amr(client, enrolle
     assert claims(refreshed.get_json()["access_token"])["amr"] == ["pwd", "otp", "mfa"]
 
 
-def test_a_challenge_works_once(client, enrolled):
-    _user_id, key, _codes = enrolled
+def test_a_challenge_works_once(client, totp_enrolled):
+    _user_id, key, _codes = totp_enrolled
     handle = challenge(client)
     assert finish(client, handle, code_for(key)).status_code == 200
     again = finish(client, handle, code_for(key, 1))
     assert problem_of(again, 401)["detail"] == messages.MFA_CHALLENGE_INVALID
 
 
-def test_a_wrong_code_keeps_the_challenge_for_the_next_try(client, enrolled):
-    _user_id, key, _codes = enrolled
+def test_a_wrong_code_keeps_the_challenge_for_the_next_try(client, totp_enrolled):
+    _user_id, key, _codes = totp_enrolled
     handle = challenge(client)
     wrong = f"{(int(code_for(key)) + 500_000) % 1_000_000:06d}"
     body = problem_of(finish(client, handle, wrong), 401)
@@ -101,31 +91,31 @@ def test_a_wrong_code_keeps_the_challenge_for_the_next_try(client, enrolled):
     assert finish(client, handle, code_for(key)).status_code == 200
 
 
-def test_a_replayed_code_is_refused(client, enrolled):
-    _user_id, key, _codes = enrolled
+def test_a_replayed_code_is_refused(client, totp_enrolled):
+    _user_id, key, _codes = totp_enrolled
     code = code_for(key)
     assert finish(client, challenge(client), code).status_code == 200
     problem_of(finish(client, challenge(client), code), 401)
 
 
-def test_a_code_of_another_account_is_refused(app, client, enrolled, make_user, login_as):
+def test_a_code_of_another_account_is_refused(app, client, totp_enrolled, make_user, login_as):
     setup = app.test_client()
     login_as(make_user(email="grace@example.org"), on=setup)
     grace_key, _ = enrol(setup)
     problem_of(finish(client, challenge(client), code_for(grace_key)), 401)
     # Grace's own challenge is no way into Ada's account either: each is bound to its account.
     answer = finish(client, challenge(client, "grace@example.org"), code_for(grace_key))
-    assert claims(answer.get_json()["access_token"])["sub"] != str(enrolled[0])
+    assert claims(answer.get_json()["access_token"])["sub"] != str(totp_enrolled[0])
 
 
-def test_a_recovery_code_finishes_once(client, enrolled):
-    _user_id, _key, codes = enrolled
+def test_a_recovery_code_finishes_once(client, totp_enrolled):
+    _user_id, _key, codes = totp_enrolled
     assert finish(client, challenge(client), codes[0]).status_code == 200
     problem_of(finish(client, challenge(client), codes[0]), 401)
 
 
-def test_guessing_codes_locks_the_account(app, client, enrolled):
-    user_id, key, _codes = enrolled
+def test_guessing_codes_locks_the_account(app, client, totp_enrolled):
+    user_id, key, _codes = totp_enrolled
     wrong = f"{(int(code_for(key)) + 500_000) % 1_000_000:06d}"
     handle = challenge(client)
     for _ in range(app.config["MAX_LOGIN_ATTEMPTS"] - 1):
@@ -138,8 +128,8 @@ def test_guessing_codes_locks_the_account(app, client, enrolled):
     assert problem_of(refused, 401)["detail"] == messages.LOGIN_FAILED
 
 
-def test_an_expired_challenge_is_refused(app, client, enrolled):
-    _user_id, key, _codes = enrolled
+def test_an_expired_challenge_is_refused(app, client, totp_enrolled):
+    _user_id, key, _codes = totp_enrolled
     handle = challenge(client)
     with app.app_context():
         db.session.execute(
@@ -149,8 +139,8 @@ def test_an_expired_challenge_is_refused(app, client, enrolled):
     problem_of(finish(client, handle, code_for(key)), 401)
 
 
-def test_a_browsers_pending_sign_in_cannot_be_finished_through_the_api(app, enrolled):
-    _user_id, key, _codes = enrolled
+def test_a_browsers_pending_sign_in_cannot_be_finished_through_the_api(app, totp_enrolled):
+    _user_id, key, _codes = totp_enrolled
     browser = app.test_client()
     page = browser.get("/login").get_data(as_text=True)
     from tests.support.web import csrf_from
@@ -186,13 +176,13 @@ def test_a_browsers_pending_sign_in_cannot_be_finished_through_the_api(app, enro
         "extra",
     ],
 )
-def test_bad_input_answers_422_problem_json(client, enrolled, body):
+def test_bad_input_answers_422_problem_json(client, totp_enrolled, body):
     answer = client.post(STEP, json=body)
     problem = problem_of(answer, 422)
     assert problem["errors"]
 
 
-def test_not_json_answers_problem_json(client, enrolled):
+def test_not_json_answers_problem_json(client, totp_enrolled):
     answer = client.post(STEP, data="challenge=x&code=1", content_type="text/plain")
     assert answer.status_code in (400, 415)
     assert answer.mimetype == "application/problem+json"
@@ -227,8 +217,8 @@ LIMITED = {
 
 
 @pytest.mark.parametrize("app_overrides", [LIMITED])
-def test_codes_are_limited_per_account_across_browser_and_api(app, enrolled):
-    _user_id, key, _codes = enrolled
+def test_codes_are_limited_per_account_across_browser_and_api(app, totp_enrolled):
+    _user_id, key, _codes = totp_enrolled
     from tests.support.web import AuthActions, csrf_from
 
     wrong = f"{(int(code_for(key)) + 500_000) % 1_000_000:06d}"

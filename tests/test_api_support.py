@@ -21,6 +21,7 @@ from openapi_core.testing import MockRequest
 from acs_auth import create_app
 from acs_auth.api import openapi as api_document
 from acs_auth.api.problems import KINDS
+from acs_auth.models import Role
 from tests.support.config import STRONG_PASSWORD
 
 NEW_PASSWORD = "violet umbrella marching sideways 7"
@@ -111,6 +112,13 @@ class Api:
 @pytest.fixture
 def api(client):
     return Api(client)
+
+
+@pytest.fixture
+def admin_token(api, make_user):
+    """An access token of an administrator (root@example.org) who holds no program."""
+    make_user(email="root@example.org", role=Role.ADMIN.value, programs=())
+    return api.token("root@example.org")
 
 
 PROBLEMS = "http://portal.test/api/problems/"  # APP_URL of the testing configuration

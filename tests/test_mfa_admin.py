@@ -60,12 +60,6 @@ def admin(make_user, login_as):
     return admin_id
 
 
-@pytest.fixture
-def admin_token(api, make_user):
-    make_user(email="root@example.org", role=Role.ADMIN.value, programs=())
-    return api.token("root@example.org")
-
-
 def test_an_admin_resets_a_persons_second_factors_from_the_user_page(
     app, client, admin, make_user, outbox
 ):

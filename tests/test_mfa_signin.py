@@ -25,16 +25,6 @@ from tests.support.web import AuthActions, csrf_from
 STEP = "/login/second-factor"
 
 
-@pytest.fixture
-def enrolled(app, make_user, login_as):
-    """Ada with an authenticator app: (user id, key, recovery codes); nobody signed in."""
-    user_id = make_user()
-    setup = app.test_client()
-    login_as(user_id, on=setup)
-    key, codes = enrol(setup)
-    return user_id, key, codes
-
-
 def password_step(client, email: str = "ada@example.org", password: str = STRONG_PASSWORD):
     answer = AuthActions(client).login(email, password)
     assert answer.status_code == 302, answer.get_data(as_text=True)
@@ -69,7 +59,7 @@ def failed_count(app, user_id: int) -> int:
 # --- the step itself --------------------------------------------------------------------------
 
 
-def test_the_password_leads_to_the_second_step_not_into_the_account(client, enrolled):
+def test_the_password_leads_to_the_second_step_not_into_the_account(client, totp_enrolled):
     answer = password_step(client)
     assert answer.headers["Location"].endswith(STEP)
     assert not signed_in(client)
@@ -77,8 +67,8 @@ def test_the_password_leads_to_the_second_step_not_into_the_account(client, enro
     assert "Confirm it is you" in client.get(STEP).get_data(as_text=True)
 
 
-def test_the_apps_code_signs_in_with_otp_and_mfa_in_the_session(app, client, enrolled):
-    user_id, key, _codes = enrolled
+def test_the_apps_code_signs_in_with_otp_and_mfa_in_the_session(app, client, totp_enrolled):
+    user_id, key, _codes = totp_enrolled
     password_step(client)
     answer = send_code(client, code_for(key))
     assert answer.status_code == 302 and answer.headers["Location"].endswith("/programs")
@@ -86,8 +76,8 @@ def test_the_apps_code_signs_in_with_otp_and_mfa_in_the_session(app, client, enr
     assert amr_of_last_session(app, user_id).split() == ["pwd", "otp", "mfa"]
 
 
-def test_next_is_kept_through_the_second_step(client, enrolled):
-    _user_id, key, _codes = enrolled
+def test_next_is_kept_through_the_second_step(client, totp_enrolled):
+    _user_id, key, _codes = totp_enrolled
     page = client.get("/login?next=/account")
     data = {"csrf_token": csrf_from(page.get_data(as_text=True))}
     data.update(email="ada@example.org", password=STRONG_PASSWORD)
@@ -103,8 +93,8 @@ def test_a_person_without_a_factor_signs_in_with_the_password_alone(app, client,
     assert amr_of_last_session(app, user_id) == "pwd"
 
 
-def test_a_code_is_refused_the_second_time_replay(app, enrolled):
-    _user_id, key, _codes = enrolled
+def test_a_code_is_refused_the_second_time_replay(app, totp_enrolled):
+    _user_id, key, _codes = totp_enrolled
     code = code_for(key)
     first = app.test_client()
     password_step(first)
@@ -117,8 +107,8 @@ def test_a_code_is_refused_the_second_time_replay(app, enrolled):
     assert not signed_in(second)
 
 
-def test_an_earlier_code_is_refused_after_a_later_one_was_used(app, enrolled):
-    _user_id, key, _codes = enrolled
+def test_an_earlier_code_is_refused_after_a_later_one_was_used(app, totp_enrolled):
+    _user_id, key, _codes = totp_enrolled
     first = app.test_client()
     password_step(first)
     assert send_code(first, code_for(key, 1)).status_code == 302
@@ -127,7 +117,9 @@ def test_an_earlier_code_is_refused_after_a_later_one_was_used(app, enrolled):
     assert send_code(second, code_for(key)).status_code == 200
 
 
-def test_a_code_from_another_accounts_app_is_refused(app, client, enrolled, make_user, login_as):
+def test_a_code_from_another_accounts_app_is_refused(
+    app, client, totp_enrolled, make_user, login_as
+):
     other = make_user(email="grace@example.org")
     setup = app.test_client()
     login_as(other, on=setup)
@@ -139,8 +131,8 @@ def test_a_code_from_another_accounts_app_is_refused(app, client, enrolled, make
     assert not signed_in(client)
 
 
-def test_a_recovery_code_works_once_and_the_owner_is_told(app, client, outbox, enrolled):
-    user_id, _key, codes = enrolled
+def test_a_recovery_code_works_once_and_the_owner_is_told(app, client, outbox, totp_enrolled):
+    user_id, _key, codes = totp_enrolled
     password_step(client)
     answer = send_code(client, codes[3].upper().replace("-", " "))  # as a person may type it
     assert answer.status_code == 302 and signed_in(client)
@@ -165,8 +157,8 @@ def test_a_recovery_code_works_once_and_the_owner_is_told(app, client, outbox, e
     assert refused.status_code == 200 and not signed_in(again)
 
 
-def test_wrong_codes_count_toward_the_lockout(app, client, outbox, enrolled):
-    user_id, key, _codes = enrolled
+def test_wrong_codes_count_toward_the_lockout(app, client, outbox, totp_enrolled):
+    user_id, key, _codes = totp_enrolled
     limit = app.config["MAX_LOGIN_ATTEMPTS"]
     password_step(client)
     wrong = f"{(int(code_for(key)) + 500_000) % 1_000_000:06d}"
@@ -183,8 +175,8 @@ def test_wrong_codes_count_toward_the_lockout(app, client, outbox, enrolled):
     assert any(s.endswith("Your account is locked for now") for s in subjects)
 
 
-def test_the_right_code_does_not_open_a_locked_account(app, enrolled):
-    user_id, key, _codes = enrolled
+def test_the_right_code_does_not_open_a_locked_account(app, totp_enrolled):
+    user_id, key, _codes = totp_enrolled
     browser = app.test_client()
     password_step(browser)
     with app.app_context():
@@ -199,8 +191,8 @@ def test_the_right_code_does_not_open_a_locked_account(app, enrolled):
     assert not signed_in(browser)
 
 
-def test_a_pending_sign_in_does_not_travel_to_another_browser(app, enrolled):
-    _user_id, key, _codes = enrolled
+def test_a_pending_sign_in_does_not_travel_to_another_browser(app, totp_enrolled):
+    _user_id, key, _codes = totp_enrolled
     victim = app.test_client()
     password_step(victim)
     thief = app.test_client()  # another cookie jar: no pending sign-in in its session
@@ -211,8 +203,8 @@ def test_a_pending_sign_in_does_not_travel_to_another_browser(app, enrolled):
     assert send_code(victim, code_for(key)).headers["Location"].endswith("/programs")
 
 
-def test_a_pending_sign_in_expires_after_five_minutes(app, client, enrolled):
-    _user_id, key, _codes = enrolled
+def test_a_pending_sign_in_expires_after_five_minutes(app, client, totp_enrolled):
+    _user_id, key, _codes = totp_enrolled
     password_step(client)
     with app.app_context():
         db.session.execute(
@@ -225,8 +217,8 @@ def test_a_pending_sign_in_expires_after_five_minutes(app, client, enrolled):
     assert not signed_in(client)
 
 
-def test_a_pending_sign_in_dies_with_a_password_change(app, client, enrolled):
-    user_id, key, _codes = enrolled
+def test_a_pending_sign_in_dies_with_a_password_change(app, client, totp_enrolled):
+    user_id, key, _codes = totp_enrolled
     password_step(client)
     with app.app_context():
         db.session.get(User, user_id).password_hash = "$2b$04$" + "y" * 53
@@ -234,7 +226,7 @@ def test_a_pending_sign_in_dies_with_a_password_change(app, client, enrolled):
     assert send_code(client, code_for(key)).headers["Location"].endswith("/login")
 
 
-def test_cancel_forgets_the_pending_sign_in(client, enrolled):
+def test_cancel_forgets_the_pending_sign_in(client, totp_enrolled):
     password_step(client)
     token = csrf_from(client.get(STEP).get_data(as_text=True))
     answer = client.post(STEP + "/cancel", data={"csrf_token": token})
@@ -247,8 +239,8 @@ def test_cancel_forgets_the_pending_sign_in(client, enrolled):
     ["12345a!", "1" * 40, "123\x00456", "12\n3456", "\u0661\u0662\u0663\u0664\u0665\u0666", ""],
     ids=["symbol", "too-long", "nul", "newline", "arabic-digits", "empty"],
 )
-def test_bad_codes_answer_a_form_error_and_count_nothing(app, client, enrolled, code):
-    user_id, _key, _codes = enrolled
+def test_bad_codes_answer_a_form_error_and_count_nothing(app, client, totp_enrolled, code):
+    user_id, _key, _codes = totp_enrolled
     password_step(client)
     answer = send_code(client, code)
     assert answer.status_code == 200
@@ -260,8 +252,8 @@ def test_bad_codes_answer_a_form_error_and_count_nothing(app, client, enrolled, 
 # --- every entrance asks for it ---------------------------------------------------------------
 
 
-def test_a_reset_link_does_not_skip_the_second_step(app, client, outbox, enrolled):
-    _user_id, key, _codes = enrolled
+def test_a_reset_link_does_not_skip_the_second_step(app, client, outbox, totp_enrolled):
+    _user_id, key, _codes = totp_enrolled
     auth = AuthActions(client)
     auth.post("/forgot-password", {"email": "ada@example.org"})
     with app.app_context():
@@ -278,8 +270,8 @@ def test_a_reset_link_does_not_skip_the_second_step(app, client, outbox, enrolle
     assert send_code(client, code_for(key)).headers["Location"].endswith("/programs")
 
 
-def test_a_setup_link_signs_in_only_through_the_second_step(app, client, outbox, enrolled):
-    user_id, key, _codes = enrolled
+def test_a_setup_link_signs_in_only_through_the_second_step(app, client, outbox, totp_enrolled):
+    user_id, key, _codes = totp_enrolled
     with app.app_context():  # an account whose password is to be set up again, factor kept
         db.session.get(User, user_id).password_hash = None
         db.session.commit()
@@ -296,8 +288,8 @@ def test_a_setup_link_signs_in_only_through_the_second_step(app, client, outbox,
     assert send_code(client, code_for(key)).headers["Location"].endswith("/programs")
 
 
-def test_a_signed_in_person_is_not_asked_again(client, enrolled):
-    _user_id, key, _codes = enrolled
+def test_a_signed_in_person_is_not_asked_again(client, totp_enrolled):
+    _user_id, key, _codes = totp_enrolled
     password_step(client)
     send_code(client, code_for(key))
     answer = client.get(STEP)

@@ -1,26 +1,14 @@
 """Self-service forms: profile and password change. Shape checks only; services decide."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp
+from wtforms import BooleanField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from acs_auth import messages
-from acs_auth.fields import strip
+from acs_auth.fields import password_field, strip
 from acs_auth.services.text.addresses import EMAIL_MAX
-from acs_auth.services.text.characters import PASSWORD_MAX
 from acs_auth.services.text.identifiers import USERNAME_MAX, USERNAME_REGEX
 from acs_auth.services.text.names import NAME_MAX
-
-
-def _password(label: str, *extra) -> PasswordField:
-    return PasswordField(
-        label,
-        validators=[
-            InputRequired(messages.FIELD_REQUIRED),
-            Length(max=PASSWORD_MAX, message=messages.FIELD_TOO_LONG),
-            *extra,
-        ],
-    )
 
 
 class ProfileForm(FlaskForm):
@@ -64,7 +52,7 @@ class ChangeEmailForm(FlaskForm):
             Length(max=EMAIL_MAX, message=messages.FIELD_TOO_LONG),
         ],
     )
-    email_password = _password("Current password")
+    email_password = password_field("Current password")
 
 
 class ConfirmEmailForm(FlaskForm):
@@ -74,9 +62,9 @@ class ConfirmEmailForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     """Current password, new password and its confirmation."""
 
-    current_password = _password("Current password")
-    new_password = _password("New password")
-    confirm_password = _password(
+    current_password = password_field("Current password")
+    new_password = password_field("New password")
+    confirm_password = password_field(
         "Confirm the new password", EqualTo("new_password", messages.PASSWORD_MISMATCH)
     )
     revoke_api_keys = BooleanField("Also revoke my API keys")

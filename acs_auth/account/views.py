@@ -92,9 +92,7 @@ def change_password():
                 revoke_keys=form.revoke_api_keys.data,
             )
         except accounts.SignedOutByLock:
-            browser.end()
-            flash(messages.SIGNED_OUT_AFTER_WRONG_PASSWORDS, "error")
-            return redirect(url_for("auth.login"))
+            return browser.end_to_login(messages.SIGNED_OUT_AFTER_WRONG_PASSWORDS)
         except accounts.CurrentPasswordWrong:
             form.current_password.errors.append(messages.CURRENT_PASSWORD_WRONG)
         except passwords.PasswordRejected as exc:
@@ -120,9 +118,7 @@ def change_email():
             )
             address = email_change.request_change(current_user, form.new_email.data)
         except accounts.SignedOutByLock:
-            browser.end()
-            flash(messages.SIGNED_OUT_AFTER_WRONG_PASSWORDS, "error")
-            return redirect(url_for("auth.login"))
+            return browser.end_to_login(messages.SIGNED_OUT_AFTER_WRONG_PASSWORDS)
         except accounts.CurrentPasswordWrong:
             form.email_password.errors.append(messages.CURRENT_PASSWORD_WRONG)
         except email_change.EmailChangeInvalid as exc:
@@ -159,9 +155,7 @@ def revoke_session(public_id: str):
     if not accounts.sign_out_session(current_user, public_id):
         abort(404)
     if is_current:
-        browser.end()
-        flash(messages.SESSION_ENDED, "info")
-        return redirect(url_for("auth.login"))
+        return browser.end_to_login(messages.SESSION_ENDED, "info")
     flash(messages.SESSION_REVOKED, "success")
     return redirect(url_for("account.index"))
 

@@ -1,13 +1,12 @@
 """The sign-in form: shape checks only; services.signin.authentication judges the credentials."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField
+from wtforms import BooleanField, StringField
 from wtforms.validators import InputRequired, Length
 
 from acs_auth import messages
-from acs_auth.fields import no_control_characters, strip
+from acs_auth.fields import no_control_characters, password_field, strip
 from acs_auth.services.text.addresses import EMAIL_MAX
-from acs_auth.services.text.characters import PASSWORD_MAX
 
 
 class LoginForm(FlaskForm):
@@ -22,11 +21,5 @@ class LoginForm(FlaskForm):
             no_control_characters,
         ],
     )
-    password = PasswordField(
-        "Password",
-        validators=[
-            InputRequired(messages.FIELD_REQUIRED),
-            Length(max=PASSWORD_MAX, message=messages.FIELD_TOO_LONG),
-        ],
-    )
+    password = password_field("Password")
     remember = BooleanField("Keep me signed in on this device")

@@ -57,9 +57,7 @@ def logout():
     row = getattr(current_user, "auth_session", None)
     if current_user.is_authenticated and row is not None:
         accounts.sign_out(row)
-    browser.end()
-    flash(messages.LOGGED_OUT, "info")
-    return redirect(url_for("auth.login"))
+    return browser.end_to_login(messages.LOGGED_OUT, "info")
 
 
 @bp.get("/login/last-name")

@@ -98,7 +98,7 @@ def remove_totp():
         try:
             totp.remove(current_user, form.password.data, current_user.auth_session)
         except authentication.SignedOutByLock:
-            return _signed_out_by_lock()
+            return browser.end_to_login(messages.SIGNED_OUT_AFTER_WRONG_PASSWORDS)
         except authentication.CurrentPasswordWrong:
             form.password.errors.append(messages.CURRENT_PASSWORD_WRONG)
         except totp.NotEnrolled:
@@ -121,7 +121,7 @@ def regenerate_codes():
                 current_user, form.password.data, current_user.auth_session
             )
         except authentication.SignedOutByLock:
-            return _signed_out_by_lock()
+            return browser.end_to_login(messages.SIGNED_OUT_AFTER_WRONG_PASSWORDS)
         except authentication.CurrentPasswordWrong:
             form.password.errors.append(messages.CURRENT_PASSWORD_WRONG)
         except recovery_codes.NoSecondFactor:
@@ -146,9 +146,3 @@ def download_codes():
     response.headers["Content-Disposition"] = 'attachment; filename="recovery-codes.txt"'
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _signed_out_by_lock():
-    browser.end()
-    flash(messages.SIGNED_OUT_AFTER_WRONG_PASSWORDS, "error")
-    return redirect(url_for("auth.login"))

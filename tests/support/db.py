@@ -7,7 +7,10 @@ from contextlib import contextmanager
 from sqlalchemy import event
 
 from acs_auth.extensions import db
-from tests.support.config import TEST_REDIS_URL
+from acs_auth.models import Role, User, UserProgram, utcnow
+from acs_auth.services.accounts.passwords import hash_password
+from acs_auth.services.text.addresses import email_key, normalize_email
+from tests.support.config import STRONG_PASSWORD, TEST_REDIS_URL
 
 
 def empty_tables() -> None:
@@ -91,3 +94,33 @@ def statements_sent(*engines, pings: bool = False):
             uninstall(entry)
         for engine in engines:
             engine.dispose()
+
+
+def add_user(
+    email: str = "ada@example.org",
+    password: str | None = STRONG_PASSWORD,
+    role: str = Role.USER.value,
+    last_name: str = "Lovelace",
+    first_name: str = "Ada",
+    programs=("PROG-1",),
+    active: bool = True,
+) -> int:
+    """Write an account straight into the database (inside an app context); its id.
+
+    No password (None) makes an account whose password is still to be set up.
+    """
+    address = normalize_email(email)
+    user = User(
+        email=address,
+        email_key=email_key(address),
+        role=role,
+        last_name=last_name,
+        first_name=first_name,
+        is_active_flag=active,
+        password_hash=hash_password(password) if password else None,
+        password_changed_at=utcnow() if password else None,
+    )
+    user.programs = [UserProgram(lo_root_id=p) for p in programs]
+    db.session.add(user)
+    db.session.commit()
+    return user.id

@@ -19,12 +19,11 @@ from acs_auth.models import (
     OutboxMessage,
     Role,
     User,
-    UserProgram,
     utcnow,
 )
-from acs_auth.services.accounts.passwords import hash_password
 from acs_auth.services.text.addresses import email_key, normalize_email
 from tests.support.config import STRONG_PASSWORD
+from tests.support.db import add_user
 from tests.support.e2e import (
     BIN,
     PASSED_THROUGH,
@@ -199,23 +198,9 @@ class Deployment:
         programs=("PROG-1",),
         last_name="Lovelace",
     ) -> int:
-        def add():
-            address = normalize_email(email)
-            user = User(
-                email=address,
-                email_key=email_key(address),
-                role=role,
-                first_name="Ada",
-                last_name=last_name,
-                password_hash=hash_password(password) if password else None,
-                password_changed_at=utcnow() if password else None,
-            )
-            user.programs = [UserProgram(lo_root_id=p) for p in programs]
-            db.session.add(user)
-            db.session.commit()
-            return user.id
-
-        return self.read(add)
+        return self.read(
+            lambda: add_user(email, password, role, last_name=last_name, programs=programs)
+        )
 
     def make_entry(self, email: str, last_name: str, programs=("PROG-1", "PROG-2")) -> int:
         def add():

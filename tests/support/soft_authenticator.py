@@ -103,18 +103,12 @@ class SoftAuthenticator:
             + cred.cose_key()
         )
         attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
-        return {
-            "id": b64url(cred.id),
-            "rawId": b64url(cred.id),
-            "type": "public-key",
-            "authenticatorAttachment": "platform",
-            "clientExtensionResults": {},
-            "response": {
-                "clientDataJSON": b64url(client_data),
-                "attestationObject": b64url(attestation),
-                "transports": ["internal"],
-            },
-        }
+        return _public_key_credential(
+            cred,
+            clientDataJSON=b64url(client_data),
+            attestationObject=b64url(attestation),
+            transports=["internal"],
+        )
 
     def get(
         self,
@@ -146,19 +140,13 @@ class SoftAuthenticator:
         signature = cred.key.sign(
             auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256())
         )
-        return {
-            "id": b64url(cred.id),
-            "rawId": b64url(cred.id),
-            "type": "public-key",
-            "authenticatorAttachment": "platform",
-            "clientExtensionResults": {},
-            "response": {
-                "clientDataJSON": b64url(client_data),
-                "authenticatorData": b64url(auth_data),
-                "signature": b64url(signature),
-                "userHandle": b64url(cred.user_handle),
-            },
-        }
+        return _public_key_credential(
+            cred,
+            clientDataJSON=b64url(client_data),
+            authenticatorData=b64url(auth_data),
+            signature=b64url(signature),
+            userHandle=b64url(cred.user_handle),
+        )
 
     def _pick(self, options: dict) -> Credential:
         allowed = {item["id"] for item in options.get("allowCredentials") or []}
@@ -166,3 +154,15 @@ class SoftAuthenticator:
             if cred.rp_id == options["rpId"] and (not allowed or b64url(cred.id) in allowed):
                 return cred
         raise LookupError("no credential for these options")
+
+
+def _public_key_credential(cred: Credential, **response) -> dict:
+    """A PublicKeyCredential as its toJSON() gives it, around the ceremony's ``response``."""
+    return {
+        "id": b64url(cred.id),
+        "rawId": b64url(cred.id),
+        "type": "public-key",
+        "authenticatorAttachment": "platform",
+        "clientExtensionResults": {},
+        "response": response,
+    }

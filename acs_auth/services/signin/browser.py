@@ -8,7 +8,7 @@ are handled the same way everywhere.
 
 from __future__ import annotations
 
-from flask import current_app, redirect, request, session, url_for
+from flask import current_app, flash, redirect, request, session, url_for
 from flask_login import login_user, logout_user
 
 from acs_auth.services.signin import seam
@@ -44,6 +44,17 @@ def end() -> None:
     """
     session.clear()
     logout_user()  # marks the remember-me cookie for deletion when the browser sent one
+
+
+def end_to_login(message: str, category: str = "error"):
+    """End the browser session and send the person to /login with ``message``.
+
+    The one way a page signs its person out: a lock after wrong passwords, their own session
+    revoked, or a plain sign-out, so every one of them forgets the same things.
+    """
+    end()
+    flash(message, category)
+    return redirect(url_for("auth.login"))
 
 
 def hold(held: Pending) -> None:
