@@ -368,7 +368,9 @@ def test_an_expired_form_keeps_what_was_typed_but_not_the_password(open_page, si
     w.page.get_by_label("Email or username").fill("typed.in.a.browser@example.org")
     w.page.get_by_label("Password").fill("a secret typed before the form expired")
     # The form sat open past its session's token: the token no longer matches.
-    w.page.locator("input[name=csrf_token]").evaluate("input => input.value = 'expired'")
+    # (the sign-in form's own token: the passkey block on /login carries one too)
+    sign_in_form = w.page.locator("form:has(input[name=password])")
+    sign_in_form.locator("input[name=csrf_token]").evaluate("input => input.value = 'expired'")
     w.page.get_by_role("button", name="Sign in").click()
 
     expect(w.page.get_by_text(messages.CSRF_FAILED)).to_be_visible()
