@@ -14,7 +14,7 @@ from acs_auth.services import audit
 from acs_auth.services.accounts.passwords import verify_password
 from acs_auth.services.mail import notices
 from acs_auth.services.signin import sessions
-from acs_auth.services.text.addresses import email_key
+from acs_auth.services.text.addresses import EMAIL_MAX, email_key
 
 
 class CurrentPasswordWrong(ValueError):
@@ -59,7 +59,7 @@ def account_id_for(identifier: str) -> int | None:
     surrogate typed into the box is simply no account.
     """
     key = email_key(identifier) if isinstance(identifier, str) else ""
-    if not key or len(key) > 254 or not key.isprintable():
+    if not key or len(key) > EMAIL_MAX or not key.isprintable():
         return None
     return db.session.scalar(_FIND_ACCOUNT_ID, {"key": key})
 
@@ -67,7 +67,7 @@ def account_id_for(identifier: str) -> int | None:
 def find_by_identifier(identifier: str) -> User | None:
     """The account whose email or username matches ``identifier`` case-insensitively."""
     key = email_key(identifier or "")
-    if not key or len(key) > 254:
+    if not key or len(key) > EMAIL_MAX:
         return None
     return db.session.scalar(_FIND_ACCOUNT, {"key": key})
 
